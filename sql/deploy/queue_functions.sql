@@ -1,0 +1,385 @@
+-- Deploy tasklib:queue_functions
+-- The public SQL API of the queue. Every state change of a task happens in exactly one of these
+-- functions, in one statement, so a crash between two steps cannot leave a task half-changed.
+-- Domain errors carry SQLSTATEs of class TL (documented in docs/sql-api.md):
+--   TL001 unknown task name, TL002 invalid argument, TL003 task not found,
+--   TL004 invalid state for the operation, TL005 arguments do not match the task's schema.
+BEGIN;
+
+-- Delay before the next attempt: base x 2^retry_count seconds, capped. The exponent is bounded
+-- because power() raises on overflow instead of returning infinity.
+CREATE FUNCTION tasklib.backoff_delay(
+    base_seconds double precision,
+    retry_count  integer,
+    max_seconds  double precision DEFAULT 3600
+) RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN make_interval(secs => least(max_seconds, base_seconds * power(2, least(greatest(retry_count, 0), 60))));
+COMMENT ON FUNCTION tasklib.backoff_delay IS
+    'Delay before the retry that follows a failed attempt: base_seconds * 2^retry_count, at most max_seconds.';
+
+-- Shared checks for the caller-supplied options of submit and submit_many.
+CREATE FUNCTION tasklib._check_submission(
+    name text, args jsonb, delay_seconds double precision, tags jsonb,
+    max_retries integer, timeout_seconds double precision, queue text,
+    backoff_base_seconds double precision
+) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'task name must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF length(name) > 255 THEN
+        RAISE EXCEPTION 'task name is longer than 255 characters' USING ERRCODE = 'TL002';
+    END IF;
+    IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
+        RAISE EXCEPTION 'args of task % must be a JSON object, got %', name, coalesce(jsonb_typeof(args), 'NULL')
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF tags IS NULL OR jsonb_typeof(tags) <> 'object' THEN
+        RAISE EXCEPTION 'tags of task % must be a JSON object, got %', name, coalesce(jsonb_typeof(tags), 'NULL')
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF delay_seconds IS NULL OR delay_seconds < 0 OR delay_seconds = 'Infinity' OR delay_seconds <> delay_seconds THEN
+        RAISE EXCEPTION 'delay_seconds of task % must be a finite number >= 0, got %', name, delay_seconds
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF max_retries < 0 THEN
+        RAISE EXCEPTION 'max_retries of task % must be >= 0, got %', name, max_retries USING ERRCODE = 'TL002';
+    END IF;
+    IF timeout_seconds <= 0 OR timeout_seconds = 'Infinity' OR timeout_seconds <> timeout_seconds THEN
+        RAISE EXCEPTION 'timeout_seconds of task % must be a finite number > 0, got %', name, timeout_seconds
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF backoff_base_seconds <= 0 OR backoff_base_seconds = 'Infinity' OR backoff_base_seconds <> backoff_base_seconds THEN
+        RAISE EXCEPTION 'backoff_base_seconds of task % must be a finite number > 0, got %', name, backoff_base_seconds
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF queue = '' THEN
+        RAISE EXCEPTION 'queue of task % must be a non-empty string', name USING ERRCODE = 'TL002';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION tasklib._check_submission IS
+    'Private: raises TL002 naming the first invalid option of a submission.';
+
+-- Queue one task. Options left NULL take the task type's registered defaults, then the global ones.
+CREATE FUNCTION tasklib.submit(
+    name                 text,
+    args                 jsonb DEFAULT '{}',
+    delay_seconds        double precision DEFAULT 0,
+    priority             integer DEFAULT NULL,
+    tags                 jsonb DEFAULT '{}',
+    max_retries          integer DEFAULT NULL,
+    timeout_seconds      double precision DEFAULT NULL,
+    queue                text DEFAULT NULL,
+    backoff_base_seconds double precision DEFAULT NULL
+) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_id uuid;
+    v_queue text;
+BEGIN
+    PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
+        submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
+
+    INSERT INTO tasklib.tasks AS t (name, queue, args, priority, tags, max_retries, timeout_seconds,
+                                    backoff_base_seconds, backoff_max_seconds, scheduled_at)
+    SELECT submit.name,
+           coalesce(submit.queue, tt.queue, 'default'),
+           submit.args,
+           coalesce(submit.priority, tt.priority, 0),
+           submit.tags,
+           coalesce(submit.max_retries, tt.max_retries, 3),
+           coalesce(submit.timeout_seconds, tt.timeout_seconds),
+           coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, 5),
+           coalesce(tt.backoff_max_seconds, 3600),
+           now() + make_interval(secs => submit.delay_seconds)
+      FROM (SELECT 1) AS one
+      LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
+    RETURNING t.id, t.queue INTO v_id, v_queue;
+
+    IF submit.delay_seconds = 0 THEN
+        -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
+        PERFORM pg_notify('tasklib_submitted', v_queue);
+    END IF;
+    RETURN v_id;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.submit IS
+    'Queue one task and return its id. NULL options take the task type''s registered defaults. Wakes idle workers with NOTIFY tasklib_submitted.';
+
+-- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
+CREATE FUNCTION tasklib.submit_many(tasks jsonb) RETURNS SETOF uuid
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
+        RAISE EXCEPTION 'tasks must be a JSON array of objects, got %', coalesce(jsonb_typeof(tasks), 'NULL')
+            USING ERRCODE = 'TL002';
+    END IF;
+
+    RETURN QUERY
+    WITH input AS MATERIALIZED (
+        SELECT gen_random_uuid() AS id,
+               e.ord,
+               e.task->>'name' AS name,
+               coalesce(e.task->'args', '{}') AS args,
+               coalesce((e.task->>'delay_seconds')::double precision, 0) AS delay_seconds,
+               (e.task->>'priority')::integer AS priority,
+               coalesce(e.task->'tags', '{}') AS tags,
+               (e.task->>'max_retries')::integer AS max_retries,
+               (e.task->>'timeout_seconds')::double precision AS timeout_seconds,
+               e.task->>'queue' AS queue,
+               (e.task->>'backoff_base_seconds')::double precision AS backoff_base_seconds
+          FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
+    ),
+    checked AS MATERIALIZED (
+        SELECT i.*, tasklib._check_submission(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
+                                              i.timeout_seconds, i.queue, i.backoff_base_seconds) AS ok
+          FROM input i
+    ),
+    inserted AS (
+        INSERT INTO tasklib.tasks (id, name, queue, args, priority, tags, max_retries, timeout_seconds,
+                                   backoff_base_seconds, backoff_max_seconds, scheduled_at)
+        SELECT c.id, c.name, coalesce(c.queue, tt.queue, 'default'), c.args,
+               coalesce(c.priority, tt.priority, 0), c.tags, coalesce(c.max_retries, tt.max_retries, 3),
+               coalesce(c.timeout_seconds, tt.timeout_seconds),
+               coalesce(c.backoff_base_seconds, tt.backoff_base_seconds, 5),
+               coalesce(tt.backoff_max_seconds, 3600),
+               now() + make_interval(secs => c.delay_seconds)
+          FROM checked c
+          LEFT JOIN tasklib.task_types tt ON tt.name = c.name
+        RETURNING queue
+    ),
+    woken AS (
+        SELECT pg_notify('tasklib_submitted', q.queue) FROM (SELECT DISTINCT queue FROM inserted) q
+    )
+    SELECT c.id FROM checked c, (SELECT count(*) FROM woken) w ORDER BY c.ord;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.submit_many IS
+    'Queue many tasks in one call from a JSON array of objects keyed like submit''s parameters; returns the ids in input order.';
+
+-- Fail running tasks whose lease has passed, under the usual retry rules. Workers call it from
+-- claim, so recovery needs no cron; an advisory lock keeps concurrent claimers from doing it twice.
+CREATE FUNCTION tasklib.recover_expired(max_tasks integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('tasklib.recover_expired')) THEN
+        RETURN 0;
+    END IF;
+    WITH expired AS (
+        SELECT t.id FROM tasklib.tasks t
+         WHERE t.state = 'running' AND t.locked_until < now()
+         ORDER BY t.locked_until
+         LIMIT recover_expired.max_tasks
+           FOR UPDATE SKIP LOCKED
+    ),
+    failed AS (
+        UPDATE tasklib.tasks t
+           SET state = 'failed',
+               error = format('lease expired: worker %s presumed dead', t.worker_id),
+               locked_until = NULL,
+               next_retry_at = CASE WHEN t.retry_count < t.max_retries
+                   THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
+               completed_at = CASE WHEN t.retry_count >= t.max_retries THEN now() END
+          FROM expired e
+         WHERE t.id = e.id
+        RETURNING t.id, t.retry_count >= t.max_retries AS terminal
+    ),
+    notified AS (
+        SELECT pg_notify('tasklib_finished', string_agg(f.id::text, ','))
+          FROM (SELECT id, (row_number() OVER () - 1) / 200 AS chunk FROM failed WHERE terminal) f
+         GROUP BY f.chunk
+    )
+    SELECT count(*) INTO v_count FROM failed, (SELECT count(*) FROM notified) n;
+    RETURN v_count;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.recover_expired IS
+    'Fail running tasks whose lease has expired (worker presumed dead), scheduling retries as usual; returns how many. Called by claim.';
+
+-- Take up to n runnable tasks for a worker, under a lease.
+CREATE FUNCTION tasklib.claim(
+    worker        text,
+    n             integer DEFAULT 1,
+    queues        text[] DEFAULT NULL,
+    lease_seconds double precision DEFAULT 60
+) RETURNS SETOF tasklib.tasks
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF worker IS NULL OR worker = '' THEN
+        RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF n IS NULL OR n < 0 THEN
+        RAISE EXCEPTION 'n must be >= 0, got %', n USING ERRCODE = 'TL002';
+    END IF;
+    IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds = 'Infinity' OR lease_seconds <> lease_seconds THEN
+        RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
+    END IF;
+
+    PERFORM tasklib.recover_expired();
+
+    RETURN QUERY
+    WITH due AS (
+        SELECT t.id FROM tasklib.tasks t
+         WHERE t.run_at <= now()
+           AND (claim.queues IS NULL OR t.queue = ANY (claim.queues))
+         ORDER BY t.priority DESC, t.run_at, t.created_at
+         LIMIT claim.n
+           FOR UPDATE SKIP LOCKED
+    ),
+    claimed AS (
+        UPDATE tasklib.tasks t
+           SET state = 'running',
+               worker_id = claim.worker,
+               started_at = now(),
+               locked_until = now() + make_interval(secs => claim.lease_seconds),
+               -- Leaving 'failed' means a retry starts now.
+               retry_count = t.retry_count + CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END,
+               next_retry_at = NULL
+          FROM due
+         WHERE t.id = due.id
+        RETURNING t.*
+    )
+    SELECT * FROM claimed c ORDER BY c.priority DESC, c.scheduled_at, c.created_at;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.claim IS
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) for worker, leased for lease_seconds. Skips rows other claimers hold.';
+
+-- Record results. Only the worker that holds a task may complete it: a worker whose lease
+-- expired and whose task moved on gets nothing back for that id and changes nothing.
+CREATE FUNCTION tasklib.complete(
+    worker  text,
+    ids     uuid[],
+    results jsonb[] DEFAULT NULL
+) RETURNS SETOF uuid
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF results IS NOT NULL AND cardinality(results) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'complete got % ids but % results', cardinality(ids), cardinality(results)
+            USING ERRCODE = 'TL002';
+    END IF;
+
+    RETURN QUERY
+    WITH done AS (
+        UPDATE tasklib.tasks t
+           SET state = 'completed',
+               result = jsonb_build_object('value', coalesce(r.result, 'null'::jsonb)),
+               error = NULL,
+               completed_at = now(),
+               locked_until = NULL,
+               next_retry_at = NULL
+          FROM unnest(complete.ids, complete.results) AS r(id, result)
+         WHERE t.id = r.id AND t.state = 'running' AND t.worker_id = complete.worker
+        RETURNING t.id
+    ),
+    notified AS (
+        SELECT pg_notify('tasklib_finished', string_agg(d.id::text, ','))
+          FROM (SELECT id, (row_number() OVER () - 1) / 200 AS chunk FROM done) d
+         GROUP BY d.chunk
+    )
+    SELECT d.id FROM done d, (SELECT count(*) FROM notified) n;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.complete IS
+    'Mark tasks completed with their results (stored as {"value": result}); only tasks still running under worker change. Returns the ids completed.';
+
+-- Record failed attempts: schedule the retry, or make the failure terminal.
+CREATE FUNCTION tasklib.fail(
+    worker    text,
+    ids       uuid[],
+    errors    text[],
+    retryable boolean[] DEFAULT NULL
+) RETURNS TABLE (id uuid, state text, next_retry_at timestamptz)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF cardinality(errors) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'fail got % ids but % errors', cardinality(ids), cardinality(errors)
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF retryable IS NOT NULL AND cardinality(retryable) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'fail got % ids but % retryable flags', cardinality(ids), cardinality(retryable)
+            USING ERRCODE = 'TL002';
+    END IF;
+
+    RETURN QUERY
+    WITH failed AS (
+        UPDATE tasklib.tasks t
+           SET state = 'failed',
+               error = f.error,
+               locked_until = NULL,
+               -- A failure that must not be retried spends the remaining retries, so that
+               -- "terminal" keeps meaning retry_count >= max_retries everywhere.
+               max_retries = CASE WHEN coalesce(f.retryable, true) THEN t.max_retries
+                                  ELSE least(t.max_retries, t.retry_count) END,
+               next_retry_at = CASE WHEN coalesce(f.retryable, true) AND t.retry_count < t.max_retries
+                   THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
+               completed_at = CASE WHEN coalesce(f.retryable, true) AND t.retry_count < t.max_retries
+                   THEN NULL ELSE now() END
+          FROM unnest(fail.ids, fail.errors, fail.retryable) AS f(id, error, retryable)
+         WHERE t.id = f.id AND t.state = 'running' AND t.worker_id = fail.worker
+        RETURNING t.id, t.state, t.next_retry_at
+    ),
+    notified AS (
+        SELECT pg_notify('tasklib_finished', string_agg(x.id::text, ','))
+          FROM (SELECT f.id, (row_number() OVER () - 1) / 200 AS chunk FROM failed f
+                 WHERE f.next_retry_at IS NULL) x
+         GROUP BY x.chunk
+    )
+    SELECT f.id, f.state, f.next_retry_at FROM failed f, (SELECT count(*) FROM notified) n;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.fail IS
+    'Record failed attempts with their errors: schedule a retry after backoff_delay, or make the failure terminal (retries spent, or retryable = false). Only tasks still running under worker change.';
+
+-- Extend the leases of tasks a live worker is still running.
+CREATE FUNCTION tasklib.heartbeat(
+    worker        text,
+    ids           uuid[],
+    lease_seconds double precision DEFAULT 60
+) RETURNS SETOF uuid
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds = 'Infinity' OR lease_seconds <> lease_seconds THEN
+        RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
+    END IF;
+    RETURN QUERY
+    UPDATE tasklib.tasks t
+       SET locked_until = now() + make_interval(secs => heartbeat.lease_seconds)
+     WHERE t.id = ANY (heartbeat.ids) AND t.state = 'running' AND t.worker_id = heartbeat.worker
+    RETURNING t.id;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.heartbeat IS
+    'Extend the lease of the given tasks still running under worker; returns the ids it still holds (a missing id was lost).';
+
+-- Hand unfinished tasks back at shutdown so they run again at once, not after the lease.
+CREATE FUNCTION tasklib.release(worker text, ids uuid[] DEFAULT NULL) RETURNS SETOF uuid
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY
+    WITH released AS (
+        UPDATE tasklib.tasks t
+           SET state = 'pending',
+               scheduled_at = now(),
+               worker_id = NULL,
+               started_at = NULL,
+               locked_until = NULL
+         WHERE t.state = 'running' AND t.worker_id = release.worker
+           AND (release.ids IS NULL OR t.id = ANY (release.ids))
+        RETURNING t.id, t.queue
+    ),
+    woken AS (
+        SELECT pg_notify('tasklib_submitted', q.queue) FROM (SELECT DISTINCT queue FROM released) q
+    )
+    SELECT r.id FROM released r, (SELECT count(*) FROM woken) w;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.release IS
+    'Return tasks running under worker (all of them when ids is NULL) to pending so another worker takes them now; used at graceful shutdown.';
+
+COMMIT;

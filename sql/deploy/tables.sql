@@ -1,0 +1,77 @@
+-- Deploy tasklib:tables
+-- Creates tasklib.tasks (one row per task, every state change happens in place) and
+-- tasklib.task_types (what Python registers about each task name). Cheap on an empty database.
+BEGIN;
+
+CREATE TABLE tasklib.task_types (
+    name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
+    queue                text NOT NULL DEFAULT 'default',
+    priority             integer NOT NULL DEFAULT 0,
+    max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    timeout_seconds      double precision CHECK (timeout_seconds > 0),
+    backoff_base_seconds double precision NOT NULL DEFAULT 5 CHECK (backoff_base_seconds > 0),
+    backoff_max_seconds  double precision NOT NULL DEFAULT 3600 CHECK (backoff_max_seconds > 0),
+    args_schema          jsonb,
+    updated_at           timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tasklib.task_types IS
+    'One row per task name registered by a Python process: the defaults a SQL submission inherits and the JSON Schema of its arguments.';
+
+CREATE TABLE tasklib.tasks (
+    id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name                 text NOT NULL CHECK (name <> '' AND length(name) <= 255),
+    queue                text NOT NULL DEFAULT 'default' CHECK (queue <> ''),
+    args                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(args) = 'object'),
+    state                text NOT NULL DEFAULT 'pending'
+                         CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+    priority             integer NOT NULL DEFAULT 0,
+    tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
+    result               jsonb,
+    error                text,
+    retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+    max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    timeout_seconds      double precision CHECK (timeout_seconds > 0),
+    backoff_base_seconds double precision NOT NULL DEFAULT 5 CHECK (backoff_base_seconds > 0),
+    backoff_max_seconds  double precision NOT NULL DEFAULT 3600 CHECK (backoff_max_seconds > 0),
+    scheduled_at         timestamptz NOT NULL DEFAULT now(),
+    next_retry_at        timestamptz,
+    started_at           timestamptz,
+    completed_at         timestamptz,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    worker_id            text,
+    locked_until         timestamptz,
+    -- When the task may next be claimed, or NULL when it may not. Derived so that no code path
+    -- can forget it, and so that one partial index orders pending tasks and due retries alike.
+    run_at               timestamptz GENERATED ALWAYS AS (
+                             CASE
+                                 WHEN state = 'pending' THEN scheduled_at
+                                 WHEN state = 'failed' AND retry_count < max_retries THEN next_retry_at
+                             END
+                         ) STORED
+)
+-- Every claim and completion rewrites a row, so leave room for HOT updates and vacuum often:
+-- the table's live part is small, its churn is large.
+WITH (
+    fillfactor = 80,
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_insert_scale_factor = 0.05,
+    autovacuum_analyze_scale_factor = 0.02,
+    autovacuum_vacuum_cost_delay = 1
+);
+COMMENT ON TABLE tasklib.tasks IS
+    'One row per submitted task. Change it only through the tasklib functions; read it freely.';
+COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
+COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
+COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
+COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';
+COMMENT ON COLUMN tasklib.tasks.run_at IS 'When the task may next be claimed; NULL when it may not (derived).';
+
+-- Only claimable rows are indexed, so a claim stays cheap however much history the table holds.
+CREATE INDEX tasks_claim_idx ON tasklib.tasks (priority DESC, run_at, created_at)
+    WHERE run_at IS NOT NULL;
+CREATE INDEX tasks_lease_idx ON tasklib.tasks (locked_until) WHERE state = 'running';
+CREATE INDEX tasks_tags_idx ON tasklib.tasks USING gin (tags jsonb_path_ops);
+CREATE INDEX tasks_name_created_at_idx ON tasklib.tasks (name, created_at);
+CREATE INDEX tasks_completed_at_idx ON tasklib.tasks (completed_at) WHERE completed_at IS NOT NULL;
+
+COMMIT;

@@ -1,0 +1,8 @@
+-- Revert tasklib:admin_functions
+BEGIN;
+
+DROP FUNCTION tasklib.purge;
+DROP FUNCTION tasklib.retry;
+DROP FUNCTION tasklib.cancel;
+
+COMMIT;

@@ -1,0 +1,15 @@
+-- Revert tasklib:queue_functions
+BEGIN;
+
+DROP FUNCTION tasklib.release;
+DROP FUNCTION tasklib.heartbeat;
+DROP FUNCTION tasklib.fail;
+DROP FUNCTION tasklib.complete;
+DROP FUNCTION tasklib.claim;
+DROP FUNCTION tasklib.recover_expired;
+DROP FUNCTION tasklib.submit_many;
+DROP FUNCTION tasklib.submit;
+DROP FUNCTION tasklib._check_submission;
+DROP FUNCTION tasklib.backoff_delay;
+
+COMMIT;

@@ -1,0 +1,6 @@
+-- Revert tasklib:schema
+BEGIN;
+
+DROP SCHEMA tasklib;
+
+COMMIT;

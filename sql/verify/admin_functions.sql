@@ -1,0 +1,6 @@
+-- Verify tasklib:admin_functions
+BEGIN;
+
+SELECT 'tasklib.cancel'::regproc, 'tasklib.retry'::regproc, 'tasklib.purge'::regproc;
+
+ROLLBACK;

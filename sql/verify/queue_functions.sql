@@ -1,0 +1,11 @@
+-- Verify tasklib:queue_functions
+BEGIN;
+
+SELECT 'tasklib.backoff_delay'::regproc, 'tasklib._check_submission'::regproc,
+       'tasklib.submit'::regproc, 'tasklib.submit_many'::regproc,
+       'tasklib.recover_expired'::regproc, 'tasklib.claim'::regproc,
+       'tasklib.complete'::regproc, 'tasklib.fail'::regproc,
+       'tasklib.heartbeat'::regproc, 'tasklib.release'::regproc;
+SELECT 1 / (tasklib.backoff_delay(5, 2) = interval '20 seconds')::int;
+
+ROLLBACK;

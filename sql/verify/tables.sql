@@ -1,0 +1,14 @@
+-- Verify tasklib:tables
+BEGIN;
+
+SELECT id, name, queue, args, state, priority, tags, result, error, retry_count, max_retries,
+       timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at, next_retry_at,
+       started_at, completed_at, created_at, worker_id, locked_until, run_at
+  FROM tasklib.tasks WHERE false;
+SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds,
+       backoff_max_seconds, args_schema, updated_at
+  FROM tasklib.task_types WHERE false;
+SELECT 'tasklib.tasks_claim_idx'::regclass, 'tasklib.tasks_lease_idx'::regclass,
+       'tasklib.tasks_tags_idx'::regclass;
+
+ROLLBACK;

@@ -1,0 +1,90 @@
+"""Config: where the database is and the defaults every client and worker of this process uses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import psycopg.conninfo
+
+from tasklib.errors import ConfigurationError
+
+DATABASE_URL_ENV = "TASKLIB_DATABASE_URL"
+
+
+def _database_url_from_env() -> str | None:
+    return os.environ.get(DATABASE_URL_ENV) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Connection settings and defaults. ``database_url`` falls back to $TASKLIB_DATABASE_URL.
+
+    ``max_retries``, ``backoff_base_seconds`` and ``priority`` are the defaults a ``@task``
+    gets when it does not set its own; ``lease_seconds`` is how long a claimed task stays
+    reserved for its worker without a heartbeat, so it bounds how long a crashed worker's
+    tasks wait before another worker runs them.
+    """
+
+    database_url: str | None = field(default_factory=_database_url_from_env)
+    min_pool_size: int = 1
+    max_pool_size: int = 10
+    max_retries: int = 3
+    backoff_base_seconds: float = 5.0
+    priority: int = 0
+    lease_seconds: float = 30.0
+    poll_interval_seconds: float = 1.0
+    listen_notify: bool = True
+    application_name: str = "tasklib"
+
+    def __post_init__(self) -> None:
+        if self.database_url is not None:
+            _check_database_url(self.database_url)
+        if self.min_pool_size < 0:
+            raise ConfigurationError(f"min_pool_size must be >= 0, got {self.min_pool_size}")
+        if self.max_pool_size < max(1, self.min_pool_size):
+            raise ConfigurationError(
+                f"max_pool_size must be >= max(1, min_pool_size), got {self.max_pool_size}"
+            )
+        if self.max_retries < 0:
+            raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries}")
+        if not self.backoff_base_seconds > 0:
+            raise ConfigurationError(
+                f"backoff_base_seconds must be > 0, got {self.backoff_base_seconds}"
+            )
+        if not self.lease_seconds > 0:
+            raise ConfigurationError(f"lease_seconds must be > 0, got {self.lease_seconds}")
+        if not self.poll_interval_seconds > 0:
+            raise ConfigurationError(
+                f"poll_interval_seconds must be > 0, got {self.poll_interval_seconds}"
+            )
+
+    def require_database_url(self) -> str:
+        """Return the database URL, or raise ConfigurationError saying how to set one."""
+        if self.database_url is None:
+            raise ConfigurationError(
+                f"no database configured: pass Config(database_url='postgresql://...') "
+                f"or set {DATABASE_URL_ENV}"
+            )
+        return self.database_url
+
+
+def _check_database_url(url: str) -> None:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigurationError(
+            f"database_url must start with postgresql:// or postgres://, got {_redact(url)!r}"
+        )
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        raise ConfigurationError(f"malformed database_url {_redact(url)!r}: {error}") from None
+
+
+def _redact(url: str) -> str:
+    """Hide a password so that error messages and logs can show the URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url

@@ -1,0 +1,86 @@
+"""The TaskLib exception hierarchy and the mapping from SQLSTATEs raised by the SQL API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+
+class TaskLibError(Exception):
+    """Base class of every error TaskLib raises on purpose."""
+
+
+class ConfigurationError(TaskLibError):
+    """The configuration is missing or malformed (database URL, pool sizes, options)."""
+
+
+class DatabaseUnavailableError(TaskLibError):
+    """PostgreSQL could not be reached or the connection was lost."""
+
+
+class NotATaskError(TaskLibError):
+    """A function that was not decorated with ``@task`` was submitted."""
+
+
+class TaskValidationError(TaskLibError):
+    """Arguments do not match the task's signature. ``errors`` lists each problem by field."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[dict[str, Any]] = errors or []
+
+
+class InvalidArgumentError(TaskLibError):
+    """An option passed to TaskLib (priority, delay, tags, ...) is out of range (SQLSTATE TL002)."""
+
+
+class UnknownTaskError(TaskLibError):
+    """No task of that name is registered (SQLSTATE TL001)."""
+
+
+class TaskNotFoundError(TaskLibError):
+    """No task has that id (SQLSTATE TL003)."""
+
+
+class InvalidStateError(TaskLibError):
+    """The task's state does not allow the operation, e.g. cancelling a running task (TL004)."""
+
+
+class ArgumentSchemaError(TaskValidationError):
+    """A SQL submission's arguments break the task's registered JSON Schema (TL005)."""
+
+
+class TaskTimeoutError(TaskLibError):
+    """Waiting for a task's result took longer than the timeout given."""
+
+
+class TaskFailedError(TaskLibError):
+    """The awaited task failed permanently or was cancelled; ``task`` holds its final row."""
+
+    def __init__(self, message: str, task: Any) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
+    "TL001": UnknownTaskError,
+    "TL002": InvalidArgumentError,
+    "TL003": TaskNotFoundError,
+    "TL004": InvalidStateError,
+    "TL005": ArgumentSchemaError,
+}
+
+
+def translate(error: psycopg.Error) -> TaskLibError:
+    """Return the TaskLib error for a psycopg error, keeping the server's message."""
+    sqlstate = error.sqlstate or ""
+    message = error.diag.message_primary or str(error)
+    error_class = SQLSTATE_ERRORS.get(sqlstate)
+    if error_class is not None:
+        return error_class(message)
+    if isinstance(error, psycopg.OperationalError):
+        return DatabaseUnavailableError(f"database unavailable: {message}")
+    if isinstance(error, psycopg.errors.DataError):
+        return InvalidArgumentError(message)
+    return TaskLibError(f"database error {sqlstate}: {message}")

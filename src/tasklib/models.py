@@ -1,0 +1,93 @@
+"""Task, the row of tasklib.tasks as a pydantic model, and the predicates the seed uses on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+import pydantic
+
+from tasklib.registry import TaskDefinition
+
+TaskState = Literal["pending", "running", "completed", "failed", "cancelled"]
+R = TypeVar("R")
+
+
+class Task(pydantic.BaseModel):
+    """One task as stored: every column of tasklib.tasks."""
+
+    model_config = pydantic.ConfigDict(frozen=True)
+
+    id: UUID
+    name: str
+    queue: str
+    args: dict[str, Any]
+    state: TaskState
+    priority: int
+    tags: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    retry_count: int
+    max_retries: int
+    timeout_seconds: float | None
+    backoff_base_seconds: float
+    backoff_max_seconds: float
+    scheduled_at: datetime
+    next_retry_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    worker_id: str | None
+    locked_until: datetime | None
+    run_at: datetime | None
+
+    def result_as(self, definition: TaskDefinition[..., R]) -> R:
+        """The stored result parsed into the task function's declared return type."""
+        from tasklib.errors import TaskLibError
+
+        if self.result is None:
+            raise TaskLibError(f"task {self.id} has no result (state {self.state})")
+        return definition.parse_result(self.result.get("value"))
+
+
+def is_pending(task: Task) -> bool:
+    """Waiting for its first run (or handed back by a stopping worker)."""
+    return task.state == "pending"
+
+
+def is_running(task: Task) -> bool:
+    """Claimed by a worker and executing."""
+    return task.state == "running"
+
+
+def is_completed(task: Task) -> bool:
+    """Finished successfully; ``task.result`` holds ``{"value": ...}``."""
+    return task.state == "completed"
+
+
+def is_failed(task: Task) -> bool:
+    """Its latest attempt failed: waiting for a retry, or permanently (see is_terminal)."""
+    return task.state == "failed"
+
+
+def is_cancelled(task: Task) -> bool:
+    """Cancelled before it ran."""
+    return task.state == "cancelled"
+
+
+def has_result(task: Task) -> bool:
+    """A result is stored (the task completed)."""
+    return task.result is not None
+
+
+def has_error(task: Task) -> bool:
+    """An error (traceback) of a failed attempt is stored."""
+    return task.error is not None
+
+
+def is_terminal(task: Task) -> bool:
+    """Will never run again: completed, cancelled, or failed with no retries left."""
+    if task.state in ("completed", "cancelled"):
+        return True
+    return task.state == "failed" and task.retry_count >= task.max_retries
