@@ -9,7 +9,6 @@ DROP FUNCTION tasklib.claim;
 DROP FUNCTION tasklib.recover_expired;
 DROP FUNCTION tasklib.submit_many;
 DROP FUNCTION tasklib.submit;
-DROP FUNCTION tasklib._check_submission;
 DROP FUNCTION tasklib.backoff_delay;
 
 COMMIT;

@@ -1,7 +1,7 @@
 -- Verify tasklib:queue_functions
 BEGIN;
 
-SELECT 'tasklib.backoff_delay'::regproc, 'tasklib._check_submission'::regproc,
+SELECT 'tasklib.backoff_delay'::regproc,
        'tasklib.submit'::regproc, 'tasklib.submit_many'::regproc,
        'tasklib.recover_expired'::regproc, 'tasklib.claim'::regproc,
        'tasklib.complete'::regproc, 'tasklib.fail'::regproc,

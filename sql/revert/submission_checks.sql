@@ -1,0 +1,6 @@
+-- Revert tasklib:submission_checks
+BEGIN;
+
+DROP FUNCTION tasklib._check_submission;
+
+COMMIT;
