@@ -35,7 +35,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_task tasklib.tasks;
 BEGIN
-    IF delay_seconds IS NULL OR delay_seconds < 0 OR delay_seconds = 'Infinity' OR delay_seconds <> delay_seconds THEN
+    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
+    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'delay_seconds must be a finite number >= 0, got %', delay_seconds USING ERRCODE = 'TL002';
     END IF;
     SELECT * INTO v_task FROM tasklib.tasks t WHERE t.id = retry.id FOR UPDATE;

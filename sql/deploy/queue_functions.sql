@@ -67,10 +67,34 @@ COMMENT ON FUNCTION tasklib.submit IS
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 CREATE FUNCTION tasklib.submit_many(tasks jsonb) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_position bigint;
+    v_type text;
+    v_key text;
 BEGIN
     IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
         RAISE EXCEPTION 'tasks must be a JSON array of objects, got %', coalesce(jsonb_typeof(tasks), 'NULL')
             USING ERRCODE = 'TL002';
+    END IF;
+
+    -- A misspelt option (say "delay") would otherwise be dropped without a word.
+    SELECT e.ord - 1, jsonb_typeof(e.task), bad.key
+      INTO v_position, v_type, v_key
+      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
+      LEFT JOIN LATERAL (
+          SELECT k AS key
+            FROM jsonb_object_keys(CASE WHEN jsonb_typeof(e.task) = 'object' THEN e.task END) AS k
+           WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
+                                 'timeout_seconds', 'queue', 'backoff_base_seconds'])
+           LIMIT 1
+      ) AS bad ON true
+     WHERE jsonb_typeof(e.task) <> 'object' OR bad.key IS NOT NULL
+     ORDER BY e.ord
+     LIMIT 1;
+    IF v_type <> 'object' THEN
+        RAISE EXCEPTION 'tasks[%] must be a JSON object, got %', v_position, v_type USING ERRCODE = 'TL002';
+    ELSIF v_key IS NOT NULL THEN
+        RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
 
     RETURN QUERY
@@ -110,6 +134,10 @@ BEGIN
         SELECT pg_notify('tasklib_submitted', q.queue) FROM (SELECT DISTINCT queue FROM inserted) q
     )
     SELECT c.id FROM checked c, (SELECT count(*) FROM woken) w ORDER BY c.ord;
+EXCEPTION
+    -- An option of the wrong JSON type (say "priority": "high") fails its cast above.
+    WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'an option in tasks has the wrong type: %', SQLERRM USING ERRCODE = 'TL002';
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit_many IS
@@ -171,7 +199,8 @@ BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be >= 0, got %', n USING ERRCODE = 'TL002';
     END IF;
-    IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds = 'Infinity' OR lease_seconds <> lease_seconds THEN
+    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
+    IF lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
     END IF;
 
@@ -179,7 +208,7 @@ BEGIN
 
     RETURN QUERY
     WITH due AS (
-        SELECT t.id FROM tasklib.tasks t
+        SELECT t.id, t.run_at FROM tasklib.tasks t
          WHERE t.run_at <= now()
            AND (claim.queues IS NULL OR t.queue = ANY (claim.queues))
          ORDER BY t.priority DESC, t.run_at, t.created_at
@@ -197,9 +226,10 @@ BEGIN
                next_retry_at = NULL
           FROM due
          WHERE t.id = due.id
-        RETURNING t.*
+        -- run_at is NULL once running, so keep the due time to return rows in claim order.
+        RETURNING t AS task, due.run_at AS due_at
     )
-    SELECT * FROM claimed c ORDER BY c.priority DESC, c.scheduled_at, c.created_at;
+    SELECT (c.task).* FROM claimed c ORDER BY (c.task).priority DESC, c.due_at, (c.task).created_at;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
@@ -214,6 +244,12 @@ CREATE FUNCTION tasklib.complete(
 ) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF worker IS NULL OR worker = '' THEN
+        RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF ids IS NULL THEN
+        RAISE EXCEPTION 'complete needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
+    END IF;
     IF results IS NOT NULL AND cardinality(results) <> cardinality(ids) THEN
         RAISE EXCEPTION 'complete got % ids but % results', cardinality(ids), cardinality(results)
             USING ERRCODE = 'TL002';
@@ -252,8 +288,14 @@ CREATE FUNCTION tasklib.fail(
 ) RETURNS TABLE (id uuid, state text, next_retry_at timestamptz)
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF cardinality(errors) <> cardinality(ids) THEN
-        RAISE EXCEPTION 'fail got % ids but % errors', cardinality(ids), cardinality(errors)
+    IF worker IS NULL OR worker = '' THEN
+        RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF ids IS NULL THEN
+        RAISE EXCEPTION 'fail needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
+    END IF;
+    IF errors IS NULL OR cardinality(errors) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'fail got % ids but % errors', cardinality(ids), coalesce(cardinality(errors)::text, 'NULL')
             USING ERRCODE = 'TL002';
     END IF;
     IF retryable IS NOT NULL AND cardinality(retryable) <> cardinality(ids) THEN
@@ -299,7 +341,14 @@ CREATE FUNCTION tasklib.heartbeat(
 ) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF lease_seconds IS NULL OR lease_seconds <= 0 OR lease_seconds = 'Infinity' OR lease_seconds <> lease_seconds THEN
+    IF worker IS NULL OR worker = '' THEN
+        RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF ids IS NULL THEN
+        RAISE EXCEPTION 'heartbeat needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
+    END IF;
+    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
+    IF lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
     END IF;
     RETURN QUERY
@@ -316,6 +365,9 @@ COMMENT ON FUNCTION tasklib.heartbeat IS
 CREATE FUNCTION tasklib.release(worker text, ids uuid[] DEFAULT NULL) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF worker IS NULL OR worker = '' THEN
+        RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
     RETURN QUERY
     WITH released AS (
         UPDATE tasklib.tasks t

@@ -8,9 +8,12 @@ CREATE TABLE tasklib.task_types (
     queue                text NOT NULL DEFAULT 'default',
     priority             integer NOT NULL DEFAULT 0,
     max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
-    timeout_seconds      double precision CHECK (timeout_seconds > 0),
-    backoff_base_seconds double precision NOT NULL DEFAULT 5 CHECK (backoff_base_seconds > 0),
-    backoff_max_seconds  double precision NOT NULL DEFAULT 3600 CHECK (backoff_max_seconds > 0),
+    -- PostgreSQL orders NaN above Infinity, so "< 'Infinity'" also keeps NaN out.
+    timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
+    backoff_base_seconds double precision NOT NULL DEFAULT 5
+                         CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+    backoff_max_seconds  double precision NOT NULL DEFAULT 3600
+                         CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     args_schema          jsonb,
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
@@ -30,9 +33,11 @@ CREATE TABLE tasklib.tasks (
     error                text,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
     max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
-    timeout_seconds      double precision CHECK (timeout_seconds > 0),
-    backoff_base_seconds double precision NOT NULL DEFAULT 5 CHECK (backoff_base_seconds > 0),
-    backoff_max_seconds  double precision NOT NULL DEFAULT 3600 CHECK (backoff_max_seconds > 0),
+    timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
+    backoff_base_seconds double precision NOT NULL DEFAULT 5
+                         CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+    backoff_max_seconds  double precision NOT NULL DEFAULT 3600
+                         CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     scheduled_at         timestamptz NOT NULL DEFAULT now(),
     next_retry_at        timestamptz,
     started_at           timestamptz,
