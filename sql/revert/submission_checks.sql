@@ -2,5 +2,9 @@
 BEGIN;
 
 DROP FUNCTION tasklib._check_submission;
+ALTER TABLE tasklib.task_types DROP COLUMN args_check;
+DROP FUNCTION tasklib._args_problem;
+DROP FUNCTION tasklib._compile_args_schema;
+DROP FUNCTION tasklib._schema_types;
 
 COMMIT;

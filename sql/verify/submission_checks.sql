@@ -1,6 +1,10 @@
 -- Verify tasklib:submission_checks
 BEGIN;
 
-SELECT 'tasklib._check_submission'::regproc;
+SELECT 'tasklib._check_submission'::regproc, 'tasklib._args_problem'::regproc,
+       'tasklib._compile_args_schema'::regproc, 'tasklib._schema_types'::regproc;
+SELECT args_check FROM tasklib.task_types WHERE false;
+SELECT 1 / (jsonb_path_match('{"to": "a"}',
+    tasklib._compile_args_schema('{"properties": {"to": {"type": "string"}}, "required": ["to"]}')))::int;
 
 ROLLBACK;
