@@ -202,18 +202,19 @@ BEGIN
         RAISE EXCEPTION 'tags of task % must be a JSON object, got %', name, coalesce(jsonb_typeof(tags), 'NULL')
             USING ERRCODE = 'TL002';
     END IF;
-    IF delay_seconds IS NULL OR delay_seconds < 0 OR delay_seconds = 'Infinity' OR delay_seconds <> delay_seconds THEN
+    -- PostgreSQL orders NaN above Infinity (and NaN = NaN), so "< 'Infinity'" rejects both.
+    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'delay_seconds of task % must be a finite number >= 0, got %', name, delay_seconds
             USING ERRCODE = 'TL002';
     END IF;
     IF max_retries < 0 THEN
         RAISE EXCEPTION 'max_retries of task % must be >= 0, got %', name, max_retries USING ERRCODE = 'TL002';
     END IF;
-    IF timeout_seconds <= 0 OR timeout_seconds = 'Infinity' OR timeout_seconds <> timeout_seconds THEN
+    IF NOT (timeout_seconds > 0 AND timeout_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'timeout_seconds of task % must be a finite number > 0, got %', name, timeout_seconds
             USING ERRCODE = 'TL002';
     END IF;
-    IF backoff_base_seconds <= 0 OR backoff_base_seconds = 'Infinity' OR backoff_base_seconds <> backoff_base_seconds THEN
+    IF NOT (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'backoff_base_seconds of task % must be a finite number > 0, got %', name, backoff_base_seconds
             USING ERRCODE = 'TL002';
     END IF;
