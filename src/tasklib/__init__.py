@@ -1,5 +1,24 @@
 """TaskLib: background tasks for Python with PostgreSQL as the only infrastructure."""
 
+from tasklib._pool import aclose, close, init
+from tasklib.client import (
+    cancel_task,
+    cancel_task_async,
+    get_task,
+    get_task_async,
+    list_tasks,
+    list_tasks_async,
+    retry_task,
+    retry_task_async,
+    submit_many,
+    submit_many_sync,
+    submit_task,
+    submit_task_sync,
+    wait_for_result,
+    wait_for_result_sync,
+    wait_for_task,
+    wait_for_task_sync,
+)
 from tasklib.config import Config
 from tasklib.errors import (
     ArgumentSchemaError,
@@ -28,16 +47,25 @@ from tasklib.models import (
     is_running,
     is_terminal,
 )
-from tasklib.registry import TaskDefinition, task
+from tasklib.registry import (
+    AsyncTaskDefinition,
+    PreparedTask,
+    SyncTaskDefinition,
+    TaskDefinition,
+    task,
+)
 
 __all__ = [
     "ArgumentSchemaError",
+    "AsyncTaskDefinition",
     "Config",
     "ConfigurationError",
     "DatabaseUnavailableError",
     "InvalidArgumentError",
     "InvalidStateError",
     "NotATaskError",
+    "PreparedTask",
+    "SyncTaskDefinition",
     "Task",
     "TaskDefinition",
     "TaskFailedError",
@@ -47,15 +75,34 @@ __all__ = [
     "TaskTimeoutError",
     "TaskValidationError",
     "UnknownTaskError",
+    "aclose",
+    "cancel_task",
+    "cancel_task_async",
+    "close",
+    "get_task",
+    "get_task_async",
     "has_error",
     "has_result",
+    "init",
     "is_cancelled",
     "is_completed",
     "is_failed",
     "is_pending",
     "is_running",
     "is_terminal",
+    "list_tasks",
+    "list_tasks_async",
     "migrate",
+    "retry_task",
+    "retry_task_async",
     "rollback",
+    "submit_many",
+    "submit_many_sync",
+    "submit_task",
+    "submit_task_sync",
     "task",
+    "wait_for_result",
+    "wait_for_result_sync",
+    "wait_for_task",
+    "wait_for_task_sync",
 ]

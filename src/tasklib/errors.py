@@ -72,15 +72,30 @@ SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
 }
 
 
+# The tasklib schema (or one of its functions) is absent: the database was never migrated,
+# or is older than this package.
+_SCHEMA_MISSING = frozenset({"3F000", "42P01", "42883"})
+
+
 def translate(error: psycopg.Error) -> TaskLibError:
-    """Return the TaskLib error for a psycopg error, keeping the server's message."""
+    """Return the TaskLib error for a psycopg error, keeping the server's message.
+
+    Every error maps to a TaskLibError subclass: the TL SQLSTATEs to their classes, a
+    missing schema to ConfigurationError, connection trouble to DatabaseUnavailableError,
+    bad data and constraint violations to InvalidArgumentError, anything else to TaskLibError.
+    """
     sqlstate = error.sqlstate or ""
     message = error.diag.message_primary or str(error)
     error_class = SQLSTATE_ERRORS.get(sqlstate)
     if error_class is not None:
         return error_class(message)
+    if sqlstate in _SCHEMA_MISSING:
+        return ConfigurationError(
+            f"{message}: is the tasklib schema installed and up to date in this database? "
+            "Run `tasklib migrate`"
+        )
     if isinstance(error, psycopg.OperationalError):
         return DatabaseUnavailableError(f"database unavailable: {message}")
-    if isinstance(error, psycopg.errors.DataError):
+    if isinstance(error, psycopg.errors.DataError | psycopg.errors.IntegrityError):
         return InvalidArgumentError(message)
     return TaskLibError(f"database error {sqlstate}: {message}")

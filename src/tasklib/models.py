@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pydantic
 
+from tasklib.errors import TaskLibError
 from tasklib.registry import TaskDefinition
 
 TaskState = Literal["pending", "running", "completed", "failed", "cancelled"]
@@ -43,12 +44,20 @@ class Task(pydantic.BaseModel):
     run_at: datetime | None
 
     def result_as(self, definition: TaskDefinition[..., R]) -> R:
-        """The stored result parsed into the task function's declared return type."""
-        from tasklib.errors import TaskLibError
+        """The stored result parsed into the task function's declared return type.
 
+        For ``async def`` tasks too, this is the awaited type: a pydantic model comes back
+        as that model. TaskLibError if the task has not completed.
+        """
         if self.result is None:
             raise TaskLibError(f"task {self.id} has no result (state {self.state})")
-        return definition.parse_result(self.result.get("value"))
+        try:
+            return definition.parse_result(self.result.get("value"))
+        except pydantic.ValidationError as error:
+            raise TaskLibError(
+                f"task {self.id}: its stored result does not parse as the return type of "
+                f"{definition.name!r}: {error}"
+            ) from None
 
 
 def is_pending(task: Task) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sys
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -18,6 +19,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _REGISTRY: dict[str, TaskDefinition[..., Any]] = {}
+
+# submit_task(fn, delay_seconds=..., priority=..., tags=..., connection=..., **kwargs) takes its
+# options and the task's arguments as keywords side by side, so a task parameter with one of
+# these names could never be passed. Rejecting it at @task time beats a surprise at submit time.
+RESERVED_PARAMETERS = frozenset({"delay_seconds", "priority", "tags", "connection"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +52,13 @@ class TaskOptions:
 class TaskDefinition(Generic[P, R]):
     """A registered task: the function, its stable name, options and argument model.
 
-    Calling it calls the function directly, so decorated functions stay usable in tests.
+    ``R`` is the value the task produces, the awaited value for an ``async def``, so
+    ``Task.result_as(definition)`` and ``wait_for_result`` are typed alike for both kinds.
+    ``@task`` returns a SyncTaskDefinition or an AsyncTaskDefinition; calling either calls
+    the function directly, so decorated functions stay usable in tests.
     """
 
-    def __init__(self, fn: Callable[P, R], name: str, options: TaskOptions) -> None:
+    def __init__(self, fn: Callable[P, Any], name: str, options: TaskOptions) -> None:
         self.fn = fn
         self.name = name
         self.options = options
@@ -61,7 +70,7 @@ class TaskDefinition(Generic[P, R]):
         }
         hints = typing.get_type_hints(fn, include_extras=True)
         return_type: Any = hints.get("return", Any)
-        if self.is_async and typing.get_origin(return_type) in (Awaitable, typing.Coroutine):
+        if self.is_async and typing.get_origin(return_type) in (Awaitable, Coroutine):
             return_type = typing.get_args(return_type)[-1]
         self.result_adapter: pydantic.TypeAdapter[R] = pydantic.TypeAdapter(return_type)
         self.__doc__ = fn.__doc__
@@ -70,7 +79,7 @@ class TaskDefinition(Generic[P, R]):
         self.__module__ = fn.__module__
         self.__wrapped__ = fn
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -78,19 +87,44 @@ class TaskDefinition(Generic[P, R]):
 
     def validate_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """Check keyword arguments against the signature; return them as JSON-ready values."""
+        dumped: dict[str, Any] = self._validate(kwargs).model_dump(mode="json", by_alias=True)
+        return dumped
+
+    def validate_args_json(self, kwargs: dict[str, Any]) -> str:
+        """Check keyword arguments against the signature; return them as a JSON object text.
+
+        The submit path uses this: pydantic writes the JSON in one step, without building
+        the intermediate dict that ``validate_args`` returns.
+        """
+        return self._validate(kwargs).model_dump_json(by_alias=True)
+
+    def _validate(self, kwargs: dict[str, Any]) -> pydantic.BaseModel:
         try:
-            model = self.args_model.model_validate(kwargs)
+            return self.args_model.model_validate(kwargs)
         except pydantic.ValidationError as error:
             raise _validation_error(self.name, error) from None
-        dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True)
-        return dumped
+
+    def prepare(self, *args: P.args, **kwargs: P.kwargs) -> PreparedTask[R]:
+        """Validate one call's arguments now, for ``submit_many`` to queue later.
+
+        Positional arguments are bound to their parameter names, so
+        ``resize.prepare("a.png", 64)`` and ``resize.prepare(path="a.png", size=64)`` agree.
+        """
+        try:
+            bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        except TypeError as error:
+            raise TaskValidationError(
+                f"invalid arguments for task {self.name!r}: {error}"
+            ) from None
+        arguments = dict(bound.arguments)
+        for param_name, param in bound.signature.parameters.items():
+            if param.kind is inspect.Parameter.VAR_KEYWORD and param_name in arguments:
+                arguments.update(arguments.pop(param_name))
+        return PreparedTask(self, self.validate_args_json(arguments))
 
     def rebuild_args(self, stored: dict[str, Any]) -> dict[str, Any]:
         """Turn stored JSON arguments back into the declared Python types, ready for a call."""
-        try:
-            model = self.args_model.model_validate(stored)
-        except pydantic.ValidationError as error:
-            raise _validation_error(self.name, error) from None
+        model = self._validate(stored)
         values = {
             self._param_names[field_name]: getattr(model, field_name)
             for field_name in self.args_model.model_fields
@@ -110,6 +144,52 @@ class TaskDefinition(Generic[P, R]):
     def args_json_schema(self) -> dict[str, Any]:
         """The JSON Schema of the arguments, as recorded in tasklib.task_types."""
         return self.args_model.model_json_schema(by_alias=True)
+
+
+class SyncTaskDefinition(TaskDefinition[P, R]):
+    """A task whose function is a plain ``def``; calling it returns the function's value."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        result: R = self.fn(*args, **kwargs)
+        return result
+
+
+class AsyncTaskDefinition(TaskDefinition[P, R]):
+    """A task whose function is an ``async def``; calling it returns the coroutine."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R]:
+        coroutine: Coroutine[Any, Any, R] = self.fn(*args, **kwargs)
+        return coroutine
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTask(Generic[R]):
+    """One validated call of a task, with its own options, waiting to be queued by submit_many.
+
+    Options left None take the values given to ``submit_many``, then the task's, then the
+    Config's. Build one with ``definition.prepare(...)``, adjust with ``with_options``.
+    """
+
+    definition: TaskDefinition[..., R]
+    args_json: str
+    delay_seconds: float | None = None
+    priority: int | None = None
+    tags: dict[str, Any] | None = None
+
+    def with_options(
+        self,
+        *,
+        delay_seconds: float | None = None,
+        priority: int | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> PreparedTask[R]:
+        """A copy with the given options set (the others kept)."""
+        return dataclasses.replace(
+            self,
+            delay_seconds=self.delay_seconds if delay_seconds is None else delay_seconds,
+            priority=self.priority if priority is None else priority,
+            tags=self.tags if tags is None else tags,
+        )
 
 
 def _validation_error(task_name: str, error: pydantic.ValidationError) -> TaskValidationError:
@@ -137,6 +217,11 @@ def _build_args_model(fn: Callable[..., Any], task_name: str) -> type[pydantic.B
             raise ConfigurationError(
                 f"task {task_name!r}: parameter {param_name!r} is positional-only or *args; "
                 "task arguments are passed by keyword"
+            )
+        if param_name in RESERVED_PARAMETERS:
+            raise ConfigurationError(
+                f"task {task_name!r}: parameter {param_name!r} has the name of a submit_task "
+                f"option ({', '.join(sorted(RESERVED_PARAMETERS))}); rename the parameter"
             )
         annotation = hints.get(param_name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
@@ -199,8 +284,29 @@ def registered_tasks() -> dict[str, TaskDefinition[..., Any]]:
     return dict(_REGISTRY)
 
 
+class _Decorator(typing.Protocol):
+    """What ``@task(...)`` with options returns: the decorator proper."""
+
+    # An async function matches both overloads; the first wins, which is the point.
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, fn: Callable[P, Coroutine[Any, Any, R]], /
+    ) -> AsyncTaskDefinition[P, R]: ...
+
+    @overload
+    def __call__(self, fn: Callable[P, R], /) -> SyncTaskDefinition[P, R]: ...
+
+    def __call__(self, fn: Callable[P, Any], /) -> TaskDefinition[P, Any]: ...
+
+
 @overload
-def task(fn: Callable[P, R], /) -> TaskDefinition[P, R]: ...
+def task(  # type: ignore[overload-overlap]
+    fn: Callable[P, Coroutine[Any, Any, R]], /
+) -> AsyncTaskDefinition[P, R]: ...
+
+
+@overload
+def task(fn: Callable[P, R], /) -> SyncTaskDefinition[P, R]: ...
 
 
 @overload
@@ -212,11 +318,11 @@ def task(
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
     queue: str = "default",
-) -> Callable[[Callable[P, R]], TaskDefinition[P, R]]: ...
+) -> _Decorator: ...
 
 
 def task(
-    fn: Callable[P, R] | None = None,
+    fn: Callable[P, Any] | None = None,
     /,
     *,
     name: str | None = None,
@@ -225,11 +331,13 @@ def task(
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
     queue: str = "default",
-) -> TaskDefinition[P, R] | Callable[[Callable[P, R]], TaskDefinition[P, R]]:
+) -> TaskDefinition[P, Any] | _Decorator:
     """Mark a function as a task, bare (``@task``) or with options (``@task(max_retries=5)``).
 
     ``name`` is what workers and SQL submitters use to find the function; it defaults to
     ``module.qualname``. Set it explicitly for tasks that other services submit by name.
+    Parameters may not be named like submit_task's options (delay_seconds, priority, tags,
+    connection): such a task raises ConfigurationError here rather than be unsubmittable.
     """
     options = TaskOptions(
         max_retries=max_retries,
@@ -241,13 +349,18 @@ def task(
     if name is not None and not name.strip():
         raise ConfigurationError("task name must be a non-empty string")
 
-    def decorate(function: Callable[P, R]) -> TaskDefinition[P, R]:
+    def decorate(function: Callable[P, Any], /) -> TaskDefinition[P, Any]:
         if isinstance(function, TaskDefinition):
             raise ConfigurationError(f"{function.name!r} is already a task")
-        definition = TaskDefinition(function, name or default_task_name(function), options)
+        if not callable(function):
+            raise ConfigurationError(f"@task decorates a function, got {function!r}")
+        kind = AsyncTaskDefinition if inspect.iscoroutinefunction(function) else SyncTaskDefinition
+        definition: TaskDefinition[P, Any] = kind(
+            function, name or default_task_name(function), options
+        )
         register(definition)
         return definition
 
     if fn is not None:
         return decorate(fn)
-    return decorate
+    return typing.cast(_Decorator, decorate)

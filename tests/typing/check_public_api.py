@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any
-
 import tasklib
 from tasklib import Config, task
 
@@ -24,5 +21,5 @@ def direct_calls() -> None:
     assert total == 3
     config: Config = Config(database_url="postgresql://localhost/app")
     assert config.database_url is not None
-    definition: tasklib.TaskDefinition[[str], Coroutine[Any, Any, str]] = shout
+    definition: tasklib.TaskDefinition[[str], str] = shout
     assert definition.name.endswith("shout")
