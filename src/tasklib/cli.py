@@ -1,48 +1,67 @@
-"""The tasklib command: migrations (more commands join as the CLI grows)."""
+"""The tasklib command: the group and its subcommands, each defined in a module of its own.
+
+Without --database-url or $TASKLIB_DATABASE_URL, commands use an embedded PostgreSQL
+(see tasklib.embedded). Exit codes: 0 success, 1 the operation was refused (unknown task id,
+wrong state), 2 bad arguments or configuration, 3 database unreachable.
+"""
 
 from __future__ import annotations
-
-import sys
 
 import click
 
 import tasklib
-from tasklib.errors import TaskLibError
-
-database_url_option = click.option(
-    "--database-url",
-    envvar="TASKLIB_DATABASE_URL",
-    help="PostgreSQL URL (default: $TASKLIB_DATABASE_URL).",
+from tasklib._cli_maintenance import db, purge
+from tasklib._cli_status import status
+from tasklib._cli_support import (
+    TaskLibGroup,
+    database_url_option,
+    keep_running_option,
+    resolve_database,
+    stdout,
 )
+from tasklib._cli_tasks import tasks
+
+__all__ = ["database_url_option", "keep_running_option", "main", "resolve_database"]
 
 
-@click.group()
+@click.group(cls=TaskLibGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tasklib")
 def main() -> None:
-    """TaskLib: background tasks with PostgreSQL as the only infrastructure."""
+    """TaskLib: background tasks with PostgreSQL as the only infrastructure.
+
+    Start with `tasklib demo`.
+    """
 
 
 @main.command()
 @database_url_option
+@keep_running_option
 @click.option(
     "--rollback",
     "rollback_steps",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     metavar="N",
     help="Revert the last N changes instead of applying.",
 )
 @click.option("--rollback-all", is_flag=True, help="Revert every change (drops the schema).")
-def migrate(database_url: str | None, rollback_steps: int | None, rollback_all: bool) -> None:
+def migrate(
+    database_url: str | None, keep_running: bool, rollback_steps: int | None, rollback_all: bool
+) -> None:
     """Apply the tasklib schema (or revert it)."""
-    try:
-        if rollback_all or rollback_steps is not None:
-            names = tasklib.rollback(database_url, steps=None if rollback_all else rollback_steps)
-            verb = "reverted"
-        else:
-            names = tasklib.migrate(database_url)
-            verb = "applied"
-    except TaskLibError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    click.echo(f"{verb}: {', '.join(names)}" if names else "schema is up to date")
+    url = resolve_database(database_url, keep_running=keep_running, apply_migrations=False)
+    if rollback_all or rollback_steps is not None:
+        names = tasklib.rollback(url, steps=None if rollback_all else rollback_steps)
+        verb = "reverted"
+    else:
+        names = tasklib.migrate(url)
+        verb = "applied"
+    stdout.print(
+        f"{verb}: {', '.join(names)}" if names else "schema is up to date", highlight=False
+    )
+
+
+main.add_command(status)
+main.add_command(tasks)
+main.add_command(purge)
+main.add_command(db)

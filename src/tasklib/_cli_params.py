@@ -1,0 +1,119 @@
+"""Parsing of the CLI's argument values: task ids, durations like 7d, and tag filters like k=v."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import click
+
+# click.ParamType is generic only from click 8.4 on; subscripting it at runtime breaks before.
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[Any]
+else:
+    _ParamType = click.ParamType
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``7d``, ``12h``, ``1d12h``, ``90s`` (units s, m, h, d, w) into a timedelta."""
+    compact = text.strip().lower().replace(" ", "")
+    if not compact or _DURATION_PART.sub("", compact) != "":
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit s, m, h, d or w, e.g. 7d or 12h"
+        )
+    seconds = sum(
+        float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(compact)
+    )
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration for display: 7d, 1d12h, 90s -> 1m30s."""
+    seconds = value.total_seconds()
+    parts: list[str] = []
+    for unit, size in sorted(_DURATION_UNITS.items(), key=lambda item: -item[1]):
+        if unit == "w":
+            continue  # 14d reads better than 2w for an age
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count:g}{unit}")
+    if seconds:
+        parts.append(f"{seconds:g}s")
+    return "".join(parts) or "0s"
+
+
+def parse_tag_filter(text: str) -> tuple[str, str]:
+    """Split ``key=value`` into (key, value); the value may be empty, the key may not."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"{text!r} is not a tag filter: use key=value, e.g. --tag batch=weekly")
+    return key.strip(), value
+
+
+def tag_candidates(key: str, value: str) -> list[dict[str, Any]]:
+    """The tag objects a filter matches: the value as a string, and as JSON when it is a scalar.
+
+    Tags are JSON, so ``user_id=12345`` should find ``{"user_id": 12345}`` as well as
+    ``{"user_id": "12345"}``; both forms are tested with ``@>`` so the GIN index serves them.
+    """
+    candidates: list[dict[str, Any]] = [{key: value}]
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return candidates
+    if isinstance(parsed, bool | int | float) or parsed is None:
+        candidates.append({key: parsed})
+    return candidates
+
+
+class DurationType(_ParamType):
+    """A click parameter holding a duration such as 7d."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class TagFilterType(_ParamType):
+    """A click parameter holding a key=value tag filter."""
+
+    name = "key=value"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_tag_filter(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class TaskIdType(_ParamType):
+    """A click parameter holding a task id (a UUID)."""
+
+    name = "task_id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, UUID):
+            return value
+        try:
+            return UUID(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a task id (a UUID such as 550e8400-e29b-41d4-...)")
+
+
+DURATION = DurationType()
+TAG_FILTER = TagFilterType()
+TASK_ID = TaskIdType()

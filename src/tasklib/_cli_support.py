@@ -1,0 +1,132 @@
+"""What every tasklib command shares: finding the database, connecting, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from rich.console import Console
+from rich.text import Text
+
+from tasklib import embedded
+from tasklib.config import DATABASE_URL_ENV, Config, _redact
+from tasklib.errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    InvalidArgumentError,
+    TaskLibError,
+    translate,
+)
+from tasklib.migrate import migrate
+
+# Exit codes, documented in the README: 2 is also what click uses for bad arguments.
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# SQLSTATEs meaning "the tasklib schema is not there": undefined table, schema, function.
+_MISSING_SCHEMA = {"42P01", "3F000", "42883"}
+
+database_url_option = click.option(
+    "--database-url",
+    envvar=DATABASE_URL_ENV,
+    metavar="URL",
+    help=f"PostgreSQL URL (default: ${DATABASE_URL_ENV}; without either, an embedded PostgreSQL).",
+)
+keep_running_option = click.option(
+    "--keep-running",
+    is_flag=True,
+    help="Leave the embedded PostgreSQL running afterwards (`tasklib db stop` stops it).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+# Piped output is read by people in files and logs: do not squeeze it to 80 columns.
+stdout = Console(width=None if sys.stdout.isatty() else 200)
+stderr = Console(stderr=True)
+
+
+def resolve_database(
+    database_url: str | None, *, keep_running: bool = False, apply_migrations: bool = True
+) -> str:
+    """The URL to use: the one given, else the embedded PostgreSQL's (started, migrated).
+
+    Says in one line on stderr when the embedded server is used, so that stdout stays clean
+    for ``--json``.
+    """
+    if database_url:
+        Config(database_url=database_url)  # validates the URL with a clear message
+        return database_url
+    data_dir = embedded.default_data_dir()
+    was_running = embedded.running_pid(data_dir) is not None
+    _server, url = embedded.start_default(keep_running=keep_running)
+    kept = keep_running or embedded.keeps_running()
+    lifetime = "left running; `tasklib db stop` stops it" if kept else "stopped when done"
+    reuse = "running" if was_running else "started"
+    note = (
+        f"Embedded PostgreSQL {reuse} in {data_dir} ({lifetime}). "
+        f"To use your own server: --database-url or {DATABASE_URL_ENV}=postgresql://..."
+    )
+    stderr.print(Text(note, style="dim"), soft_wrap=True)
+    if apply_migrations:
+        migrate(url)
+    return url
+
+
+@contextmanager
+def connect(url: str) -> Iterator[psycopg.Connection[DictRow]]:
+    """An autocommit connection returning dict rows, or DatabaseUnavailableError."""
+    try:
+        connection = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise DatabaseUnavailableError(
+            f"cannot connect to the database at {_redact(url)}: {_first_line(error)}"
+        ) from None
+    with connection:
+        yield connection
+
+
+def print_json(value: Any) -> None:
+    """Write value as JSON on stdout (plain print, so rich adds no markup or wrapping)."""
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+def explain(error: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for an error a command let escape."""
+    if isinstance(error, psycopg.Error) and error.sqlstate in _MISSING_SCHEMA:
+        return (
+            "the tasklib schema is missing or outdated in this database: run `tasklib migrate` "
+            f"(server said: {_first_line(error)})",
+            EXIT_REFUSED,
+        )
+    if isinstance(error, psycopg.Error):
+        error = translate(error)
+    if isinstance(error, DatabaseUnavailableError):
+        return str(error), EXIT_UNAVAILABLE
+    if isinstance(error, ConfigurationError | InvalidArgumentError):
+        return str(error), EXIT_USAGE
+    return str(error), EXIT_REFUSED
+
+
+class TaskLibGroup(click.Group):
+    """A click group that turns TaskLib and database errors into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (TaskLibError, psycopg.Error) as error:
+            message, code = explain(error)
+            stderr.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+            ctx.exit(code)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

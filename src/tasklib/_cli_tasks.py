@@ -1,0 +1,252 @@
+"""`tasklib tasks list|show|retry|cancel`: look at tasks and act on one by id."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, get_args
+from uuid import UUID
+
+import click
+import psycopg
+from psycopg import sql
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+from rich.console import Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from tasklib._cli_params import DURATION, TAG_FILTER, TASK_ID, tag_candidates
+from tasklib._cli_support import (
+    TaskLibGroup,
+    connect,
+    database_url_option,
+    json_option,
+    keep_running_option,
+    print_json,
+    resolve_database,
+    stdout,
+)
+from tasklib.errors import TaskNotFoundError
+from tasklib.models import Task, TaskState, is_terminal
+
+STATES: tuple[str, ...] = get_args(TaskState)
+
+
+@click.group(cls=TaskLibGroup)
+def tasks() -> None:
+    """List tasks, show one, retry a failed one, cancel a waiting one."""
+
+
+def select_tasks(
+    conn: psycopg.Connection[DictRow],
+    *,
+    states: tuple[str, ...] = (),
+    names: tuple[str, ...] = (),
+    tags: tuple[tuple[str, str], ...] = (),
+    limit: int = 50,
+) -> list[Task]:
+    """The newest tasks matching every filter given (states and names: any of them)."""
+    conditions: list[sql.Composable] = [sql.SQL("true")]
+    params: list[Any] = []
+    if states:
+        conditions.append(sql.SQL("state = ANY(%s)"))
+        params.append(list(states))
+    if names:
+        conditions.append(sql.SQL("name = ANY(%s)"))
+        params.append(list(names))
+    for key, value in tags:
+        candidates = tag_candidates(key, value)
+        conditions.append(
+            sql.SQL("({})").format(sql.SQL(" OR ").join(sql.SQL("tags @> %s") for _ in candidates))
+        )
+        params.extend(Jsonb(candidate) for candidate in candidates)
+    query = sql.SQL(
+        "SELECT * FROM tasklib.tasks WHERE {} ORDER BY created_at DESC, id LIMIT %s"
+    ).format(sql.SQL(" AND ").join(conditions))
+    params.append(limit)
+    return [Task.model_validate(row) for row in conn.execute(query, params).fetchall()]
+
+
+def fetch_task(conn: psycopg.Connection[DictRow], task_id: UUID) -> Task:
+    """The task with that id, or TaskNotFoundError."""
+    row = conn.execute("SELECT * FROM tasklib.tasks WHERE id = %s", (task_id,)).fetchone()
+    if row is None:
+        raise TaskNotFoundError(f"task {task_id} not found")
+    return Task.model_validate(row)
+
+
+def describe_state(task: Task) -> str:
+    """The state as an operator reads it: a failure says whether it will run again."""
+    if task.state == "failed":
+        return "failed (permanent)" if is_terminal(task) else "failed (will retry)"
+    return task.state
+
+
+@tasks.command("list")
+@database_url_option
+@keep_running_option
+@json_option
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(STATES),
+    help="Only tasks in this state (repeat for several).",
+)
+@click.option("--name", "names", multiple=True, help="Only tasks of this name (repeatable).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    type=TAG_FILTER,
+    help="Only tasks tagged key=value (repeat: all must match).",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most N tasks."
+)
+def list_command(
+    database_url: str | None,
+    keep_running: bool,
+    as_json: bool,
+    states: tuple[str, ...],
+    names: tuple[str, ...],
+    tags: tuple[tuple[str, str], ...],
+    limit: int,
+) -> None:
+    """List the newest tasks, optionally filtered by state, name and tags."""
+    url = resolve_database(database_url, keep_running=keep_running)
+    with connect(url) as conn:
+        found = select_tasks(conn, states=states, names=names, tags=tags, limit=limit)
+    if as_json:
+        print_json([task.model_dump(mode="json") for task in found])
+        return
+    table = Table(title=f"{len(found)} task(s), newest first", title_justify="left")
+    for column in ("id", "name", "state", "priority", "retries", "created", "tags"):
+        table.add_column(column, no_wrap=column in ("id", "created"))
+    for task in found:
+        table.add_row(
+            str(task.id),
+            task.name,
+            Text(describe_state(task), style=_STATE_STYLES.get(task.state, "")),
+            str(task.priority),
+            f"{task.retry_count}/{task.max_retries}",
+            _time(task.created_at),
+            json.dumps(task.tags) if task.tags else "",
+        )
+    stdout.print(table)
+
+
+@tasks.command("show")
+@click.argument("task_id", type=TASK_ID)
+@database_url_option
+@keep_running_option
+@json_option
+def show_command(
+    database_url: str | None, keep_running: bool, as_json: bool, task_id: UUID
+) -> None:
+    """Show every field of one task, and the traceback of its latest failure."""
+    url = resolve_database(database_url, keep_running=keep_running)
+    with connect(url) as conn:
+        task = fetch_task(conn, task_id)
+    if as_json:
+        print_json(task.model_dump(mode="json"))
+        return
+    stdout.print(render_task(task))
+
+
+def render_task(task: Task) -> Group:
+    """Every field of a task as a two-column grid, then its error in a panel."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    fields = task.model_dump()
+    for name, value in fields.items():
+        if name == "error":
+            continue
+        if name == "state":
+            shown: Any = Text(describe_state(task), style=_STATE_STYLES.get(task.state, ""))
+        elif isinstance(value, dict):
+            shown = json.dumps(value, default=str)
+        elif isinstance(value, datetime):
+            shown = _time(value)
+        elif value is None:
+            shown = Text("-", style="dim")
+        else:
+            shown = str(value)
+        grid.add_row(name, shown)
+    parts: list[Any] = [grid]
+    if task.error:
+        parts.append(
+            Panel(
+                Syntax(task.error, "pytb", word_wrap=True, background_color="default"),
+                title="error (latest failed attempt)",
+                title_align="left",
+                border_style="red",
+            )
+        )
+    return Group(*parts)
+
+
+@tasks.command("retry")
+@click.argument("task_id", type=TASK_ID)
+@click.option(
+    "--delay", type=DURATION, default="0s", help="Run it after this long (e.g. 10m), not now."
+)
+@database_url_option
+@keep_running_option
+@json_option
+def retry_command(
+    database_url: str | None,
+    keep_running: bool,
+    as_json: bool,
+    task_id: UUID,
+    delay: timedelta,
+) -> None:
+    """Queue a permanently failed or cancelled task again, its retries restored."""
+    url = resolve_database(database_url, keep_running=keep_running)
+    with connect(url) as conn:
+        row = conn.execute(
+            "SELECT * FROM tasklib.retry(%s, delay_seconds => %s)",
+            (task_id, delay.total_seconds()),
+        ).fetchone()
+    task = Task.model_validate(row)
+    if as_json:
+        print_json(task.model_dump(mode="json"))
+        return
+    when = "now" if not delay else f"at {_time(task.scheduled_at)}"
+    stdout.print(f"task {task.id} ({task.name}) queued again; it runs {when}", highlight=False)
+
+
+@tasks.command("cancel")
+@click.argument("task_id", type=TASK_ID)
+@database_url_option
+@keep_running_option
+@json_option
+def cancel_command(
+    database_url: str | None, keep_running: bool, as_json: bool, task_id: UUID
+) -> None:
+    """Cancel a task that has not started: pending, or failed and waiting for its retry."""
+    url = resolve_database(database_url, keep_running=keep_running)
+    with connect(url) as conn:
+        row = conn.execute("SELECT * FROM tasklib.cancel(%s)", (task_id,)).fetchone()
+    task = Task.model_validate(row)
+    if as_json:
+        print_json(task.model_dump(mode="json"))
+        return
+    stdout.print(f"task {task.id} ({task.name}) cancelled", highlight=False)
+
+
+_STATE_STYLES = {
+    "pending": "cyan",
+    "running": "yellow",
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "dim",
+}
+
+
+def _time(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
