@@ -1,0 +1,84 @@
+-- Deploy tasklib:roles
+-- Who may do what. Three group roles (NOLOGIN; grant them to your login roles):
+--   tasklib_producer  submit tasks and read tasks and task types;
+--   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, register task
+--                     types and announce itself; read tasks, task types and workers;
+--   tasklib_monitor   read the monitoring views, nothing else.
+-- PUBLIC gets nothing in schema tasklib. The API functions run as their owner
+-- (SECURITY DEFINER) with search_path pinned to pg_catalog, so a caller can reach the tables
+-- only through them and cannot redirect an unqualified name to an object of its own.
+-- Roles belong to the whole cluster, not to this database: they are created when missing and
+-- never dropped by the revert, which only takes back what this database granted them (another
+-- database on the same server may use them). Cost: catalog changes only.
+BEGIN;
+
+DO $$
+DECLARE
+    v_role text;
+    v_purpose text;
+BEGIN
+    FOR v_role, v_purpose IN VALUES
+        ('tasklib_producer', 'TaskLib: submit tasks and read their status'),
+        ('tasklib_worker', 'TaskLib: claim and finish tasks, register task types'),
+        ('tasklib_monitor', 'TaskLib: read the monitoring views')
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_role);
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
+            EXECUTE format('COMMENT ON ROLE %I IS %L', v_role, v_purpose);
+        EXCEPTION
+            -- Two databases of one server migrating at once: the other one created it.
+            WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            WHEN insufficient_privilege THEN
+                RAISE EXCEPTION 'role % does not exist and % may not create roles', v_role, current_user
+                    USING HINT = format('Have an administrator run CREATE ROLE %I NOLOGIN, then migrate again.', v_role);
+        END;
+    END LOOP;
+END;
+$$;
+
+-- New functions are executable by PUBLIC unless revoked; tables and the schema are not, but
+-- say so explicitly. A later change that adds a function must revoke and grant it the same way.
+REVOKE ALL ON SCHEMA tasklib FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA tasklib FROM PUBLIC;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA tasklib FROM PUBLIC;
+
+ALTER FUNCTION tasklib.submit SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.submit_many SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.claim SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.complete SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.fail SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.heartbeat SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.release SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.recover_expired SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.cancel SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.retry SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.purge SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.register_task_type SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.worker_heartbeat SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.unregister_worker SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+-- The private helpers (_check_submission, ...) stay SECURITY INVOKER without a SET clause: only
+-- the functions above call them, inside their pinned search_path, and a SET clause would cost a
+-- configuration save and restore on each of the 50,000 per-second calls of a bulk submit.
+-- purge_all stays SECURITY INVOKER because it commits (see retention).
+
+GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor;
+
+GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_delay TO tasklib_producer;
+GRANT SELECT ON tasklib.tasks, tasklib.task_types TO tasklib_producer;
+
+GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
+    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
+    tasklib.backoff_delay
+    TO tasklib_worker;
+GRANT SELECT ON tasklib.tasks, tasklib.task_types, tasklib.workers TO tasklib_worker;
+
+GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
+    tasklib.worker_health, tasklib.recent_failures, tasklib.throughput
+    TO tasklib_monitor;
+-- A view's function calls are checked against the reader, not the view's owner.
+GRANT EXECUTE ON FUNCTION tasklib.backoff_delay, tasklib._error_line TO tasklib_monitor;
+
+COMMIT;

@@ -1,0 +1,154 @@
+-- Deploy tasklib:views
+-- Monitoring views for operators in psql (and for the tasklib_monitor role, which may read
+-- nothing else). Each reads tasklib.tasks at query time; nothing is maintained on the write
+-- path, so the views cost nothing until someone looks. queue_status, queue_status_by_task and
+-- task_performance scan the whole table (history included: purge keeps it short);
+-- worker_health, recent_failures and throughput read through the lease, claim and
+-- completed_at indexes.
+BEGIN;
+
+-- The line of an error worth showing in a list: a Python traceback's last line names the
+-- exception ("ValueError: ..."), any other error's first line says what went wrong.
+CREATE FUNCTION tasklib._error_line(error text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (
+    SELECT CASE WHEN s.lines[1] LIKE 'Traceback (most recent call last)%'
+                THEN s.lines[cardinality(s.lines)] ELSE s.lines[1] END
+      FROM (SELECT ARRAY(SELECT btrim(l, E' \t\r') FROM unnest(string_to_array(error, E'\n')) l
+                          WHERE btrim(l, E' \t\r') <> '') AS lines) s
+);
+COMMENT ON FUNCTION tasklib._error_line IS
+    'Private: the telling line of an error: the last line of a Python traceback, else the first non-empty line.';
+
+CREATE VIEW tasklib.queue_status AS
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE t.state = 'pending') AS pending,
+       count(*) FILTER (WHERE t.state = 'running') AS running,
+       count(*) FILTER (WHERE t.state = 'completed') AS completed,
+       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count < t.max_retries) AS failed_retrying,
+       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count >= t.max_retries) AS failed_permanent,
+       count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE t.run_at <= now()) AS due,
+       now() - min(t.run_at) FILTER (WHERE t.run_at <= now()) AS oldest_due_age
+  FROM tasklib.tasks t;
+COMMENT ON VIEW tasklib.queue_status IS
+    'One row: how many tasks are in each state (the Quick Status query), plus due = claimable now and oldest_due_age = how long the oldest claimable task has waited (the queue''s lag).';
+
+CREATE VIEW tasklib.queue_status_by_task AS
+SELECT t.name,
+       count(*) AS total,
+       count(*) FILTER (WHERE t.state = 'pending') AS pending,
+       count(*) FILTER (WHERE t.state = 'running') AS running,
+       count(*) FILTER (WHERE t.state = 'completed') AS completed,
+       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count < t.max_retries) AS failed_retrying,
+       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count >= t.max_retries) AS failed_permanent,
+       count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE t.run_at <= now()) AS due,
+       now() - min(t.run_at) FILTER (WHERE t.run_at <= now()) AS oldest_due_age
+  FROM tasklib.tasks t
+ GROUP BY t.name
+ ORDER BY t.name;
+COMMENT ON VIEW tasklib.queue_status_by_task IS
+    'queue_status per task name: tasks in each state, due now, and the age of the oldest due task.';
+
+CREATE VIEW tasklib.task_performance AS
+SELECT t.name,
+       count(*) FILTER (WHERE t.state = 'completed') AS executions,
+       avg(d.seconds) FILTER (WHERE t.state = 'completed') AS avg_duration_s,
+       max(d.seconds) FILTER (WHERE t.state = 'completed') AS max_duration_s,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed') AS p50_duration_s,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed') AS p95_duration_s,
+       count(*) FILTER (WHERE t.state = 'failed') AS failed_permanent,
+       round(count(*) FILTER (WHERE t.state = 'failed')::numeric / count(*), 4) AS failure_rate
+  FROM tasklib.tasks t
+ CROSS JOIN LATERAL (SELECT extract(epoch FROM t.completed_at - t.started_at)::double precision AS seconds) d
+ -- Finished runs only: completed, or failed with no retry left (completed_at is set for both).
+ WHERE t.state IN ('completed', 'failed') AND t.completed_at IS NOT NULL
+ GROUP BY t.name
+ ORDER BY avg_duration_s DESC NULLS LAST;
+COMMENT ON VIEW tasklib.task_performance IS
+    'Per task name, over finished tasks still in the table: executions (completed), average, max, p50 and p95 duration in seconds of the last attempt, permanent failures and failure_rate = permanent failures / finished.';
+
+CREATE VIEW tasklib.worker_health AS
+WITH running AS (
+    SELECT t.worker_id,
+           count(*) AS locked_tasks,
+           min(t.locked_until) AS earliest_lock_expires,
+           count(*) FILTER (WHERE t.locked_until < now()) AS expired_leases
+      FROM tasklib.tasks t
+     WHERE t.state = 'running' AND t.worker_id IS NOT NULL
+     GROUP BY t.worker_id
+),
+finished AS (
+    SELECT t.worker_id,
+           count(*) FILTER (WHERE t.state = 'completed') AS completed_last_hour,
+           count(*) FILTER (WHERE t.state = 'failed') AS failed_last_hour
+      FROM tasklib.tasks t
+     WHERE t.completed_at > now() - interval '1 hour' AND t.worker_id IS NOT NULL
+     GROUP BY t.worker_id
+)
+SELECT coalesce(w.worker, r.worker_id) AS worker_id,
+       coalesce(r.locked_tasks, 0) AS locked_tasks,
+       r.earliest_lock_expires,
+       coalesce(r.expired_leases, 0) AS expired_leases,
+       w.last_seen_at AS last_heartbeat,
+       now() - w.last_seen_at AS since_last_heartbeat,
+       coalesce(f.completed_last_hour, 0) AS completed_last_hour,
+       coalesce(f.failed_last_hour, 0) AS failed_last_hour,
+       w.concurrency,
+       w.queues,
+       w.started_at,
+       w.info
+  FROM tasklib.workers w
+  FULL JOIN running r ON r.worker_id = w.worker
+  LEFT JOIN finished f ON f.worker_id = coalesce(w.worker, r.worker_id)
+ ORDER BY 1;
+COMMENT ON VIEW tasklib.worker_health IS
+    'One row per worker that announced itself (tasklib.workers) or holds running tasks: locked_tasks, earliest_lock_expires and expired_leases (the Worker Health query), last_heartbeat from worker_heartbeat (NULL if it never called it), and tasks it finished in the last hour.';
+
+CREATE VIEW tasklib.recent_failures AS
+SELECT t.id,
+       t.name,
+       t.queue,
+       CASE WHEN t.retry_count >= t.max_retries THEN 'permanent' ELSE 'retrying' END AS retry_state,
+       -- A retrying task does not store when it failed, but fail scheduled its retry exactly
+       -- one backoff_delay after that moment.
+       coalesce(t.completed_at,
+                t.next_retry_at - tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds))
+           AS failed_at,
+       t.retry_count + 1 AS attempts,
+       t.max_retries + 1 AS max_attempts,
+       t.next_retry_at,
+       tasklib._error_line(t.error) AS error_line,
+       t.worker_id,
+       t.error,
+       t.args
+  FROM tasklib.tasks t
+ WHERE t.state = 'failed'
+   AND (t.run_at IS NOT NULL OR t.completed_at > now() - interval '24 hours')
+ ORDER BY failed_at DESC;
+COMMENT ON VIEW tasklib.recent_failures IS
+    'Failed tasks waiting for a retry, and permanent failures of the last 24 hours, newest first: error_line (a traceback''s last line, else the first line), retry_state (retrying or permanent), attempts so far and the next retry time.';
+
+CREATE VIEW tasklib.throughput AS
+WITH finished AS (
+    SELECT date_trunc('minute', t.completed_at) AS minute,
+           count(*) FILTER (WHERE t.state = 'completed') AS completed,
+           count(*) FILTER (WHERE t.state = 'failed') AS failed,
+           count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled
+      FROM tasklib.tasks t
+     WHERE t.completed_at >= date_trunc('minute', now()) - interval '59 minutes'
+     GROUP BY 1
+)
+SELECT m.minute,
+       coalesce(f.completed, 0) AS completed,
+       coalesce(f.failed, 0) AS failed,
+       coalesce(f.cancelled, 0) AS cancelled
+  FROM generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()),
+                       interval '1 minute') AS m(minute)
+  LEFT JOIN finished f ON f.minute = m.minute
+ ORDER BY m.minute;
+COMMENT ON VIEW tasklib.throughput IS
+    'Tasks finished per minute over the last hour (60 rows, the current minute last, zeros included): completed, permanently failed, cancelled.';
+
+COMMIT;

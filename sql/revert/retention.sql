@@ -1,0 +1,7 @@
+-- Revert tasklib:retention
+BEGIN;
+
+DROP PROCEDURE tasklib.purge_all;
+DROP FUNCTION tasklib.purge_workers;
+
+COMMIT;

@@ -1,0 +1,29 @@
+-- Revert tasklib:roles
+-- Takes back what this database granted and restores PostgreSQL's defaults (functions
+-- executable by PUBLIC, run as the caller). The roles stay: other databases may use them; drop
+-- them by hand (DROP ROLE) once no database of the server does.
+BEGIN;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
+REVOKE ALL ON SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
+
+ALTER FUNCTION tasklib.submit SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.submit_many SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.claim SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.complete SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.fail SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.heartbeat SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.release SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.recover_expired SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.cancel SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.retry SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.purge SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.register_task_type SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.worker_heartbeat SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.unregister_worker SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.purge_workers SECURITY INVOKER RESET search_path;
+
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA tasklib TO PUBLIC;
+
+COMMIT;
