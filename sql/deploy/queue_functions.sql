@@ -7,13 +7,14 @@
 BEGIN;
 
 -- Delay before the next attempt: base x 2^retry_count seconds, capped. The exponent is bounded
--- because power() raises on overflow instead of returning infinity.
+-- because power() raises on overflow instead of returning infinity. STRICT: greatest() and
+-- least() skip NULLs, so a NULL input would otherwise yield a made-up or uncapped delay.
 CREATE FUNCTION tasklib.backoff_delay(
     base_seconds double precision,
     retry_count  integer,
     max_seconds  double precision DEFAULT 3600
 ) RETURNS interval
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN make_interval(secs => least(max_seconds, base_seconds * power(2, least(greatest(retry_count, 0), 60))));
 COMMENT ON FUNCTION tasklib.backoff_delay IS
     'Delay before the retry that follows a failed attempt: base_seconds * 2^retry_count, at most max_seconds.';
