@@ -54,6 +54,7 @@ from tasklib.registry import (
     TaskDefinition,
     task,
 )
+from tasklib.worker import TaskWorker
 
 __all__ = [
     "ArgumentSchemaError",
@@ -74,6 +75,7 @@ __all__ = [
     "TaskState",
     "TaskTimeoutError",
     "TaskValidationError",
+    "TaskWorker",
     "UnknownTaskError",
     "aclose",
     "cancel_task",

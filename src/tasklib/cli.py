@@ -65,3 +65,8 @@ main.add_command(status)
 main.add_command(tasks)
 main.add_command(purge)
 main.add_command(db)
+
+
+from tasklib._worker_cli import worker as worker_command  # noqa: E402
+
+main.add_command(worker_command)

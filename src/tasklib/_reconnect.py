@@ -1,0 +1,96 @@
+"""A database connection for one job of the worker that reconnects with backoff when lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import psycopg
+
+from tasklib.errors import DatabaseUnavailableError
+
+T = TypeVar("T")
+Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+
+log = logging.getLogger("tasklib.worker")
+
+
+class ReconnectingConnection:
+    """One autocommit connection; ``run`` retries an operation across connection losses.
+
+    Each loss is logged with the wait before the next attempt (exponential, with jitter, up to
+    ``max_backoff``). Set ``give_up_at`` (an event-loop time) to make ``run`` raise
+    DatabaseUnavailableError instead of waiting past it, as shutdown does.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        purpose: str,
+        application_name: str,
+        *,
+        first_backoff: float = 0.05,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._url = url
+        self.purpose = purpose
+        self._application_name = application_name
+        self._first_backoff = first_backoff
+        self._max_backoff = max_backoff
+        self._conn: Connection | None = None
+        self._failures = 0
+        self.give_up_at: float | None = None
+
+    async def connection(self) -> Connection:
+        """The open connection, connecting first if there is none."""
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        self._conn = await psycopg.AsyncConnection.connect(
+            self._url, autocommit=True, application_name=self._application_name
+        )
+        if self._failures:
+            log.info("database connection for %s is back", self.purpose)
+            self._failures = 0
+        return self._conn
+
+    async def run(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run operation on the connection, reconnecting and running it again after a loss.
+
+        The operation must be safe to repeat: its first attempt may have committed before
+        the connection dropped.
+        """
+        while True:
+            try:
+                return await operation(await self.connection())
+            except psycopg.OperationalError as error:
+                await self._lost(error)
+
+    async def _lost(self, error: psycopg.OperationalError) -> None:
+        await self.close()
+        self._failures += 1
+        delay = min(self._max_backoff, self._first_backoff * 2 ** (self._failures - 1))
+        delay *= random.uniform(0.5, 1.0)
+        loop = asyncio.get_running_loop()
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if self.give_up_at is not None and loop.time() + delay > self.give_up_at:
+            raise DatabaseUnavailableError(
+                f"database unavailable for {self.purpose}: {reason}"
+            ) from error
+        log.warning(
+            "database connection for %s lost (%s); reconnecting in %.2f s",
+            self.purpose,
+            reason,
+            delay,
+        )
+        await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        """Close the connection if open; errors of an already broken connection are ignored."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()

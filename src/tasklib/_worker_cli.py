@@ -1,0 +1,152 @@
+"""`tasklib worker MODULE`: import the module that defines the tasks and run a TaskWorker."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+
+import click
+
+from tasklib.config import Config
+from tasklib.errors import ConfigurationError, TaskLibError
+from tasklib.worker import TaskWorker
+
+
+def import_task_module(target: str) -> ModuleType:
+    """Import a module by dotted name ("myapp.tasks") or by file path ("examples/app.py").
+
+    A path is imported under its dotted name relative to the first folder above it that is not
+    a package, and that folder goes on sys.path: tasks get the same names as when the
+    application imports the module from there (task names default to module.qualname).
+    """
+    path = Path(target)
+    if target.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise ConfigurationError(f"no such file: {target}")
+        path = path.resolve()
+        parts = [path.stem]
+        folder = path.parent
+        while (folder / "__init__.py").is_file():
+            parts.insert(0, folder.name)
+            folder = folder.parent
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+        name = ".".join(parts)
+    else:
+        name = target
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            # Like `python -m`, find modules of the current folder.
+            sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
+            raise ConfigurationError(f"cannot import task module {target!r}: {error}") from None
+        raise
+
+
+@click.command("worker")
+@click.argument("module")
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Tasks run at the same time.",
+)
+@click.option(
+    "--database-url",
+    envvar="TASKLIB_DATABASE_URL",
+    help="PostgreSQL URL (default: $TASKLIB_DATABASE_URL).",
+)
+@click.option(
+    "--queue",
+    "-q",
+    "queues",
+    multiple=True,
+    help="Only take tasks of this queue (repeatable; default: every queue).",
+)
+@click.option(
+    "--worker-id", default=None, help="Name shown in tasks.worker_id (default: host-pid-random)."
+)
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="How long a dead worker's tasks wait before they run elsewhere (default: 30).",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between polls when no notification arrives (default: 1).",
+)
+@click.option(
+    "--no-listen",
+    is_flag=True,
+    help="Poll only, without LISTEN/NOTIFY (for PgBouncer in transaction mode).",
+)
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds running tasks get to finish on SIGTERM/SIGINT before they are handed back.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+)
+def worker(
+    module: str,
+    concurrency: int,
+    database_url: str | None,
+    queues: tuple[str, ...],
+    worker_id: str | None,
+    lease_seconds: float | None,
+    poll_interval: float | None,
+    no_listen: bool,
+    shutdown_grace: float,
+    log_level: str,
+) -> None:
+    """Run a worker for the tasks defined in MODULE (a dotted name or a .py path)."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        import_task_module(module)
+        config = Config(database_url=database_url or None)
+        if lease_seconds is not None:
+            config = dataclasses.replace(config, lease_seconds=lease_seconds)
+        if poll_interval is not None:
+            config = dataclasses.replace(config, poll_interval_seconds=poll_interval)
+        if no_listen:
+            config = dataclasses.replace(config, listen_notify=False)
+        task_worker = TaskWorker(
+            config,
+            concurrency,
+            queues=list(queues) or None,
+            worker_id=worker_id,
+            shutdown_grace_seconds=shutdown_grace,
+        )
+        asyncio.run(task_worker.run())
+    except TaskLibError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    if any(thread.name.startswith("tasklib-task") for thread in threading.enumerate()):
+        # A released sync task may still run in a thread that cannot be interrupted; its task
+        # is already back in the queue, so it must not hold the process open.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

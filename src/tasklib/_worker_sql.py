@@ -1,0 +1,50 @@
+"""The SQL statements the worker sends: every state change goes through a tasklib function."""
+
+from __future__ import annotations
+
+# Only the columns dispatch needs, so each claimed row costs little to parse.
+CLAIM = "SELECT id, name, args, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
+
+COMPLETE = "SELECT * FROM tasklib.complete(%s, %s::uuid[], %s::text[]::jsonb[])"
+
+FAIL = "SELECT id, next_retry_at FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
+
+HEARTBEAT = "SELECT * FROM tasklib.heartbeat(%s, %s::uuid[], %s)"
+
+# ids = NULL hands back every task still running under the worker.
+RELEASE = "SELECT count(*) FROM tasklib.release(%s, %s::uuid[])"
+
+# Tasks running under this worker that it does not know about: a claim whose answer was lost
+# with the connection. They never started here, so they go straight back to pending.
+RELEASE_ORPHANS = """
+SELECT count(*) FROM tasklib.release(%(worker)s, ARRAY(
+    SELECT t.id FROM tasklib.tasks t
+     WHERE t.state = 'running' AND t.worker_id = %(worker)s
+       AND t.id <> ALL (%(known)s::uuid[])))
+"""
+
+# Seconds until the next task of these queues becomes due (a delayed task or a retry), or NULL.
+# The claim index leads with priority, so min(run_at) over it would read every claimable row;
+# walking the distinct priorities (a loose index scan) and taking the first future run_at in
+# each keeps this at a few index probes per priority level however many tasks wait.
+SECONDS_UNTIL_DUE = """
+WITH RECURSIVE levels(priority) AS (
+    (SELECT t.priority FROM tasklib.tasks t
+      WHERE t.run_at IS NOT NULL ORDER BY t.priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT t.priority FROM tasklib.tasks t
+             WHERE t.run_at IS NOT NULL AND t.priority < levels.priority
+             ORDER BY t.priority DESC LIMIT 1)
+      FROM levels WHERE levels.priority IS NOT NULL
+)
+SELECT extract(epoch FROM min(due.run_at) - now())::float8
+  FROM levels
+ CROSS JOIN LATERAL (
+     SELECT t.run_at FROM tasklib.tasks t
+      WHERE t.run_at IS NOT NULL AND t.priority = levels.priority AND t.run_at > now()
+        AND (%(queues)s::text[] IS NULL OR t.queue = ANY (%(queues)s::text[]))
+      ORDER BY t.run_at LIMIT 1
+ ) due
+"""
+
+LISTEN = "LISTEN tasklib_submitted"
