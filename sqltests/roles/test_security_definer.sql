@@ -1,0 +1,32 @@
+-- The API functions run as their owner with search_path pinned, so a caller's search_path
+-- cannot substitute its own now(), gen_random_uuid() or tables.
+BEGIN;
+SELECT plan(3);
+
+SELECT is_empty(
+    $$SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = 'tasklib' AND p.proname IN ('submit', 'submit_many', 'claim', 'complete', 'fail',
+             'heartbeat', 'release', 'recover_expired', 'cancel', 'retry', 'purge', 'register_task_type',
+             'worker_heartbeat', 'unregister_worker', 'purge_workers')
+         AND NOT (p.prosecdef AND p.proconfig = ARRAY['search_path=pg_catalog, pg_temp'])$$,
+    'every API function is SECURITY DEFINER with search_path = pg_catalog, pg_temp');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = 'tasklib' AND p.prosecdef AND (p.proconfig IS NULL
+             OR NOT 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig))$$,
+    'no SECURITY DEFINER function runs with the caller''s search_path');
+
+-- A hostile schema first on the path, with a now() from long ago.
+CREATE SCHEMA tasklib_test_evil;
+CREATE FUNCTION tasklib_test_evil.now() RETURNS timestamptz LANGUAGE sql AS $$SELECT '2000-01-01'::timestamptz$$;
+GRANT USAGE ON SCHEMA tasklib_test_evil TO PUBLIC;
+SET LOCAL search_path = tasklib_test_evil, pg_catalog;
+SET LOCAL ROLE tasklib_producer;
+SELECT tasklib.submit('roles.hijack');
+RESET ROLE;
+RESET search_path;
+SELECT is((SELECT scheduled_at FROM tasklib.tasks WHERE name = 'roles.hijack'), pg_catalog.now(),
+    'submit used pg_catalog.now(), not the caller''s');
+
+SELECT * FROM finish();
+ROLLBACK;
