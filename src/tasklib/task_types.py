@@ -1,0 +1,110 @@
+"""Records registered @task definitions in tasklib.task_types, for SQL submitters to inherit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from tasklib.config import Config
+from tasklib.errors import DatabaseUnavailableError, translate
+from tasklib.registry import TaskDefinition, registered_tasks
+
+# One statement for every definition: a worker registers all its tasks in one round trip, in
+# name order, so that workers starting together upsert (and lock) the rows in the same order.
+_REGISTER_SQL = """
+SELECT (tasklib.register_task_type(
+            name => d->>'name',
+            args_schema => d->'args_schema',
+            max_retries => (d->>'max_retries')::integer,
+            timeout_seconds => (d->>'timeout_seconds')::double precision,
+            priority => (d->>'priority')::integer,
+            queue => d->>'queue',
+            backoff_base_seconds => (d->>'backoff_base_seconds')::double precision
+        )).name
+  FROM jsonb_array_elements(%s) AS d
+"""
+
+
+def task_type_rows(
+    definitions: Iterable[TaskDefinition[..., Any]] | None = None,
+    *,
+    config: Config | None = None,
+) -> list[dict[str, Any]]:
+    """The task_types row of each definition (all registered ones when None), sorted by name.
+
+    An option the task leaves unset takes the Config's default when a Config is given, so that
+    a SQL submission gets what a Python submission under that Config would get.
+    """
+    chosen = registered_tasks().values() if definitions is None else definitions
+    rows = []
+    for definition in sorted(chosen, key=lambda d: d.name):
+        options = definition.options
+        max_retries = options.max_retries
+        backoff = options.backoff_base_seconds
+        priority = options.priority
+        if config is not None:
+            max_retries = config.max_retries if max_retries is None else max_retries
+            backoff = config.backoff_base_seconds if backoff is None else backoff
+            priority = config.priority if priority is None else priority
+        rows.append(
+            {
+                "name": definition.name,
+                "args_schema": definition.args_json_schema(),
+                "max_retries": max_retries,
+                "timeout_seconds": options.timeout_seconds,
+                "priority": priority,
+                "queue": options.queue,
+                "backoff_base_seconds": backoff,
+            }
+        )
+    return rows
+
+
+def register_task_types(
+    connection_or_url: psycopg.Connection[Any] | str,
+    definitions: Iterable[TaskDefinition[..., Any]] | None = None,
+    *,
+    config: Config | None = None,
+) -> list[str]:
+    """Record definitions (all registered tasks when None) in tasklib.task_types.
+
+    Takes an open connection (the caller's transaction, committed by the caller unless in
+    autocommit) or a database URL (a connection is opened and committed here). Returns the
+    names recorded, sorted.
+    """
+    rows = task_type_rows(definitions, config=config)
+    if not rows:
+        return []
+    try:
+        if isinstance(connection_or_url, str):
+            with psycopg.connect(connection_or_url) as connection:
+                return _register(connection, rows)
+        return _register(connection_or_url, rows)
+    except psycopg.Error as error:
+        raise translate(error) from None
+
+
+async def register_task_types_async(
+    connection: psycopg.AsyncConnection[Any],
+    definitions: Iterable[TaskDefinition[..., Any]] | None = None,
+    *,
+    config: Config | None = None,
+) -> list[str]:
+    """register_task_types on an open async connection (committed by the caller)."""
+    rows = task_type_rows(definitions, config=config)
+    if not rows:
+        return []
+    try:
+        cursor = await connection.execute(_REGISTER_SQL, (Jsonb(rows),))
+        return [str(row[0]) for row in await cursor.fetchall()]
+    except psycopg.Error as error:
+        raise translate(error) from None
+
+
+def _register(connection: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> list[str]:
+    if connection.closed:
+        raise DatabaseUnavailableError("cannot register task types: the connection is closed")
+    return [str(row[0]) for row in connection.execute(_REGISTER_SQL, (Jsonb(rows),)).fetchall()]
