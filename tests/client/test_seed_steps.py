@@ -13,16 +13,12 @@ from tests.client.simulated_worker import claim, complete, run_due_tasks
 
 
 def test_step_1_import() -> None:
-    from tasklib import Config, submit_task, task
+    from tasklib import Config, TaskWorker, submit_task, task
 
+    assert Config is tasklib.Config
+    assert TaskWorker is tasklib.TaskWorker
     assert callable(task)
     assert callable(submit_task)
-    assert Config is tasklib.Config
-    if not hasattr(tasklib, "TaskWorker"):
-        pytest.skip("TaskWorker lands with the worker issue")
-    from tasklib import TaskWorker
-
-    assert TaskWorker is not None
 
 
 async def test_steps_2_to_6(
