@@ -157,7 +157,7 @@ def test_sql_submission_breaking_the_schema_is_rejected(
 
 def test_strict_rejects_unknown_names(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET tasklib.submit_validation = strict")
-    with pytest.raises(UnknownTaskError, match="unknown task sql_surface.nobody"):
+    with pytest.raises(UnknownTaskError, match=r"unknown task sql_surface\.nobody"):
         _submit(conn, "sql_surface.nobody", {})
 
 
