@@ -1,0 +1,1 @@
+"""Benchmarks of TaskLib against its peers on one PostgreSQL server (see docs/benchmarks.md)."""
