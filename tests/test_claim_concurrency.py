@@ -70,11 +70,11 @@ def test_four_workers_drain_twenty_thousand_tasks_each_exactly_once(database_url
     assert all(ids for ids in claimed_by.values()), {w: len(ids) for w, ids in claimed_by.items()}
 
     with psycopg.connect(database_url, autocommit=True) as conn:
-        states = dict(
-            conn.execute("SELECT state, count(*) FROM tasklib.tasks GROUP BY state").fetchall()
-        )
+        rows = conn.execute("SELECT state, count(*) FROM tasklib.tasks GROUP BY state").fetchall()
+        states = {str(state): count for state, count in rows}
         mismatched = conn.execute(
-            "SELECT count(*) FROM tasklib.tasks WHERE result <> jsonb_build_object('value', worker_id)"
+            "SELECT count(*) FROM tasklib.tasks"
+            " WHERE result <> jsonb_build_object('value', worker_id)"
         ).fetchone()
     assert states == {"completed": TASKS}
     # Every result was written by the worker that held the task.

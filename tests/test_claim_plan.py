@@ -1,4 +1,4 @@
-"""Claims and lease recovery use their partial indexes however much finished history the table holds.
+"""Claim and lease recovery use their partial indexes, however many finished tasks the table holds.
 
 The queries are read out of the deployed functions, so the plans checked are the ones that run.
 """
@@ -26,7 +26,7 @@ def _function_query(conn: psycopg.Connection[tuple[object, ...]], function: str,
 def _plans(
     conn: psycopg.Connection[tuple[object, ...]], statement: str, arguments: str
 ) -> Iterator[str]:
-    """EXPLAIN of a prepared statement, as a custom plan and as the generic plan PL/pgSQL may cache."""
+    """EXPLAIN a prepared statement as a custom plan and as the generic plan PL/pgSQL may cache."""
     conn.execute(f"PREPARE probe AS {statement}")
     try:
         for mode in ("force_custom_plan", "force_generic_plan"):
@@ -47,7 +47,8 @@ def big_history(
     """A table of many completed tasks, a few pending ones and a few running ones, analyzed."""
     conn.execute(
         """
-        INSERT INTO tasklib.tasks (name, state, result, worker_id, started_at, completed_at, created_at)
+        INSERT INTO tasklib.tasks
+               (name, state, result, worker_id, started_at, completed_at, created_at)
         SELECT 'test.history', 'completed', '{"value": null}', 'w', now(), now(),
                now() - make_interval(secs => i)
           FROM generate_series(1, %s) AS i
