@@ -48,3 +48,10 @@ SELECT extract(epoch FROM min(due.run_at) - now())::float8
 """
 
 LISTEN = "LISTEN tasklib_submitted"
+
+# tasklib.workers shows operators every live worker, idle ones included.
+ANNOUNCE = "SELECT tasklib.worker_heartbeat(%s, %s::text[], %s, %s::jsonb)"
+
+SEEN = "SELECT tasklib.worker_heartbeat(%s)"
+
+UNREGISTER = "SELECT tasklib.unregister_worker(%s)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import os
 import secrets
@@ -55,6 +56,11 @@ class TaskWorker:
     have a timeout in a child process that is killed at the deadline. ``run`` returns after
     ``stop`` (or SIGTERM/SIGINT): running tasks get ``shutdown_grace_seconds`` to finish, the
     rest are cancelled and handed back to the queue so that they run again promptly.
+
+    ``queues`` limits the worker to those queues (default: all). ``handle_signals=False`` leaves
+    SIGTERM/SIGINT to the host application (e.g. a worker inside a web server's lifespan).
+    ``report_batch_size`` and ``report_linger_seconds`` bound how many outcomes one
+    complete/fail round trip carries and how long an outcome may wait for companions.
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class TaskWorker:
         shutdown_grace_seconds: float = 30.0,
         report_batch_size: int = 1000,
         report_linger_seconds: float = 0.001,
+        handle_signals: bool = True,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ConfigurationError(f"concurrency must be an integer >= 1, got {concurrency!r}")
@@ -94,6 +101,7 @@ class TaskWorker:
         self.queues: list[str] | None = list(queues) if queues is not None else None
         self.worker_id = worker_id or default_worker_id()
         self.shutdown_grace_seconds = shutdown_grace_seconds
+        self.handle_signals = handle_signals
         url = config.require_database_url()
 
         def connection(purpose: str) -> ReconnectingConnection:
@@ -138,7 +146,7 @@ class TaskWorker:
         _ensure_log_output()
         log.info("Starting TaskWorker %s with concurrency=%d", self.worker_id, self.concurrency)
         loop = asyncio.get_running_loop()
-        signals = self._install_signal_handlers(loop)
+        signals = self._install_signal_handlers(loop) if self.handle_signals else []
         _child.preload(d.fn.__module__ for d in registered_tasks().values())
         self._threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="tasklib-task")
         internal = [
@@ -341,11 +349,10 @@ class TaskWorker:
 
     async def _heartbeat_loop(self) -> None:
         interval = self.config.lease_seconds / 3
+        await self._heartbeat_db.run(self._announce)
         while True:
             await asyncio.sleep(interval)
             ids = [*self._active, *self._reporter.unreported()]
-            if not ids:
-                continue
             held = await self._heartbeat_db.run(functools.partial(self._heartbeat, ids=ids))
             lost = [task_id for task_id in ids if task_id not in held and task_id in self._active]
             for task_id in lost:
@@ -358,8 +365,17 @@ class TaskWorker:
                 self._give_up(task_id)
 
     async def _heartbeat(self, conn: Connection, *, ids: list[UUID]) -> set[UUID]:
+        await conn.execute(sql.SEEN, (self.worker_id,))
+        if not ids:
+            return set()
         cursor = await conn.execute(sql.HEARTBEAT, (self.worker_id, ids, self.config.lease_seconds))
         return {row[0] for row in await cursor.fetchall()}
+
+    async def _announce(self, conn: Connection) -> None:
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "tasks": len(registered_tasks())}
+        await conn.execute(
+            sql.ANNOUNCE, (self.worker_id, self.queues, self.concurrency, json.dumps(info))
+        )
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -412,6 +428,7 @@ class TaskWorker:
             # unfinished or was claimed by an answer that never arrived: hand it all back.
             ids = None if recorded else leftovers
             released = await self._report_db.run(functools.partial(self._release, ids=ids))
+            await self._report_db.run(self._unregister)
         except DatabaseUnavailableError as error:
             log.error(
                 "%s; %d task(s) stay leased to %s and run again when the lease expires",
@@ -469,6 +486,9 @@ class TaskWorker:
                 "them back",
                 len(self._active),
             )
+
+    async def _unregister(self, conn: Connection) -> None:
+        await conn.execute(sql.UNREGISTER, (self.worker_id,))
 
     async def _release(self, conn: Connection, *, ids: list[UUID] | None) -> int:
         cursor = await conn.execute(sql.RELEASE, (self.worker_id, ids))
