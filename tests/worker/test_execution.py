@@ -64,7 +64,7 @@ async def test_flaky_call_succeeds_after_retries(url: str) -> None:
 async def test_async_timeout_fails_and_retries_under_the_rules(url: str) -> None:
     task_id = await tasklib.submit_task(t.slow_async, seconds=5)
     async with running_worker(url):
-        await wait_until(lambda: terminal(task_id), timeout=10, what="timeouts")
+        await wait_until(lambda: terminal(task_id), within=10, what="timeouts")
     final = task_row(task_id)
     assert final.state == "failed"
     assert final.retry_count == 1  # max_retries=1: two attempts, both timed out
@@ -77,7 +77,7 @@ async def test_sync_timeout_kills_the_child_process(url: str, tmp_path: Path) ->
     pid_file = tmp_path / "pid"
     task_id = await tasklib.submit_task(t.process_file, file_path=str(pid_file), seconds=30)
     async with running_worker(url):
-        await wait_until(lambda: terminal(task_id), timeout=20, what="sync timeout")
+        await wait_until(lambda: terminal(task_id), within=20, what="sync timeout")
     final = task_row(task_id)
     assert final.state == "failed"
     assert "exceeded its timeout of 0.5 s" in (final.error or "")
@@ -90,7 +90,7 @@ async def test_sync_timeout_kills_the_child_process(url: str, tmp_path: Path) ->
 async def test_sync_task_with_timeout_returns_its_result(url: str, tmp_path: Path) -> None:
     task_id = await tasklib.submit_task(t.process_file, file_path=str(tmp_path / "f"), seconds=0)
     async with running_worker(url):
-        await wait_until(lambda: terminal(task_id), timeout=20, what="completion")
+        await wait_until(lambda: terminal(task_id), within=20, what="completion")
     assert task_row(task_id).result == {"value": f"processed {tmp_path / 'f'}"}
 
 
@@ -109,7 +109,7 @@ async def test_delayed_task_runs_once_due(url: str) -> None:
     async with running_worker(url, poll_interval_seconds=5.0):
         await asyncio.sleep(0.3)
         assert task_row(task_id).state == "pending"
-        await wait_until(lambda: terminal(task_id), timeout=10, what="the delayed task")
+        await wait_until(lambda: terminal(task_id), within=10, what="the delayed task")
     final = task_row(task_id)
     assert final.state == "completed"
     assert final.started_at is not None
