@@ -18,7 +18,8 @@ from tasklib.errors import ConfigurationError, DatabaseUnavailableError
 
 # Serialises concurrent migrators before yoyo's own lock table exists.
 _ADVISORY_LOCK_KEY = 0x7A5C_11B0
-_TRANSACTION_LINE = re.compile(r"^\s*(BEGIN|COMMIT)\s*;\s*$", re.IGNORECASE | re.MULTILINE)
+# Only unindented lines: an indented COMMIT is a statement inside a procedure body.
+_TRANSACTION_LINE = re.compile(r"^(BEGIN|COMMIT)\s*;\s*$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
