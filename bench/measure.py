@@ -47,6 +47,19 @@ FULL = Sizes(
     pgbench_seconds=10,
     pgbench_rows=400_000,
 )
+# For tests/bench: every item runs, in seconds; its numbers mean nothing.
+SMOKE = Sizes(
+    runs=1,
+    single_n=20,
+    drain_n=300,
+    bulk_batch=100,
+    drain_cap_seconds=10.0,
+    latency_n=10,
+    history=(1_000, 5_000),
+    claim_cycles=2,
+    pgbench_seconds=1,
+    pgbench_rows=20_000,
+)
 QUICK = Sizes(
     runs=1,
     single_n=100,

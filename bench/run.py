@@ -126,13 +126,15 @@ async def run(
     overrides: dict[str, dict[str, Any]],
     db_prefix: str,
     out_dir: Path,
+    sizes: measure.Sizes | None = None,
 ) -> Path:
     """Run everything asked for and return the path of the result file."""
-    sizes = measure.QUICK if quick else measure.FULL
+    if sizes is None:
+        sizes = measure.QUICK if quick else measure.FULL
     started = datetime.now(UTC)
     result: dict[str, Any] = {
         "started_at": started.isoformat(timespec="seconds"),
-        "mode": "quick" if quick else "full",
+        "mode": "full" if sizes == measure.FULL else "quick",
         "command": " ".join(sys.argv),
         "commit": machine.git_commit(REPO),
         "machine": machine.machine(),

