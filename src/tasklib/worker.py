@@ -143,10 +143,10 @@ class TaskWorker:
         if self._started:
             raise TaskLibError("this TaskWorker has already run; create a new one")
         self._started = True
-        _ensure_log_output()
-        log.info("Starting TaskWorker %s with concurrency=%d", self.worker_id, self.concurrency)
         loop = asyncio.get_running_loop()
         signals = self._install_signal_handlers(loop) if self.handle_signals else []
+        _ensure_log_output()
+        log.info("Starting TaskWorker %s with concurrency=%d", self.worker_id, self.concurrency)
         _child.preload(d.fn.__module__ for d in registered_tasks().values())
         self._threads = ThreadPoolExecutor(self.concurrency, thread_name_prefix="tasklib-task")
         internal = [
