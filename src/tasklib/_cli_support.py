@@ -109,7 +109,7 @@ def explain(error: BaseException) -> tuple[str, int]:
     if isinstance(error, psycopg.Error):
         error = translate(error)
     if isinstance(error, DatabaseUnavailableError):
-        return str(error), EXIT_UNAVAILABLE
+        return _first_line(error), EXIT_UNAVAILABLE
     if isinstance(error, ConfigurationError | InvalidArgumentError):
         return str(error), EXIT_USAGE
     return str(error), EXIT_REFUSED
