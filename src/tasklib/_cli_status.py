@@ -31,7 +31,7 @@ COUNT_COLUMNS = (
 )
 
 # The seed's Quick Status, grouped by task name; ROLLUP adds the overall row (name NULL).
-_STATUS_SQL = """
+STATUS_SQL = """
 SELECT name,
        count(*) AS total,
        count(*) FILTER (WHERE state = 'pending') AS pending,
@@ -51,10 +51,15 @@ def fetch_status(
     conn: psycopg.Connection[DictRow], tags: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Counts per state overall and per task name, optionally only tasks carrying ``tags``."""
-    rows = conn.execute(_STATUS_SQL, {"tags": Jsonb(tags) if tags else None})
+    rows = conn.execute(STATUS_SQL, {"tags": Jsonb(tags) if tags else None}).fetchall()
+    return status_from_rows(rows)
+
+
+def status_from_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """STATUS_SQL's rows as {"overall": counts, "by_name": [{"name": ..., **counts}]}."""
     overall = dict.fromkeys(COUNT_COLUMNS, 0)
     by_name: list[dict[str, Any]] = []
-    for row in rows.fetchall():
+    for row in rows:
         counts = {column: int(row[column]) for column in COUNT_COLUMNS}
         if row["name"] is None:
             overall = counts

@@ -13,7 +13,9 @@ import tasklib
 from tasklib._cli_maintenance import db, purge
 from tasklib._cli_status import status
 from tasklib._cli_support import (
+    EXIT_REFUSED,
     TaskLibGroup,
+    connect,
     database_url_option,
     keep_running_option,
     resolve_database,
@@ -50,6 +52,8 @@ def migrate(
 ) -> None:
     """Apply the tasklib schema (or revert it)."""
     url = resolve_database(database_url, keep_running=keep_running, apply_migrations=False)
+    with connect(url):
+        pass  # fail with the usual one-line message before yoyo tries
     if rollback_all or rollback_steps is not None:
         names = tasklib.rollback(url, steps=None if rollback_all else rollback_steps)
         verb = "reverted"
@@ -59,6 +63,28 @@ def migrate(
     stdout.print(
         f"{verb}: {', '.join(names)}" if names else "schema is up to date", highlight=False
     )
+
+
+@main.command()
+@database_url_option
+@keep_running_option
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Worker slots."
+)
+def demo(database_url: str | None, keep_running: bool, concurrency: int) -> None:
+    """Run TaskLib end to end: submit a few hundred sample tasks and work them off.
+
+    Shows successes, retries with backoff, a delayed task, priorities, tags and permanent
+    failures, then the status table. Exits non-zero if a task did not end as expected.
+    """
+    from tasklib.demo import run_demo
+
+    url = resolve_database(database_url, keep_running=keep_running)
+    if database_url:
+        tasklib.migrate(url)  # the embedded database is migrated already; a given one may not be
+    outcome = run_demo(url, concurrency=concurrency, console=stdout)
+    if outcome.problems:
+        raise SystemExit(EXIT_REFUSED)
 
 
 main.add_command(status)
