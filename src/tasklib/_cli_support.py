@@ -65,16 +65,20 @@ def resolve_database(
         Config(database_url=database_url)  # validates the URL with a clear message
         return database_url
     data_dir = embedded.default_data_dir()
-    was_running = embedded.running_pid(data_dir) is not None
-    _server, url = embedded.start_default(keep_running=keep_running)
     kept = keep_running or embedded.keeps_running()
+    if embedded.running_pid(data_dir) is not None:
+        doing = "Using the embedded PostgreSQL running"
+    elif (data_dir / "PG_VERSION").exists():
+        doing = "Starting the embedded PostgreSQL"
+    else:
+        doing = "Creating an embedded PostgreSQL"
     lifetime = "left running; `tasklib db stop` stops it" if kept else "stopped when done"
-    reuse = "running" if was_running else "started"
     note = (
-        f"Embedded PostgreSQL {reuse} in {data_dir} ({lifetime}). "
+        f"{doing} in {data_dir} ({lifetime}). "
         f"To use your own server: --database-url or {DATABASE_URL_ENV}=postgresql://..."
     )
     stderr.print(Text(note, style="dim"), soft_wrap=True)
+    _server, url = embedded.start_default(keep_running=keep_running)
     if apply_migrations:
         migrate(url)
     return url

@@ -38,7 +38,7 @@ def test_commands_start_migrate_and_stop_the_embedded_database(home: Path) -> No
 
     first = _run(home, "status", "--json")
     assert first.code == 0, first.err
-    assert f"Embedded PostgreSQL started in {data_dir}" in first.err
+    assert f"Creating an embedded PostgreSQL in {data_dir} (stopped when done)" in first.err
     assert "--database-url or TASKLIB_DATABASE_URL" in first.err
     assert json.loads(first.out)["overall"]["total"] == 0  # migrated: tasklib.tasks exists
     assert (data_dir / "PG_VERSION").exists()
@@ -47,6 +47,7 @@ def test_commands_start_migrate_and_stop_the_embedded_database(home: Path) -> No
     # The second command reuses the same data: the schema is already there.
     migrate = _run(home, "migrate")
     assert migrate.code == 0, migrate.err
+    assert f"Starting the embedded PostgreSQL in {data_dir}" in migrate.err
     assert migrate.out.strip() == "schema is up to date"
     assert not _postmaster_alive(data_dir)
 
@@ -60,7 +61,7 @@ def test_db_start_keeps_the_server_for_later_commands(home: Path) -> None:
 
     reused = _run(home, "tasks", "list", "--json")
     assert reused.code == 0, reused.err
-    assert "Embedded PostgreSQL running in" in reused.err
+    assert "Using the embedded PostgreSQL running in" in reused.err
     assert json.loads(reused.out) == []
     assert _postmaster_alive(data_dir), "a later command stopped a server kept by db start"
 
