@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -31,7 +32,7 @@ def _pgbench(
     server: PgServer, url: str, script: Path, clients: int, seconds: int
 ) -> dict[str, float]:
     args, env = libpq_args(url)
-    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    database = urlsplit(url).path.lstrip("/")
     command = [
         str(server.pgbench()),
         "-n",

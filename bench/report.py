@@ -74,6 +74,16 @@ def _ceiling(result: dict[str, Any]) -> dict[str, Any] | None:
     return max(figures, key=lambda f: f["median"]) if figures else None
 
 
+def _commit_note(result: dict[str, Any]) -> str:
+    rate = result.get("postgresql", {}).get("plain_commits_per_s")
+    if rate is None:
+        return ""
+    return (
+        f"One client's plain one-row INSERT commits: {rate:,.0f}/s (the disk's flush latency, "
+        "which bounds any durable single submit). "
+    )
+
+
 def markdown(result: dict[str, Any], chart_name: str | None) -> str:
     sizes, runs = result["sizes"], result["sizes"]["runs"]
     systems = result["systems"]
@@ -81,7 +91,7 @@ def markdown(result: dict[str, Any], chart_name: str | None) -> str:
     ok = [n for n in names if systems[n].get("status") == "ok"]
     out: list[str] = []
     add = out.append
-    mode = "full" if result["mode"] == "full" else "QUICK (smoke test: one run, small sizes, noisy)"
+    mode = "full run" if result["mode"] == "full" else "QUICK smoke test: small sizes, noisy"
     add(f"## Results of {result['started_at']} ({mode})\n")
     machine = result["machine"]
     pg = result.get("postgresql", {}).get("settings", {})
@@ -92,7 +102,8 @@ def markdown(result: dict[str, Any], chart_name: str | None) -> str:
         f"PostgreSQL {pg.get('server_version', '?')} (fsync={pg.get('fsync')}, "
         f"synchronous_commit={pg.get('synchronous_commit')}, "
         f"shared_buffers={pg.get('shared_buffers')}). "
-        f"Redis {result.get('redis', {}).get('version', '–')}. Commit {result.get('commit')}. "
+        + _commit_note(result)
+        + f"Redis {result.get('redis', {}).get('version', '–')}. Commit {result.get('commit')}. "
         f"Each figure is the median of {runs} run(s)"
         + (", with the range of the runs in parentheses." if runs > 1 else ".")
         + "\n"
@@ -270,7 +281,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
             ax.bar(xs, heights, width, yerr=[low, high], capsize=3, label=name)
         ax.set_xticks(range(len(ok)), labels)
         ax.set_ylabel(ylabel)
-        if log:
+        if log and any(p.get_height() > 0 for p in ax.patches):
             ax.set_yscale("log")
         ax.legend(fontsize=8)
         ax.grid(axis="y", alpha=0.3)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import redis
 
 from bench import ceiling, claim_history, machine, measure, systems
@@ -109,6 +110,23 @@ async def _system(
     return out
 
 
+def _commit_rate(server: PgServer, database: str, n: int = 300) -> float:
+    """One-row INSERT commits per second from one client: the disk's flush latency sets it,
+    and it bounds any durable single submit (each is one commit)."""
+    url = server.fresh_database(database)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE probe (id bigint)")
+            for i in range(20):
+                conn.execute("INSERT INTO probe VALUES (%s)", (i,))
+            started = time.perf_counter()
+            for i in range(n):
+                conn.execute("INSERT INTO probe VALUES (%s)", (i,))
+            return n / (time.perf_counter() - started)
+    finally:
+        server.drop_database(database)
+
+
 def _write(out_dir: Path, started: datetime, result: dict[str, Any]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{result['mode']}.json"
@@ -147,6 +165,10 @@ async def run(
         server = PgServer(admin_url, stack)
         result["postgresql"] = {"origin": server.origin, "settings": server.settings()}
         log(f"PostgreSQL {result['postgresql']['settings']['server_version']} ({server.origin})")
+        result["postgresql"]["plain_commits_per_s"] = await asyncio.to_thread(
+            _commit_rate, server, f"{db_prefix}commit_probe"
+        )
+        log(f"plain one-row commits: {result['postgresql']['plain_commits_per_s']:,.0f}/s")
         listener = await ProbeListener.open()
         stack.callback(listener.close)
         log_dir = Path(
