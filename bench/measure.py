@@ -40,7 +40,7 @@ FULL = Sizes(
     single_n=1000,
     drain_n=50_000,
     bulk_batch=1000,
-    drain_cap_seconds=30.0,
+    drain_cap_seconds=20.0,
     latency_n=500,
     history=(10_000, 1_000_000),
     claim_cycles=10,
@@ -111,7 +111,8 @@ async def drain(
     that runs past the cap is stopped there and rated on what completed by then.
     """
     await system.reset()
-    bulk_rate = await fill(system, sizes.drain_n, sizes.bulk_batch)
+    n = min(sizes.drain_n, int(system.settings.get("drain_tasks", sizes.drain_n)))
+    bulk_rate = await fill(system, n, sizes.bulk_batch)
     before_workers()
     listener.reset()
     spawned = time.time()
@@ -129,7 +130,7 @@ async def drain(
             if listener.firsts:
                 if not await system.unfinished():
                     end = time.time()
-                    done = sizes.drain_n
+                    done = n
                     break
                 if now - min(listener.firsts.values()) > sizes.drain_cap_seconds:
                     done = await system.completed()
@@ -148,7 +149,7 @@ async def drain(
         "tasks_per_s": done / (end - first),
         "bulk_submits_per_s": bulk_rate,
         "completed": done,
-        "submitted": sizes.drain_n,
+        "submitted": n,
         "capped": capped,
         "seconds": end - first,
         "startup_seconds": first - spawned,

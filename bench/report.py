@@ -124,6 +124,15 @@ def markdown(result: dict[str, Any], chart_name: str | None) -> str:
             f"\n† stopped at the {sizes['drain_cap_seconds']:.0f} s cap before the queue was empty "
             f"({', '.join(capped)}); the rate is what completed by then.\n"
         )
+    smaller = {
+        systems[n]["label"]: systems[n]["drain_1"]["details"][0]["submitted"]
+        for n in ok
+        if "drain_1" in systems[n]
+        and systems[n]["drain_1"]["details"][0]["submitted"] != sizes["drain_n"]
+    }
+    if smaller:
+        listed = ", ".join(f"{label} {count:,}" for label, count in smaller.items())
+        add(f"\nDrains of fewer than {sizes['drain_n']:,} tasks (for time): {listed}.\n")
     failed = [n for n in names if systems[n].get("status") != "ok"]
     for name in failed:
         add(f"\n{systems[name]['label']}: {systems[name].get('status')}\n")

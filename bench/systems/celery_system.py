@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import redis
-from celery import Celery, group
+from celery import Celery
 
 from bench import probe
 from bench.systems import redis_counter
@@ -43,10 +43,13 @@ class CelerySystem(System):
     packages = ("celery", "kombu", "redis")
     # The solo pool runs tasks in the worker process itself (one process = one worker, as for
     # the others); prefetching many messages per fetch is Celery's advice for short tasks.
+    # Publishing runs at about a thousand messages/s, so the drain uses 10,000 tasks, not
+    # 50,000, to keep the full run near 20 minutes.
     defaults: ClassVar[dict[str, Any]] = {
         "pool": "solo",
         "prefetch_multiplier": 256,
         "ignore_result": True,
+        "drain_tasks": 10_000,
     }
 
     async def setup(self) -> None:
@@ -63,8 +66,12 @@ class CelerySystem(System):
         self.submitted += 1
 
     async def submit_noops(self, n: int) -> None:
-        # Celery has no bulk publish; a group sends its n messages over one producer.
-        group(self.app.tasks["noop"].s() for _ in range(n)).apply_async()
+        # Celery has no bulk publish; reusing one producer (one connection) for the batch is
+        # its fastest way to send many messages (faster here than group(...).apply_async()).
+        task = self.app.tasks["noop"]
+        with self.app.producer_or_acquire() as producer:
+            for _ in range(n):
+                task.apply_async(producer=producer)
         self.submitted += n
 
     async def submit_probe(self, token: int) -> None:

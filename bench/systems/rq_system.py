@@ -30,7 +30,12 @@ class RQSystem(System):
     packages = ("rq", "redis")
     # The default Worker forks a child per job, which caps it at a few hundred jobs/s; RQ
     # documents SimpleWorker for running jobs in the worker process. result_ttl=0: no result kept.
-    defaults: ClassVar[dict[str, Any]] = {"worker_class": "SimpleWorker", "result_ttl": 0}
+    # A few hundred jobs/s at best: the drain uses 10,000 tasks (and usually meets the cap).
+    defaults: ClassVar[dict[str, Any]] = {
+        "worker_class": "SimpleWorker",
+        "result_ttl": 0,
+        "drain_tasks": 10_000,
+    }
 
     async def setup(self) -> None:
         self.redis = redis.Redis.from_url(self.target)
