@@ -22,6 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import psycopg.errors
+
 from tasklib import _child
 from tasklib import _worker_sql as sql
 from tasklib._executor import (
@@ -173,11 +176,26 @@ class TaskWorker:
             for finished in done:
                 if finished is not stop_waiter and not finished.cancelled():
                     failure = finished.exception()
-                    log.error("TaskWorker %s: %s stopped unexpectedly", self.worker_id, finished)
+                    log.error(
+                        "TaskWorker %s: %s stopped unexpectedly: %r",
+                        self.worker_id,
+                        finished.get_name(),
+                        failure,
+                    )
             await self._shutdown(internal)
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
+        if isinstance(
+            failure,
+            psycopg.errors.UndefinedFunction
+            | psycopg.errors.UndefinedTable
+            | psycopg.errors.InvalidSchemaName,
+        ):
+            raise ConfigurationError(
+                f"the tasklib schema is missing or outdated in this database ({failure}); "
+                "run `tasklib migrate`"
+            ) from failure
         if failure is not None:
             raise failure
 
@@ -429,7 +447,7 @@ class TaskWorker:
             ids = None if recorded else leftovers
             released = await self._report_db.run(functools.partial(self._release, ids=ids))
             await self._report_db.run(self._unregister)
-        except DatabaseUnavailableError as error:
+        except (DatabaseUnavailableError, psycopg.Error) as error:
             log.error(
                 "%s; %d task(s) stay leased to %s and run again when the lease expires",
                 error,

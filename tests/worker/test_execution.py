@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import tasklib
+from tasklib import Config, ConfigurationError, TaskWorker
 from tests.worker import tasks_inprocess as t
 from tests.worker.support import fetch, running_worker, wait_until
 
@@ -217,3 +219,22 @@ async def test_worker_only_takes_its_queues(url: str) -> None:
         await wait_until(lambda: terminal(mine), what="the default-queue task")
         await asyncio.sleep(0.2)
     assert task_row(other).state == "pending"
+
+
+async def test_worker_on_a_database_without_the_schema_says_so(
+    make_database: Callable[[str], str],
+) -> None:
+    empty = make_database("noschema")
+    worker = TaskWorker(Config(database_url=empty), handle_signals=False)
+    with pytest.raises(ConfigurationError, match="run `tasklib migrate`"):
+        await asyncio.wait_for(worker.run(), 30)
+
+
+def test_bad_worker_options_are_rejected() -> None:
+    config = Config(database_url="postgresql://localhost/x")
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        TaskWorker(config, 0)
+    with pytest.raises(ConfigurationError, match="queues"):
+        TaskWorker(config, queues="default")
+    with pytest.raises(ConfigurationError, match="no database configured"):
+        TaskWorker(Config(database_url=None))
