@@ -39,6 +39,7 @@ from tasklib._reporter import Reporter
 from tasklib.config import Config
 from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition, registered_tasks
+from tasklib.task_types import register_task_types_async
 
 log = logging.getLogger("tasklib.worker")
 
@@ -390,6 +391,15 @@ class TaskWorker:
         return {row[0] for row in await cursor.fetchall()}
 
     async def _announce(self, conn: Connection) -> None:
+        """Register the task types this process defines, then the worker itself."""
+        try:
+            await register_task_types_async(conn, config=self.config)
+        except DatabaseUnavailableError as error:
+            # Same as a lost connection: let ReconnectingConnection retry.
+            raise psycopg.OperationalError(str(error)) from error
+        except TaskLibError as error:
+            # SQL submitters lose the defaults and schema checks; Python ones are unaffected.
+            log.error("could not record the task types in tasklib.task_types: %s", error)
         info = {"host": socket.gethostname(), "pid": os.getpid(), "tasks": len(registered_tasks())}
         await conn.execute(
             sql.ANNOUNCE, (self.worker_id, self.queues, self.concurrency, json.dumps(info))

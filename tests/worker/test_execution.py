@@ -238,3 +238,18 @@ def test_bad_worker_options_are_rejected() -> None:
         TaskWorker(config, queues="default")
     with pytest.raises(ConfigurationError, match="no database configured"):
         TaskWorker(Config(database_url=None))
+
+
+async def test_worker_records_its_task_types(url: str) -> None:
+    async with running_worker(url):
+        await wait_until(
+            lambda: bool(fetch(url, "SELECT 1 FROM tasklib.workers")), what="the announcement"
+        )
+    (max_retries, backoff, schema) = fetch(
+        url,
+        "SELECT max_retries, backoff_base_seconds, args_schema FROM tasklib.task_types"
+        " WHERE name = %s",
+        (t.always_fails.name,),
+    )[0]
+    assert (max_retries, backoff) == (3, 0.05)
+    assert schema["type"] == "object"
