@@ -133,23 +133,17 @@ def _results(rows: list[dict[str, Any]]) -> RenderableType:
 
 
 def _errors(rows: list[dict[str, Any]]) -> RenderableType:
+    # Two lines per failure rather than a table: the id and the error line do not fit side by
+    # side in 80 columns, and both are worth showing whole.
     failed = [r for r in rows if r["state"] == "failed" and r["retry_count"] >= r["max_retries"]]
-    table = Table(
-        title=f"Permanent failures ({len(failed)}): every attempt failed",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
-    )
-    table.add_column("id", no_wrap=True)
-    table.add_column("task", style="bold", no_wrap=True)
-    table.add_column("attempts", justify="right")
-    table.add_column("error (last line of tasks.error)", style="red")
+    lines = [Text(f"Permanent failures ({len(failed)}): every attempt failed", style="italic")]
     for row in failed[:3]:
-        attempts = f"{row['retry_count'] + 1}/{row['max_retries'] + 1}"
-        table.add_row(str(row["id"]), row["name"], attempts, _last_line(row["error"]))
+        attempts = f"{row['retry_count'] + 1}/{row['max_retries'] + 1} attempts"
+        lines.append(Text.assemble(f"  {row['id']}  ", (row["name"], "bold"), f"  {attempts}"))
+        lines.append(Text(f"    {_last_line(row['error'])}", style="red"))
     if len(failed) > 3:
-        table.add_row("", f"... and {len(failed) - 3} more", "", "")
-    return table
+        lines.append(Text(f"  ... and {len(failed) - 3} more", style="dim"))
+    return Group(*lines)
 
 
 def _observations(rows: list[dict[str, Any]]) -> RenderableType:
