@@ -20,7 +20,7 @@ from tasklib._cli_support import (
 )
 
 
-@click.command()
+@click.command(short_help="Delete finished tasks older than a duration.")
 @click.option(
     "--older-than",
     type=DURATION,
@@ -70,7 +70,7 @@ def purge(
         )
 
 
-@click.group(cls=TaskLibGroup)
+@click.group(cls=TaskLibGroup, short_help="Start, stop or inspect the embedded PostgreSQL.")
 def db() -> None:
     """Start, stop or inspect the embedded PostgreSQL used when no database URL is set."""
 

@@ -107,7 +107,7 @@ def _count(value: int) -> str:
     return str(value) if value else "[dim]0[/dim]"
 
 
-@click.command()
+@click.command(short_help="Count tasks per state, overall and per task name.")
 @database_url_option
 @keep_running_option
 @json_option

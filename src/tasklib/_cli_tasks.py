@@ -123,6 +123,9 @@ def list_command(
     if as_json:
         print_json([task.model_dump(mode="json") for task in found])
         return
+    if not found:
+        stdout.print("no task matches" if states or names or tags else "no tasks yet")
+        return
     table = Table(title=f"{len(found)} task(s), newest first", title_justify="left")
     for column in ("id", "name", "state", "priority", "retries", "created", "tags"):
         table.add_column(column, no_wrap=column in ("id", "created"))

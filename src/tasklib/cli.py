@@ -65,7 +65,7 @@ def migrate(
     )
 
 
-@main.command()
+@main.command(short_help="Run a few hundred sample tasks end to end (start here).")
 @database_url_option
 @keep_running_option
 @click.option(
