@@ -300,3 +300,20 @@ def terminate_worker_connections(url: str) -> int:
         " WHERE datname = current_database() AND application_name LIKE 'tasklib:worker:%%'",
     )[0]
     return int(row[0])
+
+
+def check_all_completed(
+    url: str, folder: Path, report: ScenarioReport, n: int, *, duplicate_reason: str
+) -> dict[str, Row]:
+    """Every task completed, none stuck, each function run once; fill the report."""
+    rows = final_rows(url)
+    runs = read_runs(folder)
+    states = collections.Counter(row.state for row in rows.values())
+    report.completed = states["completed"]
+    report.lost = n - report.completed
+    assert states == {"completed": n}, f"nothing lost, nothing stuck: {dict(states)}"
+    assert [key for key in rows if runs.count(key) == 0] == []
+    twice = {key: runs.count(key) for key in rows if runs.count(key) > 1}
+    report.run_twice[duplicate_reason] = len(twice)
+    assert twice == {}, f"ran more than once: {dict(list(twice.items())[:10])}"
+    return rows
