@@ -46,7 +46,7 @@ class ScenarioReport:
 
     def lines(self) -> list[str]:
         twice = sum(self.run_twice.values())
-        reasons = "; ".join(f"{n} {why}" for why, n in self.run_twice.items() if n) or "-"
+        reasons = "; ".join(f"{n} {why}" for why, n in self.run_twice.items()) or "-"
         return [
             f"{self.name}: submitted {self.submitted}, completed {self.completed}, "
             f"failed as expected {self.failed_as_expected}, lost {self.lost}, "
