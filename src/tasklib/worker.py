@@ -17,6 +17,7 @@ import secrets
 import signal
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -46,6 +47,7 @@ log = logging.getLogger("tasklib.worker")
 # How long shutdown keeps trying to record results and hand tasks back while the database is
 # away. Past it the worker exits anyway; its tasks come back when their leases expire.
 _SHUTDOWN_DATABASE_SECONDS = 10.0
+_DUPLICATE_SIGNAL_WINDOW = 1.0
 
 
 def default_worker_id() -> str:
@@ -130,6 +132,7 @@ class TaskWorker:
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._stop_requested = asyncio.Event()
+        self._first_signal_at = 0.0
         self._force = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -419,10 +422,16 @@ class TaskWorker:
 
     def _on_signal(self, sig: int) -> None:
         name = signal.Signals(sig).name
+        now = time.monotonic()
         if self._stop_requested.is_set():
+            # A wrapper (uv run, a shell, systemd's control group, docker stop) often delivers
+            # one stop request twice within milliseconds; only a deliberate repeat skips grace.
+            if now - self._first_signal_at < _DUPLICATE_SIGNAL_WINDOW:
+                return
             log.warning("%s again: cancelling running tasks now", name)
             self._force.set()
             return
+        self._first_signal_at = now
         log.info("%s received: stopping (send it again to skip the grace period)", name)
         self._stop_requested.set()
 
