@@ -7,7 +7,9 @@ import atexit
 import concurrent.futures
 import contextlib
 import logging
+import select
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection, Connection
@@ -18,15 +20,30 @@ from tasklib.config import Config
 logger = logging.getLogger("tasklib")
 
 _CLOSE_TIMEOUT_SECONDS = 5.0
+# How long the first call waits for the database before DatabaseUnavailableError (the pool's
+# own getconn timeout is the same).
+_OPEN_TIMEOUT_SECONDS = 30.0
 
 _lock = threading.Lock()
+_sync_open_lock = threading.Lock()
 _config: Config | None = None
 _sync_pool: ConnectionPool[Connection[Any]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _LoopPool:
+    """An event loop's pool and the task that closes it when the loop shuts down."""
+
+    pool: AsyncConnectionPool[AsyncConnection[Any]]
+    guard: asyncio.Task[None]
+
+
 # One async pool per event loop: an asyncio pool's locks and worker tasks belong to the loop
 # that opened it, and apps do run several loops (asyncio.run per test or per script step,
 # a loop per thread). A pool enters _async_pools only once it is open.
-_async_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[AsyncConnection[Any]]] = {}
-_async_opening: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[AsyncConnection[Any]]] = {}
+_async_pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
+# Set once the loop's pool is open, or its opening failed.
+_async_opening: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
 
 
 def init(config: Config | None = None) -> None:
@@ -42,7 +59,7 @@ def init(config: Config | None = None) -> None:
         changed = _config is not None and _config != config
         _config = config
     if changed:
-        _close_pools()
+        close()
 
 
 def get_config() -> Config:
@@ -69,30 +86,33 @@ def _open_sync_pool() -> ConnectionPool[Connection[Any]]:
     global _sync_pool
     config = get_config()
     url = config.require_database_url()
-    with _lock:
-        if _sync_pool is None:
-            pool: ConnectionPool[Connection[Any]] = ConnectionPool(
-                url,
-                min_size=config.min_pool_size,
-                max_size=config.max_pool_size,
-                kwargs=_connection_kwargs(config),
-                # A server restart leaves dead sockets in the pool; checking each connection
-                # as it is handed out costs one empty round trip and saves the caller an error.
-                check=ConnectionPool.check_connection,
-                name="tasklib",
-                open=False,
-            )
-            pool.open()
+    # Its own lock: opening may wait for the database, and init()/close() must not wait too.
+    with _sync_open_lock:
+        if _sync_pool is not None:
+            return _sync_pool
+        pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+            url,
+            min_size=config.min_pool_size,
+            max_size=config.max_pool_size,
+            kwargs=_connection_kwargs(config),
+            check=_check_sync,
+            name="tasklib",
+            open=False,
+        )
+        # Waiting for min_size connections means the first call does not wait inside
+        # getconn, which would make the pool grow a connection it does not need.
+        pool.open(wait=True, timeout=_OPEN_TIMEOUT_SECONDS)
+        with _lock:
             _sync_pool = pool
-        return _sync_pool
+        return pool
 
 
 async def async_pool() -> AsyncConnectionPool[AsyncConnection[Any]]:
     """The asyncio pool of the running event loop, opened on first use in that loop."""
     loop = asyncio.get_running_loop()
-    pool = _async_pools.get(loop)
-    if pool is not None:
-        return pool
+    entry = _async_pools.get(loop)
+    if entry is not None:
+        return entry.pool
     return await _open_async_pool(loop)
 
 
@@ -102,26 +122,87 @@ async def _open_async_pool(
     config = get_config()
     url = config.require_database_url()
     with _lock:
-        pool = _async_pools.get(loop) or _async_opening.get(loop)
-        if pool is None:
+        entry = _async_pools.get(loop)
+        if entry is not None:
+            return entry.pool
+        opening = _async_opening.get(loop)
+        opener = opening is None
+        if opening is None:
             _forget_closed_loops()
-            pool = AsyncConnectionPool(
-                url,
-                min_size=config.min_pool_size,
-                max_size=config.max_pool_size,
-                kwargs=_connection_kwargs(config),
-                check=AsyncConnectionPool.check_connection,
-                name="tasklib-async",
-                open=False,
-            )
-            _async_opening[loop] = pool
-    # Coroutines of this loop that arrive while it opens await the same (idempotent) open.
-    await pool.open()
-    with _lock:
-        if _async_opening.get(loop) is pool:
-            del _async_opening[loop]
-            _async_pools[loop] = pool
+            opening = _async_opening[loop] = loop.create_future()
+    if not opener:
+        # One coroutine opens the loop's pool; the others share its outcome (and try again
+        # themselves only if the opener was cancelled).
+        await asyncio.shield(opening)
+        return await async_pool()
+    pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+        url,
+        min_size=config.min_pool_size,
+        max_size=config.max_pool_size,
+        kwargs=_connection_kwargs(config),
+        check=_check_async,
+        name="tasklib-async",
+        open=False,
+    )
+    outcome: BaseException | None = None
+    try:
+        # See _open_sync_pool. Also, a connection still being made when asyncio.run ends is
+        # cancelled mid-connect, which psycopg_pool logs as a connection error.
+        await pool.open(wait=True, timeout=_OPEN_TIMEOUT_SECONDS)
+        with _lock:
+            _async_pools[loop] = _LoopPool(pool, loop.create_task(_close_with_loop(pool)))
+    except BaseException as error:
+        outcome = error
+        await pool.close()
+        raise
+    finally:
+        with _lock:
+            if _async_opening.get(loop) is opening:
+                del _async_opening[loop]
+        if isinstance(outcome, Exception):
+            opening.set_exception(outcome)
+            opening.exception()  # retrieved: waiters may be none, and asyncio would complain
+        else:
+            opening.set_result(None)
     return pool
+
+
+async def _close_with_loop(pool: AsyncConnectionPool[Any]) -> None:
+    """Wait forever; once cancelled, close the pool.
+
+    asyncio.run() cancels every task before it closes the loop. A pool left open then can
+    hang that shutdown (a pool worker cancelled while connecting keeps waiting for work), and
+    a script that never calls aclose() is the common case. Being cancelled alongside the
+    pool's workers, this task closes the pool, which stops them.
+    """
+    try:
+        await asyncio.get_running_loop().create_future()
+    finally:
+        await pool.close(timeout=_CLOSE_TIMEOUT_SECONDS)
+
+
+# A server restart or pg_terminate_backend leaves dead connections in the pool. Each one is
+# checked as it is handed out, but an empty query per check would add a round trip to every
+# call. An idle autocommit connection receives nothing unless the server is ending it (the
+# FATAL message, then EOF), so a quiet socket needs no round trip; a readable one gets the
+# pool's full check, which discards it if it is dead.
+def _check_sync(conn: Connection[Any]) -> None:
+    if _has_input(conn.fileno()):
+        ConnectionPool.check_connection(conn)
+
+
+async def _check_async(conn: AsyncConnection[Any]) -> None:
+    if _has_input(conn.fileno()):
+        await AsyncConnectionPool.check_connection(conn)
+
+
+def _has_input(fd: int) -> bool:
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # Windows: no poll()
+    return bool(readable)
 
 
 def _connection_kwargs(config: Config) -> dict[str, Any]:
@@ -142,32 +223,28 @@ def close() -> None:
     An async pool whose loop is running in this thread cannot be waited for here: its close
     is scheduled on that loop (``await tasklib.aclose()`` waits for it).
     """
-    for loop, pool in _take_async_pools():
-        _close_async_pool_from_sync(loop, pool)
+    for loop, entry in _take_async_pools():
+        _close_async_pool_from_sync(loop, entry)
     _close_sync_pool()
 
 
 async def aclose() -> None:
     """Close every pool of this process, waiting for the current loop's async pool."""
     current = asyncio.get_running_loop()
-    for loop, pool in _take_async_pools():
+    for loop, entry in _take_async_pools():
         if loop is current:
-            await pool.close(timeout=_CLOSE_TIMEOUT_SECONDS)
+            entry.guard.cancel()
+            await asyncio.wait([entry.guard])
         else:
-            _close_async_pool_from_sync(loop, pool)
+            _close_async_pool_from_sync(loop, entry)
     # The sync pool joins its worker threads; keep the event loop free meanwhile.
     await asyncio.to_thread(_close_sync_pool)
 
 
-def _close_pools() -> None:
-    close()
-
-
-def _take_async_pools() -> list[tuple[asyncio.AbstractEventLoop, AsyncConnectionPool[Any]]]:
+def _take_async_pools() -> list[tuple[asyncio.AbstractEventLoop, _LoopPool]]:
     with _lock:
-        taken = [*_async_pools.items(), *_async_opening.items()]
+        taken = list(_async_pools.items())
         _async_pools.clear()
-        _async_opening.clear()
     return taken
 
 
@@ -179,9 +256,8 @@ def _close_sync_pool() -> None:
         pool.close(timeout=_CLOSE_TIMEOUT_SECONDS)
 
 
-def _close_async_pool_from_sync(
-    loop: asyncio.AbstractEventLoop, pool: AsyncConnectionPool[Any]
-) -> None:
+def _close_async_pool_from_sync(loop: asyncio.AbstractEventLoop, entry: _LoopPool) -> None:
+    # Cancelling the guard closes the pool on its own loop; wait for that where we can.
     if loop.is_closed():
         return
     try:
@@ -189,19 +265,15 @@ def _close_async_pool_from_sync(
     except RuntimeError:
         running_here = False
     if running_here:
-        _pending_closes.add(task := loop.create_task(pool.close()))
-        task.add_done_callback(_pending_closes.discard)
+        entry.guard.cancel()
     elif loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(pool.close(), loop)
+        loop.call_soon_threadsafe(entry.guard.cancel)
+        done = asyncio.run_coroutine_threadsafe(asyncio.wait([entry.guard]), loop)
         with contextlib.suppress(concurrent.futures.TimeoutError):
-            future.result(timeout=_CLOSE_TIMEOUT_SECONDS)
+            done.result(timeout=_CLOSE_TIMEOUT_SECONDS)
     else:
-        loop.run_until_complete(pool.close(timeout=_CLOSE_TIMEOUT_SECONDS))
-
-
-# Strong references to close tasks scheduled on a running loop, which would otherwise be
-# garbage-collected before they finish.
-_pending_closes: set[asyncio.Task[None]] = set()
+        entry.guard.cancel()
+        loop.run_until_complete(asyncio.wait([entry.guard]))
 
 
 def _close_at_exit() -> None:

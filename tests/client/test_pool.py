@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -87,8 +90,9 @@ def test_connections_killed_by_the_server_are_replaced(
     tasklib_url: str, conn: psycopg.Connection[Any]
 ) -> None:
     tasklib.submit_task_sync(ping, n=1)
+    # The timeout makes pg_terminate_backend wait until the backends have exited.
     killed = conn.execute(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
         " WHERE application_name = 'tasklib' AND datname = current_database()"
         " AND pid <> pg_backend_pid()"
     ).fetchone()
@@ -97,6 +101,19 @@ def test_connections_killed_by_the_server_are_replaced(
     # The pool checks a connection before handing it out, so no call sees a dead one.
     tasklib.submit_task_sync(ping, n=2)
     assert len(tasklib.list_tasks()) == 2
+
+
+async def test_async_connections_killed_by_the_server_are_replaced(
+    tasklib_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    await tasklib.submit_task(ping, n=1)
+    conn.execute(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+        " WHERE application_name = 'tasklib' AND datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    )
+    await tasklib.submit_task(ping, n=2)
+    assert len(await tasklib.list_tasks_async()) == 2
 
 
 def test_a_database_without_the_schema(make_database: Callable[[str], str]) -> None:
@@ -115,3 +132,31 @@ async def test_an_unreachable_database_when_waiting(monkeypatch: pytest.MonkeyPa
             await tasklib.wait_for_task("00000000-0000-0000-0000-000000000000", timeout=1)
     finally:
         tasklib.close()
+
+
+SCRIPT = """
+import asyncio, sys, tasklib
+
+@tasklib.task
+def hello(n: int) -> int:
+    return n
+
+async def main() -> None:
+    # Concurrent submits make the pool grow, so connections are still being made at exit.
+    await asyncio.gather(*(tasklib.submit_task(hello, n=i) for i in range(20)))
+
+for _ in range(5):
+    asyncio.run(main())  # no aclose(): the loop's end must close the pool by itself
+print("exited")
+"""
+
+
+def test_a_script_that_never_closes_exits(database_url: str) -> None:
+    env = {**os.environ, "TASKLIB_DATABASE_URL": database_url}
+    finished = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "exited\n"
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM tasklib.tasks").fetchone() == (100,)
