@@ -97,5 +97,13 @@ def translate(error: psycopg.Error) -> TaskLibError:
     if isinstance(error, psycopg.OperationalError):
         return DatabaseUnavailableError(f"database unavailable: {message}")
     if isinstance(error, psycopg.errors.DataError | psycopg.errors.IntegrityError):
-        return InvalidArgumentError(message)
+        detail = error.diag.message_detail
+        if sqlstate == "22P05" and detail and "\\u0000" in detail:
+            # The server only says "unsupported Unicode escape sequence".
+            return InvalidArgumentError(
+                "a JSON string contains a NUL character (\\u0000), which PostgreSQL cannot "
+                "store in jsonb: remove it or encode the value (e.g. base64)"
+            )
+        # The detail names the offending token or value ("Token "NaN" is invalid.").
+        return InvalidArgumentError(f"{message}: {detail}" if detail else message)
     return TaskLibError(f"database error {sqlstate}: {message}")

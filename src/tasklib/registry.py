@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import pydantic
+import pydantic_core
 
 from tasklib.errors import ConfigurationError, TaskValidationError
 
@@ -96,7 +97,14 @@ class TaskDefinition(Generic[P, R]):
         The submit path uses this: pydantic writes the JSON in one step, without building
         the intermediate dict that ``validate_args`` returns.
         """
-        return self._validate(kwargs).model_dump_json(by_alias=True)
+        model = self._validate(kwargs)
+        try:
+            return model.model_dump_json(by_alias=True)
+        except pydantic_core.PydanticSerializationError as error:
+            # E.g. a lone surrogate in a str: valid Python, not encodable as UTF-8 JSON.
+            raise TaskValidationError(
+                f"arguments of task {self.name!r} cannot be stored as JSON: {error}"
+            ) from None
 
     def _validate(self, kwargs: dict[str, Any]) -> pydantic.BaseModel:
         try:
