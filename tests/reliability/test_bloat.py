@@ -78,7 +78,7 @@ def test_churn_keeps_size_bounded_and_claims_flat(
             purged += int(row[0]) if row else 0
         time.sleep(1.0)  # statistics are flushed at most once a second
         samples.append((time.monotonic() - began, conn.execute(_SAMPLE).fetchone() or ()))
-        states = dict(
+        states: dict[str, int] = dict(
             conn.execute("SELECT state, count(*) FROM tasklib.tasks GROUP BY state").fetchall()
         )
         reloptions = conn.execute(
@@ -110,10 +110,12 @@ def test_churn_keeps_size_bounded_and_claims_flat(
     report.figures += [
         f"{rounds} rounds in {scale.churn_seconds:g} s: {completed} tasks claimed in batches "
         f"of {CLAIM_BATCH}, completed and purged over a backlog of {BACKLOG} pending "
-        f"(autovacuum_naptime {scale.autovacuum_naptime}; table options {reloptions[0] if reloptions else None})",
+        f"(autovacuum_naptime {scale.autovacuum_naptime}; "
+        f"table options {reloptions[0] if reloptions else None})",
         f"claim of {CLAIM_BATCH}: median {first:.2f} ms in the first tenth of the rounds, "
         f"{last:.2f} ms in the last tenth; p95 over all {p95:.2f} ms",
         f"start: {start[0]} live / {start[1]} dead tuples, {_mb(start[2])} total "
-        f"(heap {_mb(start[3])}); after a quarter: {_mb(quarter[2])}; end: {end[0]} live / {end[1]} dead, {_mb(end[2])} total "
+        f"(heap {_mb(start[3])}); after a quarter: {_mb(quarter[2])}; "
+        f"end: {end[0]} live / {end[1]} dead, {_mb(end[2])} total "
         f"(heap {_mb(end[3])}); peak {_mb(peak)}; {end[4]} autovacuum runs",
     ]

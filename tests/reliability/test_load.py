@@ -41,6 +41,7 @@ def plan(n: int, sync_timeouts: int) -> dict[str, tuple[Fate, dict[str, Any]]]:
     fates: dict[str, tuple[Fate, dict[str, Any]]] = {}
     for i in range(n - sync_timeouts):
         key, bucket = f"k{i}", i % 100
+        args: dict[str, Any]
         if bucket < 80:
             fate, args = Fate(tasks.work, "completed", 0, 1), {"key": key}
         elif bucket < 85:

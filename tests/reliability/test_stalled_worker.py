@@ -89,16 +89,22 @@ def test_stalled_worker_cannot_record_results_it_no_longer_owns(
         assert sorted(runs.starts[key]) == sorted([stalled_pid, taker_pid])
     # The database contract behind it: a worker that lost a task records nothing for it.
     ids = [row[0] for row in fetch(database_url, "SELECT id FROM tasklib.tasks")]
-    assert fetch(
-        database_url,
-        "SELECT * FROM tasklib.complete('stalled', %s::uuid[], NULL)",
-        (ids,),
-    ) == []
-    assert fetch(
-        database_url,
-        "SELECT * FROM tasklib.fail('stalled', %s, %s)",
-        (ids, ["late"] * len(ids)),
-    ) == []
+    assert (
+        fetch(
+            database_url,
+            "SELECT * FROM tasklib.complete('stalled', %s::uuid[], NULL)",
+            (ids,),
+        )
+        == []
+    )
+    assert (
+        fetch(
+            database_url,
+            "SELECT * FROM tasklib.fail('stalled', %s, %s)",
+            (ids, ["late"] * len(ids)),
+        )
+        == []
+    )
     refused = _refused(stalled_log)
     report.run_twice["stalled past its lease and taken over by another worker"] = N
     report.figures.append(
@@ -110,6 +116,4 @@ def test_stalled_worker_cannot_record_results_it_no_longer_owns(
 
 
 def _refused(log: str) -> int:
-    return sum(
-        int(n) for n in re.findall(r"(\d+) finished task\(s\) were no longer held", log)
-    )
+    return sum(int(n) for n in re.findall(r"(\d+) finished task\(s\) were no longer held", log))

@@ -105,8 +105,9 @@ def test_sigkill_workers_repeatedly(
     started_in_dead = sum(
         1 for key in caught if any(pid in killed_pids for pid in runs.starts.get(key, ()))
     )
-    report.run_twice["in flight at a SIGKILL (started in the killed worker, re-run after its "
-                     "lease)"] = len(twice)
+    report.run_twice[
+        "in flight at a SIGKILL (started in the killed worker, re-run after its lease)"
+    ] = len(twice)
     report.figures += [
         f"{len(in_flight)} SIGKILLs of 3 workers (-c 16, lease {LEASE_SECONDS:g} s), "
         f"{sum(len(s) for s in in_flight)} tasks held by killed workers, of which "
