@@ -64,6 +64,7 @@ class TaskDefinition(Generic[P, R]):
         self.name = name
         self.options = options
         self.is_async = inspect.iscoroutinefunction(fn)
+        self._signature = inspect.signature(fn)
         self.args_model = _build_args_model(fn, name)
         self._param_names: dict[str, str] = {
             field_name: info.alias or field_name
@@ -118,14 +119,16 @@ class TaskDefinition(Generic[P, R]):
         Positional arguments are bound to their parameter names, so
         ``resize.prepare("a.png", 64)`` and ``resize.prepare(path="a.png", size=64)`` agree.
         """
+        if not args:  # the common case, and the fast one: pydantic checks the names
+            return PreparedTask(self, self.validate_args_json(kwargs))
         try:
-            bound = inspect.signature(self.fn).bind(*args, **kwargs)
+            bound = self._signature.bind(*args, **kwargs)
         except TypeError as error:
             raise TaskValidationError(
                 f"invalid arguments for task {self.name!r}: {error}"
             ) from None
         arguments = dict(bound.arguments)
-        for param_name, param in bound.signature.parameters.items():
+        for param_name, param in self._signature.parameters.items():
             if param.kind is inspect.Parameter.VAR_KEYWORD and param_name in arguments:
                 arguments.update(arguments.pop(param_name))
         return PreparedTask(self, self.validate_args_json(arguments))

@@ -298,8 +298,10 @@ def test_submit_many_sync_and_edge_cases(tasklib_url: str) -> None:
     assert len(ids) == 3
     with pytest.raises(tasklib.TaskValidationError, match=r"x: Input should be a valid integer"):
         add.prepare("three")  # type: ignore[arg-type]
-    with pytest.raises(tasklib.TaskValidationError, match=r"missing a required argument: 'x'"):
+    with pytest.raises(tasklib.TaskValidationError, match=r"x: Field required"):
         add.prepare()  # type: ignore[call-arg]
+    with pytest.raises(tasklib.TaskValidationError, match=r"multiple values for argument 'x'"):
+        add.prepare(1, x=2)  # type: ignore[misc]
     with pytest.raises(tasklib.InvalidArgumentError, match=r"position 1"):
         tasklib.submit_many_sync([add.prepare(1), {"x": 2}])  # type: ignore[list-item]
     with pytest.raises(tasklib.InvalidArgumentError, match=r"delay_seconds"):
