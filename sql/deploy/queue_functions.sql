@@ -209,7 +209,9 @@ BEGIN
 
     RETURN QUERY
     WITH due AS (
-        SELECT t.id, t.run_at FROM tasklib.tasks t
+        -- The row's ctid is stable while FOR UPDATE holds it, and reaching the row by it skips
+        -- a primary-key probe per claimed task.
+        SELECT t.ctid AS row_id, t.run_at FROM tasklib.tasks t
          WHERE t.run_at <= now()
            AND (claim.queues IS NULL OR t.queue = ANY (claim.queues))
          ORDER BY t.priority DESC, t.run_at, t.created_at
@@ -226,11 +228,17 @@ BEGIN
                retry_count = t.retry_count + CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END,
                next_retry_at = NULL
           FROM due
-         WHERE t.id = due.id
+         -- The ARRAY form makes a TID scan certain; a join on ctid may plan a sequential scan.
+         WHERE t.ctid = ANY (ARRAY(SELECT d.row_id FROM due d)) AND t.ctid = due.row_id
         -- run_at is NULL once running, so keep the due time to return rows in claim order.
-        RETURNING t AS task, due.run_at AS due_at
+        RETURNING t.*, due.run_at AS due_at
     )
-    SELECT (c.task).* FROM claimed c ORDER BY (c.task).priority DESC, c.due_at, (c.task).created_at;
+    -- Plain columns, not a whole-row value expanded again: one field access per column.
+    SELECT c.id, c.name, c.queue, c.args, c.state, c.priority, c.tags, c.result, c.error,
+           c.retry_count, c.max_retries, c.timeout_seconds, c.backoff_base_seconds,
+           c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
+           c.created_at, c.worker_id, c.locked_until, c.run_at
+      FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
