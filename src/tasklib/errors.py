@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
+
+if TYPE_CHECKING:
+    from tasklib.models import Task
 
 
 class TaskLibError(Exception):
@@ -58,7 +61,7 @@ class TaskTimeoutError(TaskLibError):
 class TaskFailedError(TaskLibError):
     """The awaited task failed permanently or was cancelled; ``task`` holds its final row."""
 
-    def __init__(self, message: str, task: Any) -> None:
+    def __init__(self, message: str, task: Task) -> None:
         super().__init__(message)
         self.task = task
 

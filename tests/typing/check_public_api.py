@@ -111,7 +111,8 @@ async def results() -> None:
     try:
         await tasklib.wait_for_result(build_report, task_id, timeout=1)
     except tasklib.TaskFailedError as error:
-        print(error.task)
+        final: tasklib.Task = error.task
+        print(final.error)
     except tasklib.TaskTimeoutError:
         pass
 
