@@ -11,6 +11,8 @@ from tasklib.registry import TaskDefinition
 # (succeeded, JSON text of the result or the error text, retryable).
 Outcome = tuple[bool, str, bool]
 
+_NULL_RESULT: Outcome = (True, "null", True)
+
 
 def clean_error(text: str) -> str:
     """PostgreSQL text cannot hold NUL characters; show them escaped instead."""
@@ -32,6 +34,8 @@ def result_outcome(definition: TaskDefinition[..., Any], value: Any) -> Outcome:
 
     Running the function again would return the same unstorable value, so retrying is useless.
     """
+    if value is None:
+        return _NULL_RESULT  # most tasks return nothing: skip the serializer
     try:
         text = json.dumps(definition.dump_result(value), allow_nan=False, separators=(",", ":"))
     except Exception as error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from uuid import UUID
 
 import psycopg
 import psycopg.errors
@@ -13,6 +12,7 @@ import psycopg.errors
 from tasklib import _worker_sql as sql
 from tasklib._executor import clean_error
 from tasklib._reconnect import Connection, ReconnectingConnection
+from tasklib._worker_sql import TaskId
 from tasklib.errors import DatabaseUnavailableError
 
 log = logging.getLogger("tasklib.worker")
@@ -41,31 +41,31 @@ class Reporter:
         self._max_batch = max_batch
         self._linger = linger_seconds
         self._on_retry_scheduled = on_retry_scheduled
-        self._done_ids: list[UUID] = []
+        self._done_ids: list[TaskId] = []
         self._done_results: list[str] = []
-        self._failed_ids: list[UUID] = []
+        self._failed_ids: list[TaskId] = []
         self._failed_errors: list[str] = []
         self._failed_retryable: list[bool] = []
-        self._in_flight: list[UUID] = []
+        self._in_flight: list[TaskId] = []
         self._ready = asyncio.Event()
         self._closing = False
         self.refused = 0
 
-    def complete(self, task_id: UUID, result_json: str) -> None:
+    def complete(self, task_id: TaskId, result_json: str) -> None:
         """Queue a success; ``result_json`` is the JSON text of the return value."""
         self._done_ids.append(task_id)
         self._done_results.append(result_json)
         if len(self._done_ids) == 1 or len(self._done_ids) >= self._max_batch:
             self._ready.set()
 
-    def fail(self, task_id: UUID, error: str, retryable: bool) -> None:
+    def fail(self, task_id: TaskId, error: str, retryable: bool) -> None:
         """Queue a failed attempt with its error text."""
         self._failed_ids.append(task_id)
         self._failed_errors.append(error)
         self._failed_retryable.append(retryable)
         self._ready.set()
 
-    def unreported(self) -> list[UUID]:
+    def unreported(self) -> list[TaskId]:
         """Ids whose outcome is known here but not yet recorded (their leases must stay alive)."""
         return [*self._done_ids, *self._failed_ids, *self._in_flight]
 
@@ -128,25 +128,31 @@ class Reporter:
     async def _record(
         self,
         conn: Connection,
-        done_ids: list[UUID],
+        done_ids: list[TaskId],
         results: list[str],
-        failed_ids: list[UUID],
+        failed_ids: list[TaskId],
         errors: list[str],
         retryable: list[bool],
     ) -> None:
         try:
             async with conn.pipeline():
                 done = (
-                    await conn.execute(sql.COMPLETE, (self._worker_id, done_ids, results))
+                    await conn.execute(
+                        sql.COMPLETE,
+                        (self._worker_id, sql.id_array(done_ids), sql.json_array(results)),
+                    )
                     if done_ids
                     else None
                 )
                 failed = (
-                    await conn.execute(sql.FAIL, (self._worker_id, failed_ids, errors, retryable))
+                    await conn.execute(
+                        sql.FAIL, (self._worker_id, sql.id_array(failed_ids), errors, retryable)
+                    )
                     if failed_ids
                     else None
                 )
-            recorded = len(await done.fetchall()) if done else 0
+            done_row = await done.fetchone() if done else None
+            recorded = int(done_row[0]) if done_row else 0
             fail_rows = await failed.fetchall() if failed else []
         except psycopg.errors.DataError as error:
             # A value the database cannot store (e.g. text it cannot encode): a property of
@@ -175,8 +181,8 @@ class Reporter:
     async def _record_one_bad(
         self,
         conn: Connection,
-        done_ids: list[UUID],
-        failed_ids: list[UUID],
+        done_ids: list[TaskId],
+        failed_ids: list[TaskId],
         error: psycopg.Error,
     ) -> None:
         reason = clean_error(str(error).strip())

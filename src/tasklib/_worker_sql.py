@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-# Only the columns dispatch needs, so each claimed row costs little to parse.
-CLAIM = "SELECT id, name, args, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
+from collections.abc import Iterable
 
-COMPLETE = "SELECT * FROM tasklib.complete(%s, %s::uuid[], %s::text[]::jsonb[])"
+# A task id as the text the database sends. The worker only carries ids from one statement to
+# the next and uses them as dict keys, so making UUID objects of them would be wasted work.
+TaskId = str
+
+
+def id_array(ids: Iterable[TaskId]) -> str:
+    """The ids as one uuid[] literal: one text parameter instead of a list adapted per item."""
+    return "{" + ",".join(ids) + "}"
+
+
+def json_array(texts: Iterable[str]) -> str:
+    """JSON texts (each a valid JSON value) as the text of one JSON array."""
+    return "[" + ",".join(texts) + "]"
+
+
+# Only the columns dispatch needs, so each claimed row costs little to parse.
+CLAIM = "SELECT id::text, name, args, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
+
+# The results travel as one JSON array (see json_array); ORDINALITY keeps them beside their ids.
+COMPLETE = """
+SELECT count(*) FROM tasklib.complete(%s, %s::uuid[], ARRAY(
+    SELECT r.value FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, position)
+     ORDER BY r.position))
+"""
 
 FAIL = "SELECT id, next_retry_at FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
 
-HEARTBEAT = "SELECT * FROM tasklib.heartbeat(%s, %s::uuid[], %s)"
+HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s) AS h"
 
 # ids = NULL hands back every task still running under the worker.
 RELEASE = "SELECT count(*) FROM tasklib.release(%s, %s::uuid[])"

@@ -98,6 +98,8 @@ class TaskDefinition(Generic[P, R]):
         The submit path uses this: pydantic writes the JSON in one step, without building
         the intermediate dict that ``validate_args`` returns.
         """
+        if not kwargs and not self._param_names:
+            return "{}"  # a task without parameters called without arguments: nothing to check
         model = self._validate(kwargs)
         try:
             return model.model_dump_json(by_alias=True)
@@ -135,6 +137,8 @@ class TaskDefinition(Generic[P, R]):
 
     def rebuild_args(self, stored: dict[str, Any]) -> dict[str, Any]:
         """Turn stored JSON arguments back into the declared Python types, ready for a call."""
+        if not stored and not self._param_names:
+            return {}  # the worker's per-task path: skip pydantic when there is nothing to build
         model = self._validate(stored)
         values = {
             self._param_names[field_name]: getattr(model, field_name)

@@ -21,7 +21,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from uuid import UUID
 
 import psycopg
 import psycopg.errors
@@ -37,6 +36,7 @@ from tasklib._executor import (
 )
 from tasklib._reconnect import Connection, ReconnectingConnection
 from tasklib._reporter import Reporter
+from tasklib._worker_sql import TaskId
 from tasklib.config import Config
 from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition, registered_tasks
@@ -127,8 +127,8 @@ class TaskWorker:
             on_retry_scheduled=self._wake_up,
         )
         self._queue_set = frozenset(self.queues) if self.queues is not None else None
-        self._active: dict[UUID, asyncio.Task[None]] = {}
-        self._kill_switches: dict[UUID, threading.Event] = {}
+        self._active: dict[TaskId, asyncio.Task[None]] = {}
+        self._kill_switches: dict[TaskId, threading.Event] = {}
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._stop_requested = asyncio.Event()
@@ -245,7 +245,9 @@ class TaskWorker:
 
     async def _release_orphans(self, conn: Connection) -> None:
         known = [*self._active, *self._reporter.unreported()]
-        cursor = await conn.execute(sql.RELEASE_ORPHANS, {"worker": self.worker_id, "known": known})
+        cursor = await conn.execute(
+            sql.RELEASE_ORPHANS, {"worker": self.worker_id, "known": sql.id_array(known)}
+        )
         row = await cursor.fetchone()
         if row and row[0]:
             log.info("released %d task(s) claimed while the connection dropped", row[0])
@@ -282,7 +284,7 @@ class TaskWorker:
     # -- running ----------------------------------------------------------------------------
 
     def _dispatch(
-        self, task_id: UUID, name: str, args: dict[str, Any], timeout: float | None
+        self, task_id: TaskId, name: str, args: dict[str, Any], timeout: float | None
     ) -> None:
         definition = get_definition(name)
         if definition is None:
@@ -309,7 +311,7 @@ class TaskWorker:
 
     async def _run(
         self,
-        task_id: UUID,
+        task_id: TaskId,
         definition: TaskDefinition[..., Any],
         kwargs: dict[str, Any],
         args: dict[str, Any],
@@ -341,7 +343,7 @@ class TaskWorker:
 
     async def _run_in_child(
         self,
-        task_id: UUID,
+        task_id: TaskId,
         definition: TaskDefinition[..., Any],
         args: dict[str, Any],
         timeout_seconds: float,
@@ -357,7 +359,7 @@ class TaskWorker:
             switch.set()
             self._kill_switches.pop(task_id, None)
 
-    def _give_up(self, task_id: UUID) -> None:
+    def _give_up(self, task_id: TaskId) -> None:
         """Stop a task without reporting it: cancel it, kill its child; a thread runs on."""
         task = self._active.pop(task_id, None)
         switch = self._kill_switches.get(task_id)
@@ -386,11 +388,13 @@ class TaskWorker:
                 )
                 self._give_up(task_id)
 
-    async def _heartbeat(self, conn: Connection, *, ids: list[UUID]) -> set[UUID]:
+    async def _heartbeat(self, conn: Connection, *, ids: list[TaskId]) -> set[TaskId]:
         await conn.execute(sql.SEEN, (self.worker_id,))
         if not ids:
             return set()
-        cursor = await conn.execute(sql.HEARTBEAT, (self.worker_id, ids, self.config.lease_seconds))
+        cursor = await conn.execute(
+            sql.HEARTBEAT, (self.worker_id, sql.id_array(ids), self.config.lease_seconds)
+        )
         return {row[0] for row in await cursor.fetchall()}
 
     async def _announce(self, conn: Connection) -> None:
@@ -527,8 +531,10 @@ class TaskWorker:
     async def _unregister(self, conn: Connection) -> None:
         await conn.execute(sql.UNREGISTER, (self.worker_id,))
 
-    async def _release(self, conn: Connection, *, ids: list[UUID] | None) -> int:
-        cursor = await conn.execute(sql.RELEASE, (self.worker_id, ids))
+    async def _release(self, conn: Connection, *, ids: list[TaskId] | None) -> int:
+        cursor = await conn.execute(
+            sql.RELEASE, (self.worker_id, None if ids is None else sql.id_array(ids))
+        )
         row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
