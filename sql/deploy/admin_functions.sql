@@ -36,8 +36,8 @@ DECLARE
     v_task tasklib.tasks;
 BEGIN
     -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
-    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'delay_seconds must be a finite number >= 0, got %', delay_seconds USING ERRCODE = 'TL002';
+    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= 3155760000) THEN
+        RAISE EXCEPTION 'delay_seconds must be a number from 0 to 3155760000 (100 years), got %', delay_seconds USING ERRCODE = 'TL002';
     END IF;
     SELECT * INTO v_task FROM tasklib.tasks t WHERE t.id = retry.id FOR UPDATE;
     IF NOT FOUND THEN

@@ -203,8 +203,9 @@ BEGIN
             USING ERRCODE = 'TL002';
     END IF;
     -- PostgreSQL orders NaN above Infinity (and NaN = NaN), so "< 'Infinity'" rejects both.
-    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'delay_seconds of task % must be a finite number >= 0, got %', name, delay_seconds
+    -- Bounded so that now() + delay stays a valid timestamp and the error names the option.
+    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= 3155760000) THEN
+        RAISE EXCEPTION 'delay_seconds of task % must be a number from 0 to 3155760000 (100 years), got %', name, delay_seconds
             USING ERRCODE = 'TL002';
     END IF;
     IF max_retries < 0 THEN

@@ -16,7 +16,7 @@ SELECT is_empty($$SELECT * FROM tasklib.claim('sqltest-worker', 1)$$, 'it is not
 UPDATE tasklib.tasks SET scheduled_at = now();
 SELECT is((SELECT name FROM tasklib.claim('sqltest-worker', 1)), 'sqltest.retry.cancelled', 'then it is');
 SELECT throws_ok($$SELECT tasklib.retry(id, -1) FROM tasklib.tasks$$, 'TL002',
-    'delay_seconds must be a finite number >= 0, got -1', 'a negative delay is rejected');
+    'delay_seconds must be a number from 0 to 3155760000 (100 years), got -1', 'a negative delay is rejected');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- Each invalid option raises TL002 naming the problem, and nothing is stored.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT throws_ok($$SELECT tasklib.submit('')$$, 'TL002', 'task name must be a non-empty string', 'empty name');
 SELECT throws_ok($$SELECT tasklib.submit(NULL)$$, 'TL002', NULL, 'NULL name');
@@ -14,10 +14,11 @@ SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', tags => '["a"]')$$, 'TL0
     'tags of task sqltest.bad must be a JSON object, got array', 'array tags');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', tags => NULL)$$, 'TL002', NULL, 'NULL tags');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', delay_seconds => -1)$$, 'TL002',
-    'delay_seconds of task sqltest.bad must be a finite number >= 0, got -1', 'negative delay');
+    'delay_seconds of task sqltest.bad must be a number from 0 to 3155760000 (100 years), got -1', 'negative delay');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', delay_seconds => 'NaN')$$, 'TL002', NULL, 'NaN delay');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', delay_seconds => 'Infinity')$$, 'TL002', NULL, 'infinite delay');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', delay_seconds => '-Infinity')$$, 'TL002', NULL, '-Infinity delay');
+SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', delay_seconds => 1e13)$$, 'TL002', NULL, 'a delay past any valid timestamp');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', delay_seconds => NULL)$$, 'TL002', NULL, 'NULL delay');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.bad', max_retries => -1)$$, 'TL002',
     'max_retries of task sqltest.bad must be >= 0, got -1', 'negative max_retries');

@@ -12,10 +12,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncConnection, Connection
+from psycopg import AsyncConnection, Connection, OperationalError
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from tasklib.config import Config
+from tasklib.config import Config, _redact
+from tasklib.errors import DatabaseUnavailableError
 
 logger = logging.getLogger("tasklib")
 
@@ -99,6 +100,7 @@ def _open_sync_pool() -> ConnectionPool[Connection[Any]]:
             name="tasklib",
             open=False,
         )
+        _probe_sync(url, config)
         # Waiting for min_size connections means the first call does not wait inside
         # getconn, which would make the pool grow a connection it does not need.
         pool.open(wait=True, timeout=_OPEN_TIMEOUT_SECONDS)
@@ -146,6 +148,7 @@ async def _open_async_pool(
     )
     outcome: BaseException | None = None
     try:
+        await _probe_async(url, config)
         # See _open_sync_pool. Also, a connection still being made when asyncio.run ends is
         # cancelled mid-connect, which psycopg_pool logs as a connection error.
         await pool.open(wait=True, timeout=_OPEN_TIMEOUT_SECONDS)
@@ -207,7 +210,33 @@ def _has_input(fd: int) -> bool:
 
 def _connection_kwargs(config: Config) -> dict[str, Any]:
     # Every client call is one statement, so autocommit saves the BEGIN/COMMIT round trips.
-    return {"autocommit": True, "application_name": config.application_name}
+    return {
+        "autocommit": True,
+        "application_name": config.application_name,
+        "connect_timeout": max(1, round(config.connect_timeout_seconds)),
+    }
+
+
+# A pool retries failed connections in the background and only reports "pool initialization
+# incomplete" after its timeout; one direct attempt first says at once what is wrong and where.
+def _probe_sync(url: str, config: Config) -> None:
+    try:
+        Connection.connect(url, **_connection_kwargs(config)).close()
+    except OperationalError as error:
+        raise _unavailable(url, error) from None
+
+
+async def _probe_async(url: str, config: Config) -> None:
+    try:
+        await (await AsyncConnection.connect(url, **_connection_kwargs(config))).close()
+    except OperationalError as error:
+        raise _unavailable(url, error) from None
+
+
+def _unavailable(url: str, error: OperationalError) -> DatabaseUnavailableError:
+    reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    reason = reason or type(error).__name__
+    return DatabaseUnavailableError(f"cannot connect to {_redact(url)}: {reason}")
 
 
 def _forget_closed_loops() -> None:

@@ -10,6 +10,7 @@ import psycopg.conninfo
 from tasklib.errors import ConfigurationError
 
 DATABASE_URL_ENV = "TASKLIB_DATABASE_URL"
+_SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 
 
 def _database_url_from_env() -> str | None:
@@ -35,6 +36,7 @@ class Config:
     lease_seconds: float = 30.0
     poll_interval_seconds: float = 1.0
     listen_notify: bool = True
+    connect_timeout_seconds: float = 10.0
     application_name: str = "tasklib"
 
     def __post_init__(self) -> None:
@@ -54,6 +56,10 @@ class Config:
             )
         if not self.lease_seconds > 0:
             raise ConfigurationError(f"lease_seconds must be > 0, got {self.lease_seconds}")
+        if not self.connect_timeout_seconds > 0:
+            raise ConfigurationError(
+                f"connect_timeout_seconds must be > 0, got {self.connect_timeout_seconds}"
+            )
         if not self.poll_interval_seconds > 0:
             raise ConfigurationError(
                 f"poll_interval_seconds must be > 0, got {self.poll_interval_seconds}"
@@ -75,9 +81,21 @@ def _check_database_url(url: str) -> None:
             f"database_url must start with postgresql:// or postgres://, got {_redact(url)!r}"
         )
     try:
-        psycopg.conninfo.conninfo_to_dict(url)
+        params = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as error:
         raise ConfigurationError(f"malformed database_url {_redact(url)!r}: {error}") from None
+    # libpq accepts these at parse time and fails only when connecting, after pool retries.
+    for port in str(params.get("port") or "").split(","):
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigurationError(
+                f"malformed database_url {_redact(url)!r}: port {port!r} is not a number 1-65535"
+            )
+    sslmode = params.get("sslmode")
+    if sslmode is not None and sslmode not in _SSLMODES:
+        raise ConfigurationError(
+            f"malformed database_url {_redact(url)!r}: sslmode {sslmode!r} is not one of "
+            + ", ".join(sorted(_SSLMODES))
+        )
 
 
 def _redact(url: str) -> str:

@@ -245,6 +245,8 @@ def _build_args_model(fn: Callable[..., Any], task_name: str) -> type[pydantic.B
         extra="allow" if allow_extra else "forbid",
         populate_by_name=False,
         arbitrary_types_allowed=False,
+        # JSON has no NaN or Infinity: stored, they would silently become null.
+        allow_inf_nan=False,
     )
     model_name = f"{getattr(fn, '__name__', 'task')}_args"
     try:
