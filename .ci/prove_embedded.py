@@ -40,8 +40,9 @@ def main() -> int:
         parts = urlsplit(url)
         host = parse_qs(parts.query)["host"][0]
         print(f"pg_prove against embedded PostgreSQL {version[0] if version else '?'}", flush=True)
-        command = ["pg_prove", "--host", host, "--username", "postgres", "--dbname", "tasklib_prove"]
-        return subprocess.run([*command, *files], check=False).returncode
+        command = ["pg_prove", "--host", host, "--username", "postgres"]
+        command += ["--dbname", "tasklib_prove", *files]
+        return subprocess.run(command, check=False).returncode
     finally:
         server.stop()
 
