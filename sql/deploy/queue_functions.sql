@@ -100,7 +100,7 @@ BEGIN
 
     RETURN QUERY
     WITH input AS MATERIALIZED (
-        SELECT gen_random_uuid() AS id,
+        SELECT tasklib._uuid_v7() AS id,
                e.ord,
                e.task->>'name' AS name,
                coalesce(e.task->'args', '{}') AS args,

@@ -3,6 +3,24 @@
 -- tasklib.task_types (what Python registers about each task name). Cheap on an empty database.
 BEGIN;
 
+-- Task ids in time order (a UUIDv7 layout: 48 bits of Unix milliseconds, then the version, the
+-- variant and 74 random bits of gen_random_uuid()): new ids land at the right edge of the
+-- primary key instead of on random pages, so inserts touch few pages and, after a checkpoint,
+-- log few full-page images. PostgreSQL 18 has uuidv7(), 14-17 do not; this one works on both.
+-- A plain SQL expression, so the planner inlines it into the INSERT that uses it.
+CREATE FUNCTION tasklib._uuid_v7() RETURNS uuid
+LANGUAGE sql VOLATILE PARALLEL SAFE
+RETURN pg_catalog.encode(
+    pg_catalog.set_bit(pg_catalog.set_bit(
+        overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+                PLACING substring(pg_catalog.int8send(
+                    floor(extract(epoch FROM pg_catalog.clock_timestamp()) * 1000)::bigint) FROM 3)
+                FROM 1 FOR 6),
+        52, 1), 53, 1),  -- version 4 (0100) becomes 7 (0111)
+    'hex')::uuid;
+COMMENT ON FUNCTION tasklib._uuid_v7 IS
+    'Private: a random UUID whose first 48 bits are the current Unix time in milliseconds (UUIDv7 layout), so ids sort by creation time.';
+
 CREATE TABLE tasklib.task_types (
     name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
     queue                text NOT NULL DEFAULT 'default',
@@ -21,7 +39,7 @@ COMMENT ON TABLE tasklib.task_types IS
     'One row per task name registered by a Python process: the defaults a SQL submission inherits and the JSON Schema of its arguments.';
 
 CREATE TABLE tasklib.tasks (
-    id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id                   uuid PRIMARY KEY DEFAULT tasklib._uuid_v7(),
     name                 text NOT NULL CHECK (name <> '' AND length(name) <= 255),
     queue                text NOT NULL DEFAULT 'default' CHECK (queue <> ''),
     args                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(args) = 'object'),
@@ -79,7 +97,10 @@ COMMENT ON COLUMN tasklib.tasks.run_at IS 'When the task may next be claimed; NU
 CREATE INDEX tasks_claim_idx ON tasklib.tasks (priority DESC, run_at, created_at)
     WHERE run_at IS NOT NULL;
 CREATE INDEX tasks_lease_idx ON tasklib.tasks (locked_until) WHERE state = 'running';
-CREATE INDEX tasks_tags_idx ON tasklib.tasks USING gin (tags jsonb_path_ops);
+-- Most tasks carry no tags: leaving them out spares every write of such a task a GIN entry
+-- (and the pending-list cleanup it later costs). A query uses this index only when it says
+-- "tags <> '{}'" next to its containment test, which any non-empty "tags @> ..." implies.
+CREATE INDEX tasks_tags_idx ON tasklib.tasks USING gin (tags jsonb_path_ops) WHERE tags <> '{}';
 CREATE INDEX tasks_completed_at_idx ON tasklib.tasks (completed_at) WHERE completed_at IS NOT NULL;
 
 COMMIT;

@@ -3,5 +3,6 @@ BEGIN;
 
 DROP TABLE tasklib.tasks;
 DROP TABLE tasklib.task_types;
+DROP FUNCTION tasklib._uuid_v7();
 
 COMMIT;

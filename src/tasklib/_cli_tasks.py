@@ -60,7 +60,10 @@ def select_tasks(
     for key, value in tags:
         candidates = tag_candidates(key, value)
         conditions.append(
-            sql.SQL("({})").format(sql.SQL(" OR ").join(sql.SQL("tags @> %s") for _ in candidates))
+            # "tags <> '{}'" lets the planner use the tag index, which leaves untagged tasks out.
+            sql.SQL("tags <> '{{}}' AND ({})").format(
+                sql.SQL(" OR ").join(sql.SQL("tags @> %s") for _ in candidates)
+            )
         )
         params.extend(Jsonb(candidate) for candidate in candidates)
     query = sql.SQL(

@@ -365,8 +365,12 @@ def _list_query(
     conditions: list[str] = []
     params: list[Any] = []
     if tags is not None:
-        conditions.append("tags @> %s::jsonb")
-        params.append(_tags_json(tags))
+        tags_json = _tags_json(tags)
+        # Every task's tags contain {}; any other filter implies non-empty tags, and saying
+        # so lets the planner use the tag index, which leaves untagged tasks out.
+        if tags_json != "{}":
+            conditions.append("tags <> '{}' AND tags @> %s::jsonb")
+            params.append(tags_json)
     if state is not None:
         states = [state] if isinstance(state, str) else list(state)
         unknown = [s for s in states if s not in _STATES]
