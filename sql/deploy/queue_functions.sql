@@ -72,31 +72,36 @@ DECLARE
     v_position bigint;
     v_type text;
     v_key text;
+    v_mode text;
 BEGIN
     IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
         RAISE EXCEPTION 'tasks must be a JSON array of objects, got %', coalesce(jsonb_typeof(tasks), 'NULL')
             USING ERRCODE = 'TL002';
     END IF;
 
-    -- A misspelt option (say "delay") would otherwise be dropped without a word.
-    SELECT e.ord - 1, jsonb_typeof(e.task), bad.key
-      INTO v_position, v_type, v_key
+    -- A misspelt option (say "delay") would otherwise be dropped without a word. Removing the
+    -- known keys leaves {} for a clean element, one call instead of a set of keys per element.
+    SELECT e.ord - 1, jsonb_typeof(e.task)
+      INTO v_position, v_type
       FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
-      LEFT JOIN LATERAL (
-          SELECT k AS key
-            FROM jsonb_object_keys(CASE WHEN jsonb_typeof(e.task) = 'object' THEN e.task END) AS k
-           WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                                 'timeout_seconds', 'queue', 'backoff_base_seconds'])
-           LIMIT 1
-      ) AS bad ON true
-     WHERE jsonb_typeof(e.task) <> 'object' OR bad.key IS NOT NULL
+     WHERE jsonb_typeof(e.task) <> 'object'
+        OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
+                          'timeout_seconds', 'queue', 'backoff_base_seconds'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
         RAISE EXCEPTION 'tasks[%] must be a JSON object, got %', v_position, v_type USING ERRCODE = 'TL002';
-    ELSIF v_key IS NOT NULL THEN
+    ELSIF v_type IS NOT NULL THEN
+        SELECT k INTO v_key
+          FROM jsonb_object_keys(tasks -> v_position::integer) AS k
+         WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
+                               'timeout_seconds', 'queue', 'backoff_base_seconds'])
+         LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
+
+    -- Read once: _check_submission reads it per call.
+    v_mode := coalesce(nullif(current_setting('tasklib.submit_validation', true), ''), 'known');
 
     RETURN QUERY
     WITH input AS MATERIALIZED (
@@ -114,21 +119,42 @@ BEGIN
           FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
     ),
     checked AS MATERIALIZED (
-        SELECT i.*, tasklib._check_submission(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
-                                              i.timeout_seconds, i.queue, i.backoff_base_seconds) AS ok
+        -- The test below passes exactly the tasks _check_submission would pass, without a
+        -- PL/pgSQL call per task; a task it does not pass (or cannot decide: NULLs) goes
+        -- through _check_submission, which raises the error that names the problem. The LIMIT
+        -- keeps the lookup a nested loop over the input in order (a plain join could reorder
+        -- it), so the first bad task is the one reported.
+        SELECT i.*, tt.queue AS tt_queue, tt.priority AS tt_priority, tt.max_retries AS tt_max_retries,
+               tt.timeout_seconds AS tt_timeout_seconds, tt.backoff_base_seconds AS tt_backoff_base_seconds,
+               tt.backoff_max_seconds AS tt_backoff_max_seconds,
+               CASE WHEN i.name <> '' AND length(i.name) <= 255
+                     AND jsonb_typeof(i.args) = 'object' AND jsonb_typeof(i.tags) = 'object'
+                     AND i.delay_seconds >= 0 AND i.delay_seconds < 'Infinity'
+                     AND (i.max_retries IS NULL OR i.max_retries >= 0)
+                     AND (i.timeout_seconds IS NULL OR (i.timeout_seconds > 0 AND i.timeout_seconds < 'Infinity'))
+                     AND (i.backoff_base_seconds IS NULL
+                          OR (i.backoff_base_seconds > 0 AND i.backoff_base_seconds < 'Infinity'))
+                     AND (i.queue IS NULL OR i.queue <> '')
+                     AND (v_mode = 'off'
+                          OR (v_mode IN ('known', 'strict') AND (tt.name IS NOT NULL OR v_mode = 'known')
+                              AND (tt.args_check IS NULL OR jsonb_path_match(i.args, tt.args_check))))
+                    THEN NULL
+                    ELSE tasklib._check_submission(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
+                                                   i.timeout_seconds, i.queue, i.backoff_base_seconds)
+               END AS ok
           FROM input i
+          LEFT JOIN LATERAL (SELECT t.* FROM tasklib.task_types t WHERE t.name = i.name LIMIT 1) tt ON true
     ),
     inserted AS (
         INSERT INTO tasklib.tasks (id, name, queue, args, priority, tags, max_retries, timeout_seconds,
                                    backoff_base_seconds, backoff_max_seconds, scheduled_at)
-        SELECT c.id, c.name, coalesce(c.queue, tt.queue, 'default'), c.args,
-               coalesce(c.priority, tt.priority, 0), c.tags, coalesce(c.max_retries, tt.max_retries, 3),
-               coalesce(c.timeout_seconds, tt.timeout_seconds),
-               coalesce(c.backoff_base_seconds, tt.backoff_base_seconds, 5),
-               coalesce(tt.backoff_max_seconds, 3600),
+        SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, 'default'), c.args,
+               coalesce(c.priority, c.tt_priority, 0), c.tags, coalesce(c.max_retries, c.tt_max_retries, 3),
+               coalesce(c.timeout_seconds, c.tt_timeout_seconds),
+               coalesce(c.backoff_base_seconds, c.tt_backoff_base_seconds, 5),
+               coalesce(c.tt_backoff_max_seconds, 3600),
                now() + make_interval(secs => c.delay_seconds)
           FROM checked c
-          LEFT JOIN tasklib.task_types tt ON tt.name = c.name
         RETURNING queue
     ),
     woken AS (
