@@ -72,8 +72,10 @@ CREATE TABLE tasklib.tasks (
                              END
                          ) STORED
 )
--- Every claim and completion rewrites a row, so leave room for HOT updates and vacuum often:
--- the table's live part is small, its churn is large.
+-- Every claim, heartbeat and completion writes a new row version, and each changes an indexed
+-- column, so none is a HOT update: what bounds the table is vacuum, hence the low scale factors
+-- (its live part is small, its churn large). The free 20% per page lets the new version land on
+-- the old one's page and page pruning reuse dead space between vacuums.
 WITH (
     fillfactor = 80,
     autovacuum_vacuum_scale_factor = 0.01,
