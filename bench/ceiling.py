@@ -19,8 +19,10 @@ from bench.stats import summary
 
 # What a TaskLib worker does per batch: one claim of up to n tasks, then one complete of their
 # ids with one result each, as two statements (two transactions, as the worker commits them).
+# An empty claim (the pre-filled queue ran dry) completes an empty batch instead of failing.
 SCRIPT = """\
-SELECT array_agg(id) AS ids FROM tasklib.claim('pgbench-' || :client_id, {n}) \\gset
+SELECT coalesce(array_agg(id), '{{}}') AS ids
+  FROM tasklib.claim('pgbench-' || :client_id, {n}) \\gset
 SELECT count(*) FROM tasklib.complete('pgbench-' || :client_id, ':ids'::uuid[], \
     array_fill('null'::jsonb, ARRAY[cardinality(':ids'::uuid[])]));
 """
