@@ -261,10 +261,35 @@ def _tags_json(tags: Mapping[str, Any] | None) -> str:
         return "{}"
     if not isinstance(tags, Mapping):
         raise InvalidArgumentError(f"tags must be a dict, got {type(tags).__name__}")
+    problem = _unstorable_json(tags)
+    if problem is not None:
+        raise InvalidArgumentError(f"tags {problem}")
     try:
         return pydantic_core.to_json(tags).decode()
     except pydantic_core.PydanticSerializationError as error:
         raise InvalidArgumentError(f"tags must be JSON-serializable: {error}") from None
+
+
+def _unstorable_json(value: object) -> str | None:
+    """Why jsonb would refuse ``value`` (a NUL character, NaN or Infinity), or None."""
+    found_nul = found_non_finite = False
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found_nul = found_nul or "\x00" in item
+        elif isinstance(item, float):
+            found_non_finite = found_non_finite or not math.isfinite(item)
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    if found_nul:
+        return "contain a NUL character (\\u0000), which PostgreSQL's jsonb cannot store"
+    if found_non_finite:
+        return "contain NaN or Infinity, which JSON cannot represent"
+    return None
 
 
 # -- inspect and administer --------------------------------------------------------------------

@@ -180,6 +180,10 @@ async def test_bad_options_are_rejected(tasklib_url: str) -> None:
         await tasklib.submit_task(add, x=1, tags=["a"])  # type: ignore[arg-type]
     with pytest.raises(tasklib.InvalidArgumentError, match=r"tags must be JSON-serializable"):
         await tasklib.submit_task(add, x=1, tags={"when": object()})
+    with pytest.raises(tasklib.InvalidArgumentError, match=r"tags contain NaN or Infinity"):
+        await tasklib.submit_task(add, x=1, tags={"scores": [1.0, float("inf")]})
+    with pytest.raises(tasklib.InvalidArgumentError, match=r"tags contain a NUL character"):
+        await tasklib.submit_task(add, x=1, tags={"k\x00": "v"})
     with pytest.raises(tasklib.InvalidArgumentError, match=r"out of range"):
         await tasklib.submit_task(add, x=1, priority=2**40)
 

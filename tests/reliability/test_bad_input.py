@@ -122,6 +122,9 @@ def test_client_submit_arguments_and_tags_property(
 
     @settings(
         max_examples=scale.hypothesis_examples,
+        # CI replays the same examples on every run, so a pass or a failure is reproducible;
+        # soak mode explores new ones each time.
+        derandomize=not scale.soak,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
@@ -183,6 +186,9 @@ def test_sql_submit_property(database_url: str, scale: Scale, report: ScenarioRe
 
     @settings(
         max_examples=scale.hypothesis_examples,
+        # CI replays the same examples on every run, so a pass or a failure is reproducible;
+        # soak mode explores new ones each time.
+        derandomize=not scale.soak,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
