@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.reliability import tasks
 from tests.reliability.conftest import Scale
 from tests.reliability.support import (
+    Progress,
     ScenarioReport,
     fetch,
     final_rows,
@@ -54,9 +55,10 @@ def test_sigkill_workers_repeatedly(
         group.wait_until_announced(first)
         next_kill = time.monotonic() + 1.5
         killed_pids: set[int] = set()
+        kills = 0
 
-        def inject(progress: object) -> None:
-            nonlocal next_kill
+        def inject(progress: Progress) -> None:
+            nonlocal next_kill, kills
             now = time.monotonic()
             for worker_id, due in list(pending_snapshots):
                 if now >= due:
@@ -68,14 +70,18 @@ def test_sigkill_workers_repeatedly(
                     )
                     in_flight.append({row[0] for row in rows})
                     pending_snapshots.remove((worker_id, due))
-            if len(in_flight) + len(pending_snapshots) >= scale.crash_kills or now < next_kill:
+            # Kills are paced by progress (the k-th once k/(kills+1) of the tasks are done), so
+            # that all of them land mid-run however fast this machine drains the queue.
+            due_by_progress = progress.terminal >= (kills + 1) * n // (scale.crash_kills + 1)
+            if kills >= scale.crash_kills or now < next_kill or not due_by_progress:
                 return
             victim = rng.choice(group.alive())
             killed_pids.add(group.pid(victim))
             group.kill(victim)
+            kills += 1
             pending_snapshots.append((victim, time.monotonic() + SNAPSHOT_AFTER_SECONDS))
             group.start()
-            next_kill = now + rng.uniform(1.0, 2.5)
+            next_kill = now + rng.uniform(0.3, 0.8)
 
         settled = wait_until_settled(database_url, n, within=600, while_waiting=inject)
         took = time.monotonic() - began
