@@ -85,6 +85,9 @@ def test_sigkill_workers_repeatedly(
 
         settled = wait_until_settled(database_url, n, within=600, while_waiting=inject)
         took = time.monotonic() - began
+        # A replacement started just before the run settled may still be importing; SIGTERM
+        # then would end it by the default action instead of its clean shutdown.
+        group.wait_until_announced(group.alive())
         codes = group.stop_all()
     # A kill near the end can find a worker holding nothing (a replacement that had not claimed
     # yet); the run may then settle before that snapshot was due. A worker that held tasks
