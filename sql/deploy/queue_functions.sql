@@ -73,6 +73,7 @@ DECLARE
     v_type text;
     v_key text;
     v_mode text;
+    v_first_id uuid;
 BEGIN
     IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
         RAISE EXCEPTION 'tasks must be a JSON array of objects, got %', coalesce(jsonb_typeof(tasks), 'NULL')
@@ -102,10 +103,11 @@ BEGIN
 
     -- Read once: _check_submission reads it per call.
     v_mode := coalesce(nullif(current_setting('tasklib.submit_validation', true), ''), 'known');
+    v_first_id := tasklib._uuid_v7();
 
     RETURN QUERY
     WITH input AS MATERIALIZED (
-        SELECT tasklib._uuid_v7() AS id,
+        SELECT tasklib._uuid_v7_step(v_first_id, e.ord - 1) AS id,
                e.ord,
                e.task->>'name' AS name,
                coalesce(e.task->'args', '{}') AS args,

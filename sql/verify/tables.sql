@@ -10,6 +10,6 @@ SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds
   FROM tasklib.task_types WHERE false;
 SELECT 'tasklib.tasks_claim_idx'::regclass, 'tasklib.tasks_lease_idx'::regclass,
        'tasklib.tasks_tags_idx'::regclass;
-SELECT 'tasklib._uuid_v7()'::regprocedure;
+SELECT 'tasklib._uuid_v7()'::regprocedure, 'tasklib._uuid_v7_step(uuid, bigint)'::regprocedure;
 
 ROLLBACK;
