@@ -51,6 +51,14 @@ _SUBMIT = (
     " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8)"
 )
 _SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
+# Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
+# for the WAL flush. set_config(..., true) lasts until the end of the statement's own
+# (autocommit) transaction, so the pooled connection keeps its durable default afterwards.
+_SUBMIT_UNFLUSHED = _SUBMIT + " FROM pg_catalog.set_config('synchronous_commit', 'off', true)"
+_SUBMIT_MANY_UNFLUSHED = (
+    "SELECT id FROM pg_catalog.set_config('synchronous_commit', 'off', true),"
+    " LATERAL tasklib.submit_many(%s::jsonb) AS id"
+)
 # Columns are listed, not *, so a column added by a later migration cannot break a prepared
 # statement ("cached plan must not change result type") in a long-running process.
 _GET = f"SELECT {_COLUMNS} FROM tasklib.tasks WHERE id = %s::uuid"
@@ -79,7 +87,7 @@ async def submit_task(
     is queued inside that connection's current transaction and exists only if it commits.
     """
     params = _submit_params(fn, delay_seconds, priority, tags, kwargs)
-    row = await _fetch_one_async(_SUBMIT, params, connection)
+    row = await _fetch_one_async(_submit_query(connection), params, connection)
     return _first(row)
 
 
@@ -95,7 +103,7 @@ def submit_task_sync(
 ) -> UUID:
     """``submit_task`` for synchronous code; ``connection`` is a psycopg (sync) Connection."""
     params = _submit_params(fn, delay_seconds, priority, tags, kwargs)
-    row = _fetch_one_sync(_SUBMIT, params, connection)
+    row = _fetch_one_sync(_submit_query(connection), params, connection)
     return _first(row)
 
 
@@ -116,7 +124,7 @@ async def submit_many(
     payload = _submit_many_payload(tasks, delay_seconds, priority, tags)
     if payload is None:
         return []
-    rows = await _fetch_all_async(_SUBMIT_MANY, (payload,), connection)
+    rows = await _fetch_all_async(_submit_many_query(connection), (payload,), connection)
     return [row[0] for row in rows]
 
 
@@ -133,8 +141,21 @@ def submit_many_sync(
     payload = _submit_many_payload(tasks, delay_seconds, priority, tags)
     if payload is None:
         return []
-    rows = _fetch_all_sync(_SUBMIT_MANY, (payload,), connection)
+    rows = _fetch_all_sync(_submit_many_query(connection), (payload,), connection)
     return [row[0] for row in rows]
+
+
+def _submit_query(connection: object) -> str:
+    # A caller's connection is the caller's transaction: its durability is theirs to choose.
+    if connection is None and not _pool.get_config().durable_submits:
+        return _SUBMIT_UNFLUSHED
+    return _SUBMIT
+
+
+def _submit_many_query(connection: object) -> str:
+    if connection is None and not _pool.get_config().durable_submits:
+        return _SUBMIT_MANY_UNFLUSHED
+    return _SUBMIT_MANY
 
 
 def _definition(fn: object) -> TaskDefinition[..., Any]:

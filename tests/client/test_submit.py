@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any
@@ -317,3 +318,74 @@ def test_decorated_functions_still_call_directly() -> None:
     assert add(2, y=3) == 5
     assert ship.__name__ == "ship"
     assert ship.name.endswith("test_submit.ship")
+
+
+# -- Config(durable_submits=False) -------------------------------------------------------------
+
+
+@pytest.fixture
+def commit_setting_log(database_url: str) -> Iterator[str]:
+    """A trigger that records the synchronous_commit in force when each task row is stored."""
+    with psycopg.connect(database_url, autocommit=True) as setup:
+        setup.execute(
+            """
+            CREATE TABLE public.commit_settings (task_id uuid, synchronous_commit text);
+            CREATE FUNCTION public.log_commit_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO public.commit_settings
+                VALUES (NEW.id, current_setting('synchronous_commit'));
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER log_commit_setting AFTER INSERT ON tasklib.tasks
+                FOR EACH ROW EXECUTE FUNCTION public.log_commit_setting();
+            """
+        )
+    yield database_url
+    with psycopg.connect(database_url, autocommit=True) as teardown:
+        teardown.execute(
+            "DROP TRIGGER log_commit_setting ON tasklib.tasks;"
+            " DROP FUNCTION public.log_commit_setting(); DROP TABLE public.commit_settings"
+        )
+
+
+def _commit_settings(url: str) -> dict[UUID, str]:
+    with psycopg.connect(url, autocommit=True) as check:
+        rows = check.execute("SELECT task_id, synchronous_commit FROM commit_settings").fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
+async def test_durable_submits_off_commits_without_waiting_for_the_flush(
+    commit_setting_log: str,
+) -> None:
+    tasklib.init(tasklib.Config(database_url=commit_setting_log, durable_submits=False))
+    try:
+        one = await tasklib.submit_task(add, x=1)
+        one_sync = tasklib.submit_task_sync(add, x=2)
+        many = await tasklib.submit_many([add.prepare(x=3), add.prepare(x=4)])
+        many_sync = tasklib.submit_many_sync([add.prepare(x=5)])
+        pool = tasklib._pool.sync_pool()  # type: ignore[attr-defined]
+        with pool.connection() as pooled:
+            after = pooled.execute("SHOW synchronous_commit").fetchone()
+    finally:
+        tasklib.close()
+    settings = _commit_settings(commit_setting_log)
+    assert {settings[i] for i in [one, one_sync, *many, *many_sync]} == {"off"}
+    assert after == ("on",), "the pooled connection keeps the durable default afterwards"
+    assert len(settings) == 5
+
+
+async def test_durable_submits_is_the_default_and_ignores_a_callers_connection(
+    commit_setting_log: str,
+) -> None:
+    tasklib.init(tasklib.Config(database_url=commit_setting_log, durable_submits=False))
+    try:
+        async with await psycopg.AsyncConnection.connect(commit_setting_log) as own:
+            mine = await tasklib.submit_task(add, x=1, connection=own)
+    finally:
+        tasklib.close()
+    tasklib.init(tasklib.Config(database_url=commit_setting_log))
+    try:
+        default = await tasklib.submit_task(add, x=2)
+    finally:
+        tasklib.close()
+    assert _commit_settings(commit_setting_log) == {mine: "on", default: "on"}
