@@ -63,10 +63,21 @@ async def _system(
     await system.setup()
     try:
         single, bulk, drains, latencies = [], [], {1: [], 2: []}, []  # type: ignore[var-annotated]
+        variants = system.single_submit_variants()
+        variant_runs: dict[str, list[float]] = {key: [] for key in variants}
         for run in range(sizes.runs):
             if "submit" in items:
                 single.append(await measure.single_submits(system, sizes.single_n))
                 log(f"  {name} run {run + 1}: {single[-1]:,.0f} single submits/s")
+                for key in variants:
+                    await system.use_single_submit_variant(key)
+                    try:
+                        variant_runs[key].append(
+                            await measure.single_submits(system, sizes.single_n)
+                        )
+                    finally:
+                        await system.use_single_submit_variant(None)
+                    log(f"  {name} run {run + 1}: {variant_runs[key][-1]:,.0f}/s with {key}")
             if "drain" in items:
                 for processes in (1, 2):
                     result = await measure.drain(
@@ -90,6 +101,12 @@ async def _system(
                 )
         if single:
             out["single_submits_per_s"] = summary(single)
+        if any(variant_runs.values()):
+            out["single_submit_variants"] = {
+                key: {"label": variants[key], **summary(runs)}
+                for key, runs in variant_runs.items()
+                if runs
+            }
         if bulk:
             out["bulk_submits_per_s"] = summary(bulk)
         for processes, runs in drains.items():

@@ -39,6 +39,15 @@ class System(ABC):
     async def submit_noop(self) -> None:
         """Submit one no-op task, the way an application submits one task."""
 
+    def single_submit_variants(self) -> dict[str, str]:
+        """Other ways this library submits one task, measured too: key -> label (none here)."""
+        return {}
+
+    async def use_single_submit_variant(self, key: str | None) -> None:
+        """Make submit_noop submit the ``key`` way from now on (None: the default way)."""
+        if key is not None:
+            raise ValueError(f"{self.name} has no single-submit variant {key!r}")
+
     @abstractmethod
     async def submit_noops(self, n: int) -> None:
         """Submit ``n`` no-op tasks with the library's bulk API, in one call when it has one."""
