@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_report:
             from bench import report
 
-            report.render(path, to_docs=not args.quick)
+            # docs/ shows complete runs only; a subset renders next to its JSON.
+            complete = set(args.systems) == set(MODULES) and set(args.items) == set(ITEMS)
+            report.render(path, to_docs=complete and not args.quick)
     else:
         from bench import report
 
