@@ -36,9 +36,8 @@ DECLARE
     v_id uuid;
     v_queue text;
 BEGIN
-    PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
-        submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
-
+    -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
+    -- task type the defaults come from. No row inserted means a check failed.
     INSERT INTO tasklib.tasks AS t (name, queue, args, priority, tags, max_retries, timeout_seconds,
                                     backoff_base_seconds, backoff_max_seconds, scheduled_at)
     SELECT submit.name,
@@ -53,8 +52,19 @@ BEGIN
            now() + make_interval(secs => submit.delay_seconds)
       FROM (SELECT 1) AS one
       LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
+     WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
+               submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
+               coalesce(nullif(current_setting('tasklib.submit_validation', true), ''), 'known'),
+               tt.name IS NOT NULL, tt.args_check)
     RETURNING t.id, t.queue INTO v_id, v_queue;
 
+    IF v_id IS NULL THEN
+        -- Raises the error that names the problem.
+        PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
+            submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
+        RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
+            USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
+    END IF;
     IF submit.delay_seconds = 0 THEN
         -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
         PERFORM pg_notify('tasklib_submitted', v_queue);
@@ -121,7 +131,7 @@ BEGIN
           FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
     ),
     checked AS MATERIALIZED (
-        -- The test below passes exactly the tasks _check_submission would pass, without a
+        -- _submission_ok passes exactly the tasks _check_submission would pass, without a
         -- PL/pgSQL call per task; a task it does not pass (or cannot decide: NULLs) goes
         -- through _check_submission, which raises the error that names the problem. The LIMIT
         -- keeps the lookup a nested loop over the input in order (a plain join could reorder
@@ -129,17 +139,9 @@ BEGIN
         SELECT i.*, tt.queue AS tt_queue, tt.priority AS tt_priority, tt.max_retries AS tt_max_retries,
                tt.timeout_seconds AS tt_timeout_seconds, tt.backoff_base_seconds AS tt_backoff_base_seconds,
                tt.backoff_max_seconds AS tt_backoff_max_seconds,
-               CASE WHEN i.name <> '' AND length(i.name) <= 255
-                     AND jsonb_typeof(i.args) = 'object' AND jsonb_typeof(i.tags) = 'object'
-                     AND i.delay_seconds >= 0 AND i.delay_seconds < 'Infinity'
-                     AND (i.max_retries IS NULL OR i.max_retries >= 0)
-                     AND (i.timeout_seconds IS NULL OR (i.timeout_seconds > 0 AND i.timeout_seconds < 'Infinity'))
-                     AND (i.backoff_base_seconds IS NULL
-                          OR (i.backoff_base_seconds > 0 AND i.backoff_base_seconds < 'Infinity'))
-                     AND (i.queue IS NULL OR i.queue <> '')
-                     AND (v_mode = 'off'
-                          OR (v_mode IN ('known', 'strict') AND (tt.name IS NOT NULL OR v_mode = 'known')
-                              AND (tt.args_check IS NULL OR jsonb_path_match(i.args, tt.args_check))))
+               CASE WHEN tasklib._submission_ok(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
+                                                 i.timeout_seconds, i.queue, i.backoff_base_seconds,
+                                                 v_mode, tt.name IS NOT NULL, tt.args_check)
                     THEN NULL
                     ELSE tasklib._check_submission(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
                                                    i.timeout_seconds, i.queue, i.backoff_base_seconds)

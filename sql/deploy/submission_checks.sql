@@ -173,6 +173,31 @@ ALTER TABLE tasklib.task_types
 COMMENT ON COLUMN tasklib.task_types.args_check IS
     'args_schema compiled into one jsonpath predicate (derived); NULL when there is nothing to check.';
 
+-- The same test as _check_submission as one boolean expression: true when a submission passes
+-- it, false or NULL when _check_submission would raise. A SQL function the planner inlines, so
+-- submit and submit_many test every task without a PL/pgSQL call and only call
+-- _check_submission, to name the problem, for a task that fails. validation is the value of
+-- tasklib.submit_validation; type_known and args_check describe the registered task type.
+CREATE FUNCTION tasklib._submission_ok(
+    name text, args jsonb, delay_seconds double precision, tags jsonb,
+    max_retries integer, timeout_seconds double precision, queue text,
+    backoff_base_seconds double precision,
+    validation text, type_known boolean, args_check jsonpath
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN name <> '' AND length(name) <= 255
+   AND jsonb_typeof(args) = 'object' AND jsonb_typeof(tags) = 'object'
+   AND delay_seconds >= 0 AND delay_seconds <= 3155760000
+   AND (max_retries IS NULL OR max_retries >= 0)
+   AND (timeout_seconds IS NULL OR (timeout_seconds > 0 AND timeout_seconds < 'Infinity'))
+   AND (backoff_base_seconds IS NULL OR (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'))
+   AND (queue IS NULL OR queue <> '')
+   AND (validation = 'off'
+        OR (validation IN ('known', 'strict') AND (type_known OR validation = 'known')
+            AND (args_check IS NULL OR jsonb_path_match(args, args_check))));
+COMMENT ON FUNCTION tasklib._submission_ok IS
+    'Private: whether a submission passes _check_submission (true), or must go through it to be told why not (false or NULL).';
+
 -- Shared checks for one submission of submit and submit_many: the options, then the arguments
 -- against the registered task type as the setting tasklib.submit_validation asks:
 --   off    no check of the name or arguments;

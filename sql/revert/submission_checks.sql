@@ -2,6 +2,7 @@
 BEGIN;
 
 DROP FUNCTION tasklib._check_submission;
+DROP FUNCTION tasklib._submission_ok;
 ALTER TABLE tasklib.task_types DROP COLUMN args_check;
 DROP FUNCTION tasklib._args_problem;
 DROP FUNCTION tasklib._compile_args_schema;
