@@ -49,7 +49,10 @@ BEGIN
            coalesce(submit.timeout_seconds, tt.timeout_seconds),
            coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, 5),
            coalesce(tt.backoff_max_seconds, 3600),
-           now() + make_interval(secs => submit.delay_seconds)
+           -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
+           -- here first: the planner folds make_interval over a parameter's value, before any
+           -- WHERE runs, and "interval out of range" would hide the error that names the option.
+           now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
       FROM (SELECT 1) AS one
       LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
      WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
