@@ -48,7 +48,7 @@ def preload(modules: Iterable[str]) -> None:
 
 def run_in_child(
     definition: TaskDefinition[..., Any],
-    args: dict[str, Any],
+    args: str,
     timeout: float,
     cancelled: threading.Event,
 ) -> Outcome | None:
@@ -133,11 +133,11 @@ def _importable(definition: TaskDefinition[..., Any]) -> bool:
 def _child_main(
     sender: Connection,
     target: TaskDefinition[..., Any] | tuple[str, str | None, str],
-    args: dict[str, Any],
+    args: str,
 ) -> None:
     try:
         definition = target if isinstance(target, TaskDefinition) else _locate(*target)
-        kwargs = definition.rebuild_args(args)
+        kwargs = definition.rebuild_args_json(args)
     except BaseException:
         # Finding the function or rebuilding its arguments fails the same way every time.
         sender.send((False, exception_outcome()[1], False))

@@ -19,8 +19,11 @@ def json_array(texts: Iterable[str]) -> str:
     return "[" + ",".join(texts) + "]"
 
 
-# Only the columns dispatch needs, so each claimed row costs little to parse.
-CLAIM = "SELECT id::text, name, args, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
+# Only the columns dispatch needs, so each claimed row costs little to parse. The arguments come
+# as JSON text for pydantic to parse and convert in one pass (rebuild_args_json).
+CLAIM = (
+    "SELECT id::text, name, args::text, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
+)
 
 # The results travel as one JSON array (see json_array); ORDINALITY keeps them beside their ids.
 COMPLETE = """

@@ -139,7 +139,19 @@ class TaskDefinition(Generic[P, R]):
         """Turn stored JSON arguments back into the declared Python types, ready for a call."""
         if not stored and not self._param_names:
             return {}  # the worker's per-task path: skip pydantic when there is nothing to build
-        model = self._validate(stored)
+        return self._call_arguments(self._validate(stored))
+
+    def rebuild_args_json(self, stored: str) -> dict[str, Any]:
+        """``rebuild_args`` from the stored JSON text: pydantic parses and converts in one pass."""
+        if stored == "{}" and not self._param_names:
+            return {}  # the worker's per-task path: nothing to parse, nothing to build
+        try:
+            model = self.args_model.model_validate_json(stored)
+        except pydantic.ValidationError as error:
+            raise _validation_error(self.name, error) from None
+        return self._call_arguments(model)
+
+    def _call_arguments(self, model: pydantic.BaseModel) -> dict[str, Any]:
         values = {
             self._param_names[field_name]: getattr(model, field_name)
             for field_name in self.args_model.model_fields

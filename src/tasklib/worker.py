@@ -283,9 +283,7 @@ class TaskWorker:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _dispatch(
-        self, task_id: TaskId, name: str, args: dict[str, Any], timeout: float | None
-    ) -> None:
+    def _dispatch(self, task_id: TaskId, name: str, args: str, timeout: float | None) -> None:
         definition = get_definition(name)
         if definition is None:
             self._reporter.fail(
@@ -296,7 +294,7 @@ class TaskWorker:
             )
             return
         try:
-            kwargs = definition.rebuild_args(args)
+            kwargs = definition.rebuild_args_json(args)
         except TaskLibError as error:
             self._reporter.fail(task_id, f"{type(error).__name__}: {error}", False)
             return
@@ -314,7 +312,7 @@ class TaskWorker:
         task_id: TaskId,
         definition: TaskDefinition[..., Any],
         kwargs: dict[str, Any],
-        args: dict[str, Any],
+        args: str,
         timeout_seconds: float | None,
     ) -> None:
         outcome: Outcome | None
@@ -345,7 +343,7 @@ class TaskWorker:
         self,
         task_id: TaskId,
         definition: TaskDefinition[..., Any],
-        args: dict[str, Any],
+        args: str,
         timeout_seconds: float,
     ) -> Outcome | None:
         switch = threading.Event()

@@ -94,6 +94,12 @@ async def test_rich_types_arrive_as_they_were_sent(
     assert type(rebuilt["amount"]) is Decimal
     assert type(rebuilt["color"]) is Color
     assert type(rebuilt["backlog"][1]) is Order
+    # The worker's path: pydantic parses the stored JSON text itself.
+    stored_text = conn.execute(
+        "SELECT args::text FROM tasklib.tasks WHERE id = %s", (task_id,)
+    ).fetchone()
+    assert stored_text is not None
+    assert ship.rebuild_args_json(stored_text[0]) == sent
 
     # What the function receives when a worker runs it, and the typed result it stores.
     run_due_tasks(conn)
