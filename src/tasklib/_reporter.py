@@ -136,14 +136,7 @@ class Reporter:
     ) -> None:
         try:
             async with conn.pipeline():
-                done = (
-                    await conn.execute(
-                        sql.COMPLETE,
-                        (self._worker_id, sql.id_array(done_ids), sql.json_array(results)),
-                    )
-                    if done_ids
-                    else None
-                )
+                done = await self._send_complete(conn, done_ids, results) if done_ids else None
                 failed = (
                     await conn.execute(
                         sql.FAIL, (self._worker_id, sql.id_array(failed_ids), errors, retryable)
@@ -177,6 +170,15 @@ class Reporter:
             )
         if any(row[1] is not None for row in fail_rows):
             self._on_retry_scheduled()
+
+    async def _send_complete(
+        self, conn: Connection, done_ids: list[TaskId], results: list[str]
+    ) -> psycopg.AsyncCursor[tuple[int]]:
+        ids = sql.id_array(done_ids)
+        # Most tasks return nothing: complete() stores a null result for every id on its own.
+        if all(result == "null" for result in results):
+            return await conn.execute(sql.COMPLETE_WITHOUT_RESULTS, (self._worker_id, ids))
+        return await conn.execute(sql.COMPLETE, (self._worker_id, ids, sql.json_array(results)))
 
     async def _record_one_bad(
         self,

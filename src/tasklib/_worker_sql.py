@@ -32,6 +32,8 @@ SELECT count(*) FROM tasklib.complete(%s, %s::uuid[], ARRAY(
      ORDER BY r.position))
 """
 
+COMPLETE_WITHOUT_RESULTS = "SELECT count(*) FROM tasklib.complete(%s, %s::uuid[])"
+
 FAIL = "SELECT id, next_retry_at FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
 
 HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s) AS h"

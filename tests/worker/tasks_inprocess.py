@@ -88,3 +88,13 @@ async def sleeper(seconds: float) -> str:
     record("sleeper")
     await asyncio.sleep(seconds)
     return "woke"
+
+
+@tasklib.task
+async def returns_nothing(n: int) -> None:
+    record("returns_nothing", n)
+
+
+@tasklib.task
+async def echo_number(n: int) -> int:
+    return n

@@ -35,6 +35,19 @@ async def test_async_and_sync_results_are_recorded(url: str) -> None:
     assert isinstance(done.result and done.result["value"], float)
 
 
+async def test_batches_of_null_and_real_results_are_recorded(url: str) -> None:
+    # A batch of tasks that all return None is completed without sending results; mixed
+    # batches send every result. Both must store {"value": ...} for each task.
+    nothing = await tasklib.submit_many(t.returns_nothing.prepare(n=n) for n in range(50))
+    numbers = await tasklib.submit_many(t.echo_number.prepare(n=n) for n in range(50))
+    async with running_worker(url):
+        await wait_until(
+            lambda: all(terminal(i) for i in [*nothing, *numbers]), what="all 100 tasks"
+        )
+    assert {task_row(i).result["value"] is None for i in nothing} == {True}  # type: ignore[index]
+    assert [task_row(i).result for i in numbers] == [{"value": n} for n in range(50)]
+
+
 async def test_retry_schedule_follows_backoff_until_terminal(url: str) -> None:
     task_id = await tasklib.submit_task(t.always_fails)
     async with running_worker(url):
