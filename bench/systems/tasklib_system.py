@@ -34,7 +34,9 @@ class TaskLib(System):
     label = "TaskLib"
     backend = "postgresql"
     packages = ("tasklib", "psycopg", "psycopg-pool")
-    defaults: ClassVar[dict[str, Any]] = {"concurrency": 100}
+    # The fastest drain of a sweep of 100, 400 and 1,000 (docs/benchmarks.md): for no-op async
+    # tasks concurrency is also the claim batch, and a larger batch spreads each claim's cost.
+    defaults: ClassVar[dict[str, Any]] = {"concurrency": 1000}
 
     async def setup(self) -> None:
         if (problem := missing_api()) is not None:
