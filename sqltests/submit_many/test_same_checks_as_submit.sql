@@ -2,7 +2,7 @@
 -- first bad task of a batch (it checks a batch without a PL/pgSQL call per task, so this pins
 -- that shortcut to _check_submission).
 BEGIN;
-SELECT plan(23);
+SELECT plan(24);
 
 SELECT tasklib.register_task_type('sm.typed', '{"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"], "additionalProperties": false}');
 SELECT tasklib.register_task_type('sm.free', NULL);
@@ -48,6 +48,7 @@ SELECT matches(pg_temp.same('{"name": ""}'), '^TL002: task name must be a non-em
 SELECT matches(pg_temp.same(jsonb_build_object('name', repeat('n', 256))), '^TL002: task name is longer', 'a long name');
 SELECT matches(pg_temp.same('{"name": "sm.free", "delay_seconds": -1}'), '^TL002: delay_seconds', 'a negative delay');
 SELECT matches(pg_temp.same('{"name": "sm.free", "delay_seconds": "Infinity"}'), '^TL002: delay_seconds', 'an infinite delay');
+SELECT matches(pg_temp.same('{"name": "sm.free", "delay_seconds": 1e12}'), '^TL002: delay_seconds', 'a delay past 100 years');
 SELECT matches(pg_temp.same('{"name": "sm.free", "max_retries": -1}'), '^TL002: max_retries', 'negative retries');
 SELECT matches(pg_temp.same('{"name": "sm.free", "timeout_seconds": 0}'), '^TL002: timeout_seconds', 'a zero timeout');
 SELECT matches(pg_temp.same('{"name": "sm.free", "timeout_seconds": "NaN"}'), '^TL002: timeout_seconds', 'a NaN timeout');
