@@ -48,6 +48,7 @@ class Reporter:
         self._failed_retryable: list[bool] = []
         self._in_flight: list[TaskId] = []
         self._ready = asyncio.Event()
+        self._recorded = asyncio.Event()
         self._closing = False
         self.refused = 0
 
@@ -72,6 +73,11 @@ class Reporter:
     def pending(self) -> int:
         """How many outcomes wait to be recorded."""
         return len(self._done_ids) + len(self._failed_ids) + len(self._in_flight)
+
+    async def wait_for_progress(self) -> None:
+        """Return once the next batch has been recorded."""
+        self._recorded.clear()
+        await self._recorded.wait()
 
     async def run(self) -> None:
         """Send batches until ``close`` is called and nothing is left."""
@@ -124,6 +130,7 @@ class Reporter:
             raise
         finally:
             self._in_flight = []
+        self._recorded.set()
 
     async def _record(
         self,

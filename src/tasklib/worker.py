@@ -126,6 +126,11 @@ class TaskWorker:
             linger_seconds=report_linger_seconds,
             on_retry_scheduled=self._wake_up,
         )
+        # Outcomes wait in memory until the results connection records them. Past this many,
+        # claiming pauses: a worker whose results cannot be written (that connection down or
+        # slow while claims still work) stops taking tasks other workers could run, and its
+        # memory stays bounded.
+        self._unreported_limit = concurrency + 2 * report_batch_size
         self._queue_set = frozenset(self.queues) if self.queues is not None else None
         self._active: dict[TaskId, asyncio.Task[None]] = {}
         self._kill_switches: dict[TaskId, threading.Event] = {}
@@ -222,6 +227,9 @@ class TaskWorker:
             if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
+                continue
+            if self._reporter.pending() >= self._unreported_limit:
+                await self._reporter.wait_for_progress()
                 continue
             self._wake.clear()
             rows = await self._claim_db.run(functools.partial(self._claim, n=free))

@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -266,3 +267,36 @@ async def test_worker_records_its_task_types(url: str) -> None:
     )[0]
     assert (max_retries, backoff) == (3, 0.05)
     assert schema["type"] == "object"
+
+
+async def test_claims_pause_while_results_cannot_be_recorded(url: str) -> None:
+    # The results connection hangs while claims still work: the worker must stop taking tasks
+    # once concurrency + 2 report batches of outcomes wait, not claim (and hold) the whole queue.
+    ids = await tasklib.submit_many(t.returns_nothing.prepare(n=n) for n in range(300))
+    worker = TaskWorker(
+        Config(database_url=url),
+        10,
+        report_batch_size=5,
+        handle_signals=False,
+        shutdown_grace_seconds=5.0,
+    )
+    results_written = asyncio.Event()
+    record_results = worker._report_db.run
+
+    async def hanging_results_connection(operation: Any) -> Any:
+        await results_written.wait()
+        return await record_results(operation)
+
+    worker._report_db.run = hanging_results_connection  # type: ignore[method-assign]
+    run = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(1.5)
+        held = fetch(url, "SELECT count(*) FROM tasklib.tasks WHERE state = 'running'")[0][0]
+        assert 10 <= held <= 10 + 2 * 5 + 10, held
+        results_written.set()
+        await wait_until(lambda: all(terminal(i) for i in ids), what="all 300 tasks")
+    finally:
+        results_written.set()
+        await worker.stop()
+        await run
+    assert {task_row(i).state for i in ids} == {"completed"}
