@@ -51,6 +51,9 @@ BEGIN
     UPDATE tasklib.tasks t
        SET state = 'pending',
            retry_count = 0,
+           -- A non-retryable failure spent the retries; a retry asked for by hand gets them back.
+           max_retries = coalesce(t.max_retries_submitted, t.max_retries),
+           max_retries_submitted = NULL,
            scheduled_at = now() + make_interval(secs => retry.delay_seconds),
            next_retry_at = NULL,
            completed_at = NULL,

@@ -268,7 +268,7 @@ BEGIN
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
     SELECT c.id, c.name, c.queue, c.args, c.state, c.priority, c.tags, c.result, c.error,
-           c.retry_count, c.max_retries, c.timeout_seconds, c.backoff_base_seconds,
+           c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
            c.created_at, c.worker_id, c.locked_until, c.run_at
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
@@ -355,6 +355,9 @@ BEGIN
                -- "terminal" keeps meaning retry_count >= max_retries everywhere.
                max_retries = CASE WHEN coalesce(f.retryable, true) THEN t.max_retries
                                   ELSE least(t.max_retries, t.retry_count) END,
+               max_retries_submitted = CASE WHEN coalesce(f.retryable, true) OR t.retry_count >= t.max_retries
+                                            THEN t.max_retries_submitted
+                                            ELSE coalesce(t.max_retries_submitted, t.max_retries) END,
                next_retry_at = CASE WHEN coalesce(f.retryable, true) AND t.retry_count < t.max_retries
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
                completed_at = CASE WHEN coalesce(f.retryable, true) AND t.retry_count < t.max_retries

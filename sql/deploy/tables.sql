@@ -66,6 +66,9 @@ CREATE TABLE tasklib.tasks (
     error                text,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
     max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    -- A failure that must not be retried lowers max_retries (see fail); the value it replaced
+    -- stays here so that retry() can give the task its retries back. NULL: never lowered.
+    max_retries_submitted integer CHECK (max_retries_submitted >= 0),
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
     backoff_base_seconds double precision NOT NULL DEFAULT 5
                          CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
@@ -101,6 +104,7 @@ WITH (
 COMMENT ON TABLE tasklib.tasks IS
     'One row per submitted task. Change it only through the tasklib functions; read it freely.';
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
+COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
 COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';

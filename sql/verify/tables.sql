@@ -1,7 +1,7 @@
 -- Verify tasklib:tables
 BEGIN;
 
-SELECT id, name, queue, args, state, priority, tags, result, error, retry_count, max_retries,
+SELECT id, name, queue, args, state, priority, tags, result, error, retry_count, max_retries, max_retries_submitted,
        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at, next_retry_at,
        started_at, completed_at, created_at, worker_id, locked_until, run_at
   FROM tasklib.tasks WHERE false;
