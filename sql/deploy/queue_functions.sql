@@ -57,7 +57,7 @@ BEGIN
       LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
      WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
                submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-               coalesce(nullif(current_setting('tasklib.submit_validation', true), ''), 'known'),
+               tasklib._submit_validation(),
                tt.name IS NOT NULL, tt.args_check)
     RETURNING t.id, t.queue INTO v_id, v_queue;
 
@@ -115,7 +115,7 @@ BEGIN
     END IF;
 
     -- Read once: _check_submission reads it per call.
-    v_mode := coalesce(nullif(current_setting('tasklib.submit_validation', true), ''), 'known');
+    v_mode := tasklib._submit_validation();
     v_first_id := tasklib._uuid_v7();
 
     RETURN QUERY

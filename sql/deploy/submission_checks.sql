@@ -173,6 +173,14 @@ ALTER TABLE tasklib.task_types
 COMMENT ON COLUMN tasklib.task_types.args_check IS
     'args_schema compiled into one jsonpath predicate (derived); NULL when there is nothing to check.';
 
+-- The validation mode in force: a custom setting, so it can be set per database, role or session
+-- without a query. Unset or empty means 'known'. A SQL expression the planner inlines.
+CREATE FUNCTION tasklib._submit_validation() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(nullif(pg_catalog.current_setting('tasklib.submit_validation', true), ''), 'known');
+COMMENT ON FUNCTION tasklib._submit_validation IS
+    'Private: the value of tasklib.submit_validation (off, known or strict; unset means known), unchecked.';
+
 -- The same test as _check_submission as one boolean expression: true when a submission passes
 -- it, false or NULL when _check_submission would raise. A SQL function the planner inlines, so
 -- submit and submit_many test every task without a PL/pgSQL call and only call
@@ -248,8 +256,7 @@ BEGIN
         RAISE EXCEPTION 'queue of task % must be a non-empty string', name USING ERRCODE = 'TL002';
     END IF;
 
-    -- A custom setting, so it can be set per database, role or session without a query here.
-    v_mode := coalesce(nullif(current_setting('tasklib.submit_validation', true), ''), 'known');
+    v_mode := tasklib._submit_validation();
     IF v_mode = 'off' THEN
         RETURN;
     END IF;

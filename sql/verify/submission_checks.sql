@@ -1,7 +1,7 @@
 -- Verify tasklib:submission_checks
 BEGIN;
 
-SELECT 'tasklib._check_submission'::regproc, 'tasklib._submission_ok'::regproc, 'tasklib._args_problem'::regproc,
+SELECT 'tasklib._check_submission'::regproc, 'tasklib._submission_ok'::regproc, 'tasklib._submit_validation'::regproc, 'tasklib._args_problem'::regproc,
        'tasklib._compile_args_schema'::regproc, 'tasklib._schema_types'::regproc;
 SELECT args_check FROM tasklib.task_types WHERE false;
 SELECT 1 / (jsonb_path_match('{"to": "a"}',

@@ -145,17 +145,18 @@ def submit_many_sync(
     return [row[0] for row in rows]
 
 
-def _submit_query(connection: object) -> str:
+def _unflushed(connection: object) -> bool:
+    """Whether this submit commits without waiting for the flush (Config.durable_submits)."""
     # A caller's connection is the caller's transaction: its durability is theirs to choose.
-    if connection is None and not _pool.get_config().durable_submits:
-        return _SUBMIT_UNFLUSHED
-    return _SUBMIT
+    return connection is None and not _pool.get_config().durable_submits
+
+
+def _submit_query(connection: object) -> str:
+    return _SUBMIT_UNFLUSHED if _unflushed(connection) else _SUBMIT
 
 
 def _submit_many_query(connection: object) -> str:
-    if connection is None and not _pool.get_config().durable_submits:
-        return _SUBMIT_MANY_UNFLUSHED
-    return _SUBMIT_MANY
+    return _SUBMIT_MANY_UNFLUSHED if _unflushed(connection) else _SUBMIT_MANY
 
 
 def _definition(fn: object) -> TaskDefinition[..., Any]:
