@@ -82,34 +82,27 @@ def normal(value: Any) -> Any:
     return value
 
 
-def has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
+def any_leaf(value: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether ``test`` holds for any scalar inside ``value`` (list items, dict keys and values)."""
     if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
+        return any(any_leaf(v, test) for v in value)
     if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    return False
+        return any(any_leaf(k, test) or any_leaf(v, test) for k, v in value.items())
+    return test(value)
+
+
+def has_nul(value: Any) -> bool:
+    return any_leaf(value, lambda leaf: isinstance(leaf, str) and "\x00" in leaf)
 
 
 def has_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return any(0xD800 <= ord(c) <= 0xDFFF for c in value)
-    if isinstance(value, list | tuple):
-        return any(has_surrogate(v) for v in value)
-    if isinstance(value, dict):
-        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
-    return False
+    return any_leaf(
+        value, lambda leaf: isinstance(leaf, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in leaf)
+    )
 
 
 def has_non_finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, list | tuple):
-        return any(has_non_finite(v) for v in value)
-    if isinstance(value, dict):
-        return any(has_non_finite(v) for v in value.values())
-    return False
+    return any_leaf(value, lambda leaf: isinstance(leaf, float) and not math.isfinite(leaf))
 
 
 # -- the Python client ---------------------------------------------------------------------
