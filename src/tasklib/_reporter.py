@@ -9,10 +9,10 @@ from collections.abc import Callable
 import psycopg
 import psycopg.errors
 
-from tasklib import _worker_sql as sql
 from tasklib._executor import clean_error
 from tasklib._reconnect import Connection, ReconnectingConnection
-from tasklib._worker_sql import TaskId
+from tasklib.db import statements as sql
+from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
 
 log = logging.getLogger("tasklib.worker")

@@ -26,7 +26,6 @@ import psycopg
 import psycopg.errors
 
 from tasklib import _child
-from tasklib import _worker_sql as sql
 from tasklib._executor import (
     Outcome,
     call_sync,
@@ -36,8 +35,9 @@ from tasklib._executor import (
 )
 from tasklib._reconnect import Connection, ReconnectingConnection
 from tasklib._reporter import Reporter
-from tasklib._worker_sql import TaskId
 from tasklib.config import Config
+from tasklib.db import statements as sql
+from tasklib.db.statements import TaskId
 from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition, registered_tasks
 from tasklib.task_types import register_task_types_async

@@ -1,4 +1,8 @@
-"""The SQL statements the worker sends: every state change goes through a tasklib function."""
+"""Every SQL statement the Python side of TaskLib sends, by name.
+
+Each state change is a call of a tasklib.* SQL function; the texts here only call them, read the
+tasks table, or LISTEN. Grouped by who sends them: client, worker, CLI and task types.
+"""
 
 from __future__ import annotations
 
