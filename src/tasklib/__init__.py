@@ -1,11 +1,15 @@
 """TaskLib: background tasks for Python with PostgreSQL as the only infrastructure."""
 
-from tasklib._pool import aclose, close, init
 from tasklib.client import (
+    AsyncClient,
+    Client,
+    aclose,
     cancel_task,
     cancel_task_async,
+    close,
     get_task,
     get_task_async,
+    init,
     list_tasks,
     list_tasks_async,
     retry_task,
@@ -27,7 +31,7 @@ from tasklib.errors import (
     InvalidArgumentError,
     InvalidStateError,
     NotATaskError,
-    TaskFailedError,
+    SchemaMissingError,
     TaskLibError,
     TaskNotFoundError,
     TaskTimeoutError,
@@ -37,6 +41,7 @@ from tasklib.errors import (
 from tasklib.migrate import migrate, rollback
 from tasklib.models import (
     Task,
+    TaskFailedError,
     TaskState,
     has_error,
     has_result,
@@ -58,7 +63,9 @@ from tasklib.worker import TaskWorker
 
 __all__ = [
     "ArgumentSchemaError",
+    "AsyncClient",
     "AsyncTaskDefinition",
+    "Client",
     "Config",
     "ConfigurationError",
     "DatabaseUnavailableError",
@@ -66,6 +73,7 @@ __all__ = [
     "InvalidStateError",
     "NotATaskError",
     "PreparedTask",
+    "SchemaMissingError",
     "SyncTaskDefinition",
     "Task",
     "TaskDefinition",

@@ -21,8 +21,10 @@ def _database_url_from_env() -> str | None:
 class Config:
     """Connection settings and defaults. ``database_url`` falls back to $TASKLIB_DATABASE_URL.
 
-    ``max_retries``, ``backoff_base_seconds`` and ``priority`` are the defaults a ``@task``
-    gets when it does not set its own; ``lease_seconds`` is how long a claimed task stays
+    ``max_retries``, ``backoff_base_seconds`` and ``priority`` override, for this process's
+    tasks that do not set their own, the defaults the database applies (None, the default,
+    leaves them to the database: see ``tasklib.task_defaults()`` in docs/sql-api.md; the
+    database checks their ranges too). ``lease_seconds`` is how long a claimed task stays
     reserved for its worker without a heartbeat, so it bounds how long a crashed worker's
     tasks wait before another worker runs them.
 
@@ -39,9 +41,9 @@ class Config:
     database_url: str | None = field(default_factory=_database_url_from_env)
     min_pool_size: int = 1
     max_pool_size: int = 10
-    max_retries: int = 3
-    backoff_base_seconds: float = 5.0
-    priority: int = 0
+    max_retries: int | None = None
+    backoff_base_seconds: float | None = None
+    priority: int | None = None
     lease_seconds: float = 30.0
     poll_interval_seconds: float = 1.0
     listen_notify: bool = True
@@ -57,12 +59,6 @@ class Config:
         if self.max_pool_size < max(1, self.min_pool_size):
             raise ConfigurationError(
                 f"max_pool_size must be >= max(1, min_pool_size), got {self.max_pool_size}"
-            )
-        if self.max_retries < 0:
-            raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries}")
-        if not self.backoff_base_seconds > 0:
-            raise ConfigurationError(
-                f"backoff_base_seconds must be > 0, got {self.backoff_base_seconds}"
             )
         if not self.lease_seconds > 0:
             raise ConfigurationError(f"lease_seconds must be > 0, got {self.lease_seconds}")

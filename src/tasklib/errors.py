@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
-
-if TYPE_CHECKING:
-    from tasklib.models import Task
 
 
 class TaskLibError(Exception):
@@ -16,6 +13,11 @@ class TaskLibError(Exception):
 
 class ConfigurationError(TaskLibError):
     """The configuration is missing or malformed (database URL, pool sizes, options)."""
+
+
+class SchemaMissingError(ConfigurationError):
+    """The tasklib schema (or one of its functions) is absent: the database was never migrated,
+    or is older than this package. Run ``tasklib migrate``."""
 
 
 class DatabaseUnavailableError(TaskLibError):
@@ -58,14 +60,6 @@ class TaskTimeoutError(TaskLibError):
     """Waiting for a task's result took longer than the timeout given."""
 
 
-class TaskFailedError(TaskLibError):
-    """The awaited task failed permanently or was cancelled; ``task`` holds its final row."""
-
-    def __init__(self, message: str, task: Task) -> None:
-        super().__init__(message)
-        self.task = task
-
-
 SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
     "TL001": UnknownTaskError,
     "TL002": InvalidArgumentError,
@@ -75,16 +69,20 @@ SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
 }
 
 
-# The tasklib schema (or one of its functions) is absent: the database was never migrated,
-# or is older than this package.
+# Undefined schema, table or function: the tasklib schema is absent or older than this package.
 _SCHEMA_MISSING = frozenset({"3F000", "42P01", "42883"})
+
+
+def is_schema_missing(error: BaseException) -> bool:
+    """Whether a psycopg error says the tasklib schema is absent or outdated."""
+    return isinstance(error, psycopg.Error) and (error.sqlstate or "") in _SCHEMA_MISSING
 
 
 def translate(error: psycopg.Error) -> TaskLibError:
     """Return the TaskLib error for a psycopg error, keeping the server's message.
 
     Every error maps to a TaskLibError subclass: the TL SQLSTATEs to their classes, a
-    missing schema to ConfigurationError, connection trouble to DatabaseUnavailableError,
+    missing schema to SchemaMissingError, connection trouble to DatabaseUnavailableError,
     bad data and constraint violations to InvalidArgumentError, anything else to TaskLibError.
     """
     sqlstate = error.sqlstate or ""
@@ -93,7 +91,7 @@ def translate(error: psycopg.Error) -> TaskLibError:
     if error_class is not None:
         return error_class(message)
     if sqlstate in _SCHEMA_MISSING:
-        return ConfigurationError(
+        return SchemaMissingError(
             f"{message}: is the tasklib schema installed and up to date in this database? "
             "Run `tasklib migrate`"
         )
@@ -110,3 +108,9 @@ def translate(error: psycopg.Error) -> TaskLibError:
         # The detail names the offending token or value ("Token "NaN" is invalid.").
         return InvalidArgumentError(f"{message}: {detail}" if detail else message)
     return TaskLibError(f"database error {sqlstate}: {message}")
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text (libpq messages run over several), or its type."""
+    text = str(error).strip()
+    return text.splitlines()[0].strip() if text else type(error).__name__

@@ -42,6 +42,9 @@ class Task(pydantic.BaseModel):
     worker_id: str | None
     locked_until: datetime | None
     run_at: datetime | None
+    # Finished for good: completed, cancelled, or failed with its retries spent. Read from the
+    # database (a generated column), which holds the one definition of that rule.
+    terminal: bool
 
     def result_as(self, definition: TaskDefinition[..., R]) -> R:
         """The stored result parsed into the task function's declared return type.
@@ -97,6 +100,12 @@ def has_error(task: Task) -> bool:
 
 def is_terminal(task: Task) -> bool:
     """Will never run again: completed, cancelled, or failed with no retries left."""
-    if task.state in ("completed", "cancelled"):
-        return True
-    return task.state == "failed" and task.retry_count >= task.max_retries
+    return task.terminal
+
+
+class TaskFailedError(TaskLibError):
+    """The awaited task failed permanently or was cancelled; ``task`` holds its final row."""
+
+    def __init__(self, message: str, task: Task) -> None:
+        super().__init__(message)
+        self.task = task

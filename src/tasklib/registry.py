@@ -29,25 +29,17 @@ RESERVED_PARAMETERS = frozenset({"delay_seconds", "priority", "tags", "connectio
 
 @dataclass(frozen=True, slots=True)
 class TaskOptions:
-    """Per-task defaults; None means "use the Config's (or the database's) default"."""
+    """Options a ``@task`` sets; None leaves the option to the database's defaults.
+
+    Their ranges are checked in one place, the database (tasklib.submit and
+    tasklib.register_task_type), which names a bad value with InvalidArgumentError.
+    """
 
     max_retries: int | None = None
     timeout_seconds: float | None = None
     backoff_base_seconds: float | None = None
     priority: int | None = None
-    queue: str = "default"
-
-    def __post_init__(self) -> None:
-        if self.max_retries is not None and self.max_retries < 0:
-            raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries}")
-        if self.timeout_seconds is not None and not self.timeout_seconds > 0:
-            raise ConfigurationError(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
-        if self.backoff_base_seconds is not None and not self.backoff_base_seconds > 0:
-            raise ConfigurationError(
-                f"backoff_base_seconds must be > 0, got {self.backoff_base_seconds}"
-            )
-        if not self.queue:
-            raise ConfigurationError("queue must be a non-empty string")
+    queue: str | None = None
 
 
 class TaskDefinition(Generic[P, R]):
@@ -346,7 +338,7 @@ def task(
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
-    queue: str = "default",
+    queue: str | None = None,
 ) -> _Decorator: ...
 
 
@@ -359,7 +351,7 @@ def task(
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
-    queue: str = "default",
+    queue: str | None = None,
 ) -> TaskDefinition[P, Any] | _Decorator:
     """Mark a function as a task, bare (``@task``) or with options (``@task(max_retries=5)``).
 

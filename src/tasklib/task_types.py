@@ -9,23 +9,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from tasklib.config import Config
+from tasklib.db import connections, statements
 from tasklib.errors import DatabaseUnavailableError, translate
 from tasklib.registry import TaskDefinition, registered_tasks
-
-# One statement for every definition: a worker registers all its tasks in one round trip, in
-# name order, so that workers starting together upsert (and lock) the rows in the same order.
-_REGISTER_SQL = """
-SELECT (tasklib.register_task_type(
-            name => d->>'name',
-            args_schema => d->'args_schema',
-            max_retries => (d->>'max_retries')::integer,
-            timeout_seconds => (d->>'timeout_seconds')::double precision,
-            priority => (d->>'priority')::integer,
-            queue => d->>'queue',
-            backoff_base_seconds => (d->>'backoff_base_seconds')::double precision
-        )).name
-  FROM jsonb_array_elements(%s) AS d
-"""
 
 
 def task_type_rows(
@@ -35,8 +21,9 @@ def task_type_rows(
 ) -> list[dict[str, Any]]:
     """The task_types row of each definition (all registered ones when None), sorted by name.
 
-    An option the task leaves unset takes the Config's default when a Config is given, so that
-    a SQL submission gets what a Python submission under that Config would get.
+    An option the task leaves unset takes the Config's override when a Config is given (so
+    that a SQL submission gets what a Python submission under that Config would get), else
+    stays None: the database's default applies to it.
     """
     chosen = registered_tasks().values() if definitions is None else definitions
     rows = []
@@ -80,7 +67,8 @@ def register_task_types(
         return []
     try:
         if isinstance(connection_or_url, str):
-            with psycopg.connect(connection_or_url) as connection:
+            target = Config(database_url=connection_or_url)
+            with connections.connect(target, "register") as connection:
                 return _register(connection, rows)
         return _register(connection_or_url, rows)
     except psycopg.Error as error:
@@ -98,7 +86,7 @@ async def register_task_types_async(
     if not rows:
         return []
     try:
-        cursor = await connection.execute(_REGISTER_SQL, (Jsonb(rows),))
+        cursor = await connection.execute(statements.REGISTER_TASK_TYPES, (Jsonb(rows),))
         return [str(row[0]) for row in await cursor.fetchall()]
     except psycopg.Error as error:
         raise translate(error) from None
@@ -107,4 +95,5 @@ async def register_task_types_async(
 def _register(connection: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> list[str]:
     if connection.closed:
         raise DatabaseUnavailableError("cannot register task types: the connection is closed")
-    return [str(row[0]) for row in connection.execute(_REGISTER_SQL, (Jsonb(rows),)).fetchall()]
+    rows_found = connection.execute(statements.REGISTER_TASK_TYPES, (Jsonb(rows),)).fetchall()
+    return [str(row[0]) for row in rows_found]

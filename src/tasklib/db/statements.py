@@ -6,7 +6,125 @@ tasks table, or LISTEN. Grouped by who sends them: client, worker, CLI and task 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tasklib.models import Task
+
+# -- client: submit, inspect, administer, wait ---------------------------------------------------
+
+# Columns are listed, not *, so a column added by a later migration cannot break a prepared
+# statement ("cached plan must not change result type") in a long-running process.
+TASK_COLUMNS: tuple[str, ...] = tuple(Task.model_fields)
+_COLUMNS = ", ".join(TASK_COLUMNS)
+
+# Named arguments keep these calls valid if tasklib.submit gains parameters; the casts pin the
+# parameter types so that psycopg's automatic prepared statements are reused from call to call.
+# Options the caller did not set are sent as NULL: the database's defaults decide them.
+SUBMIT = (
+    "SELECT tasklib.submit(name => %s::text, args => %s::jsonb, delay_seconds => %s::float8,"
+    " priority => %s::int4, tags => %s::jsonb, max_retries => %s::int4,"
+    " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8)"
+)
+SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
+# Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
+# for the WAL flush. set_config(..., true) lasts until the end of the statement's own
+# (autocommit) transaction, so the pooled connection keeps its durable default afterwards.
+SUBMIT_UNFLUSHED = SUBMIT + " FROM pg_catalog.set_config('synchronous_commit', 'off', true)"
+SUBMIT_MANY_UNFLUSHED = (
+    "SELECT id FROM pg_catalog.set_config('synchronous_commit', 'off', true),"
+    " LATERAL tasklib.submit_many(%s::jsonb) AS id"
+)
+
+GET_TASK = f"SELECT {_COLUMNS} FROM tasklib.tasks WHERE id = %s::uuid"
+CANCEL_TASK = f"SELECT {_COLUMNS} FROM tasklib.cancel(%s::uuid)"
+RETRY_TASK = f"SELECT {_COLUMNS} FROM tasklib.retry(%s::uuid, %s::float8)"
+PURGE = "SELECT tasklib.purge(older_than => %s::interval, batch_size => %s::int4)"
+
+# The Quick Status counts come from the monitoring views, so psql, the CLI and the demo agree:
+# the overall row first (name NULL), then one row per task name.
+STATUS_COUNTS = (
+    "total",
+    "pending",
+    "running",
+    "completed",
+    "failed_retrying",
+    "failed_permanent",
+    "cancelled",
+)
+STATUS = (
+    f"SELECT NULL::text AS name, {', '.join(STATUS_COUNTS)} FROM tasklib.queue_status"
+    f" UNION ALL (SELECT name, {', '.join(STATUS_COUNTS)} FROM tasklib.queue_status_by_task"
+    " ORDER BY name)"
+)
+
+FINISHED_CHANNEL = "tasklib_finished"
+LISTEN_FINISHED = f"LISTEN {FINISHED_CHANNEL}"
+
+
+def list_tasks(
+    *,
+    tag_groups: Sequence[Sequence[str]] = (),
+    states: Sequence[str] = (),
+    names: Sequence[str] = (),
+    queue: str | None = None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[str, tuple[Any, ...]]:
+    """The newest tasks matching every filter given, as (query, parameters).
+
+    ``tag_groups``: each group is a list of JSON objects (as text), any of which the task's
+    tags must contain; every group must match. ``states`` and ``names``: any of them.
+    """
+    # Only the filters given appear in the SQL: "x IS NULL OR ..." would keep a generic plan
+    # from using the tags index, and each shape is prepared once per connection anyway.
+    conditions: list[str] = []
+    params: list[Any] = []
+    for group in tag_groups:
+        alternatives = [tags for tags in group if tags != "{}"]
+        if len(alternatives) < len(group):
+            continue  # every task's tags contain {}
+        # Any non-empty containment implies non-empty tags; saying so lets the planner use the
+        # tag index, which leaves untagged tasks out.
+        tests = " OR ".join("tags @> %s::jsonb" for _ in alternatives)
+        conditions.append(f"tags <> '{{}}' AND ({tests})")
+        params.extend(alternatives)
+    if states:
+        conditions.append("state = ANY (%s::text[])")
+        params.append(list(states))
+    if names:
+        conditions.append("name = ANY (%s::text[])")
+        params.append(list(names))
+    if queue is not None:
+        conditions.append("queue = %s::text")
+        params.append(queue)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    query = (
+        f"SELECT {_COLUMNS} FROM tasklib.tasks{where}"
+        " ORDER BY created_at DESC, id LIMIT %s::int8 OFFSET %s::int8"
+    )
+    return query, (*params, limit, offset)
+
+
+# -- task types ----------------------------------------------------------------------------------
+
+# One statement for every definition: a process registers all its tasks in one round trip, in
+# name order, so that workers starting together upsert (and lock) the rows in the same order.
+REGISTER_TASK_TYPES = """
+SELECT (tasklib.register_task_type(
+            name => d->>'name',
+            args_schema => d->'args_schema',
+            max_retries => (d->>'max_retries')::integer,
+            timeout_seconds => (d->>'timeout_seconds')::double precision,
+            priority => (d->>'priority')::integer,
+            queue => d->>'queue',
+            backoff_base_seconds => (d->>'backoff_base_seconds')::double precision
+        )).name
+  FROM jsonb_array_elements(%s) AS d
+"""
+
+
+# -- worker: claim, report, heartbeat, release -------------------------------------------------
 
 # A task id as the text the database sends. The worker only carries ids from one statement to
 # the next and uses them as dict keys, so making UUID objects of them would be wasted work.

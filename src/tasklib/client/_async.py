@@ -1,0 +1,295 @@
+"""AsyncClient: the asyncio client, one pool of its own on its event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from tasklib.client import _core
+from tasklib.client._core import ClientCore, Row, Statement
+from tasklib.client._listener import FALLBACK_SECONDS, AsyncFinishedListener
+from tasklib.config import Config
+from tasklib.db import connections, statements
+from tasklib.errors import ConfigurationError, translate
+from tasklib.models import Task, TaskState, is_terminal
+from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.task_types import task_type_rows
+
+R = TypeVar("R")
+AsyncConnection = psycopg.AsyncConnection[Any]
+
+
+class AsyncClient:
+    """Submit, inspect and wait for tasks from asyncio code (FastAPI, aiohttp, ...).
+
+    Owns a connection pool, opened on first use in the event loop that uses it (an asyncio
+    pool belongs to one loop); use it as an async context manager or ``await aclose()``.
+    ``connection=`` on a call runs it on the caller's AsyncConnection, in its transaction.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self._core = ClientCore(config if config is not None else Config())
+        self._core.config.require_database_url()
+        self._pool: AsyncConnectionPool[AsyncConnection] | None = None
+        self._opening: asyncio.Future[AsyncConnectionPool[AsyncConnection]] | None = None
+        self._listener = AsyncFinishedListener(self._core.config)
+
+    @property
+    def config(self) -> Config:
+        """The Config this client was made with."""
+        return self._core.config
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pool and the listener; a later call opens them again."""
+        await self._listener.close()
+        pool, self._pool, self._opening = self._pool, None, None
+        if pool is not None:
+            await pool.close(timeout=5.0)
+
+    # -- submit ----------------------------------------------------------------------------
+
+    async def submit_task(
+        self,
+        fn: TaskDefinition[..., Any],
+        /,
+        *,
+        delay_seconds: float = 0,
+        priority: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        connection: AsyncConnection | None = None,
+        **kwargs: Any,
+    ) -> UUID:
+        """Validate ``kwargs`` against ``fn``'s signature and queue one run; return its id."""
+        statement = self._core.submit(
+            fn, delay_seconds, priority, tags, kwargs, own_connection=connection is None
+        )
+        value: UUID = _core.first_value(await self._one(statement, connection))
+        return value
+
+    async def submit_many(
+        self,
+        tasks: Iterable[PreparedTask[Any]],
+        /,
+        *,
+        delay_seconds: float | None = None,
+        priority: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> list[UUID]:
+        """Queue many prepared calls in one round trip and one transaction; ids in input order."""
+        statement = self._core.submit_many(
+            tasks, delay_seconds, priority, tags, own_connection=connection is None
+        )
+        if statement is None:
+            return []
+        return [row[0] for row in await self._all(statement, connection)]
+
+    # -- inspect and administer ------------------------------------------------------------
+
+    async def get_task(
+        self, task_id: UUID | str, *, connection: AsyncConnection | None = None
+    ) -> Task:
+        """The task with that id, every column; TaskNotFoundError if there is none."""
+        statement, task_uuid = self._core.get(task_id)
+        return _core.task_or_not_found(await self._one(statement, connection), task_uuid)
+
+    async def list_tasks(
+        self,
+        *,
+        tags: Mapping[str, Any] | None = None,
+        state: TaskState | Sequence[TaskState] | None = None,
+        name: str | TaskDefinition[..., Any] | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        connection: AsyncConnection | None = None,
+    ) -> list[Task]:
+        """Tasks matching every filter given, newest first (see ``tasklib.list_tasks``)."""
+        statement = self._core.list(tags, state, name, queue, limit, offset)
+        return await self.fetch_tasks(statement, connection=connection)
+
+    async def fetch_tasks(
+        self, statement: Statement, *, connection: AsyncConnection | None = None
+    ) -> list[Task]:
+        """Tasks read by a statement of tasklib.db.statements that selects the task columns."""
+        return [_core.task_from_row(row) for row in await self._all(statement, connection)]
+
+    async def cancel_task(
+        self, task_id: UUID | str, *, connection: AsyncConnection | None = None
+    ) -> Task:
+        """Cancel a task that has not started; return its row (see ``tasklib.cancel_task``)."""
+        row = await self._one(self._core.cancel(task_id), connection)
+        return _core.task_from_row(_core.required(row))
+
+    async def retry_task(
+        self,
+        task_id: UUID | str,
+        *,
+        delay_seconds: float = 0,
+        connection: AsyncConnection | None = None,
+    ) -> Task:
+        """Queue a finished (failed or cancelled) task again; return its row."""
+        row = await self._one(self._core.retry(task_id, delay_seconds), connection)
+        return _core.task_from_row(_core.required(row))
+
+    async def status(self, *, connection: AsyncConnection | None = None) -> dict[str, Any]:
+        """Counts per state overall and per task name, from the monitoring views."""
+        rows = await self._all(Statement(statements.STATUS, ()), connection)
+        return _core.status_from_rows(rows)
+
+    async def purge(
+        self,
+        older_than: timedelta,
+        *,
+        batch_size: int = 10000,
+        connection: AsyncConnection | None = None,
+    ) -> int:
+        """Delete finished tasks older than ``older_than``, a batch per transaction; the count."""
+        deleted = 0
+        statement = Statement(statements.PURGE, (older_than, batch_size))
+        while True:
+            batch = int(_core.first_value(await self._one(statement, connection)))
+            deleted += batch
+            if batch == 0:
+                return deleted
+
+    async def register_task_types(
+        self,
+        definitions: Iterable[TaskDefinition[..., Any]] | None = None,
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> list[str]:
+        """Record task definitions (all registered ones when None) in tasklib.task_types."""
+        rows = task_type_rows(definitions, config=self.config)
+        if not rows:
+            return []
+        statement = Statement(statements.REGISTER_TASK_TYPES, (Jsonb(rows),))
+        return [str(row[0]) for row in await self._all(statement, connection)]
+
+    # -- wait ------------------------------------------------------------------------------
+
+    # A timeout parameter (ruff ASYNC109) because waiting for a task is not only an asyncio
+    # matter: the sync forms take the same argument, and the deadline also bounds reconnects.
+    async def wait_for_task(
+        self,
+        task_id: UUID | str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Task:
+        """Wait until the task is terminal and return it (see ``tasklib.wait_for_task``)."""
+        statement, task_uuid = self._core.get(task_id)
+        end = _core.deadline(timeout)
+        woken = await self._listener.subscribe(task_uuid)
+        try:
+            # Read only once listening, so a finish between the two is not missed.
+            task = _core.task_or_not_found(await self._one(statement, None), task_uuid)
+            while not is_terminal(task):
+                left = _core.remaining(end, task_uuid, timeout)
+                wait = FALLBACK_SECONDS if left is None else min(left, FALLBACK_SECONDS)
+                try:
+                    async with asyncio.timeout(wait):
+                        await woken.wait()
+                except TimeoutError:
+                    pass
+                woken.clear()
+                task = _core.task_or_not_found(await self._one(statement, None), task_uuid)
+            return task
+        finally:
+            self._listener.unsubscribe(task_uuid, woken)
+
+    async def wait_for_result(
+        self,
+        fn: TaskDefinition[..., R],
+        task_id: UUID | str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> R:
+        """Wait for the task, then return its result parsed into ``fn``'s return type."""
+        _core.definition_of(fn)
+        return _core.result_of(fn, await self.wait_for_task(task_id, timeout=timeout))
+
+    # -- one statement on the pool or the caller's connection ------------------------------
+
+    async def _one(self, statement: Statement, connection: AsyncConnection | None) -> Row | None:
+        try:
+            if connection is not None:
+                return await _fetch_one(_caller_connection(connection), statement)
+            pool = await self.pool()
+            async with pool.connection() as conn:
+                return await _fetch_one(conn, statement)
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    async def _all(self, statement: Statement, connection: AsyncConnection | None) -> list[Row]:
+        try:
+            if connection is not None:
+                return await _execute(_caller_connection(connection), statement)
+            pool = await self.pool()
+            async with pool.connection() as conn:
+                return await _execute(conn, statement)
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    async def pool(self) -> AsyncConnectionPool[AsyncConnection]:
+        """The client's pool, opened on first use (concurrent first calls share one opening)."""
+        if self._pool is not None:
+            return self._pool
+        if self._opening is None or (self._opening.done() and self._opening.exception()):
+            self._opening = asyncio.get_running_loop().create_future()
+            opening = self._opening
+            try:
+                pool = await connections.open_async_pool(self.config)
+            except BaseException as error:
+                if isinstance(error, Exception):
+                    opening.set_exception(error)
+                    opening.exception()  # retrieved: there may be no other waiter
+                else:
+                    self._opening = None
+                    opening.cancel()
+                raise
+            self._pool = pool
+            opening.set_result(pool)
+            return pool
+        return await asyncio.shield(self._opening)
+
+
+# A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.
+async def _execute(conn: AsyncConnection, statement: Statement) -> list[Row]:
+    async with conn.cursor(row_factory=tuple_row) as cursor:
+        await cursor.execute(statement.query, statement.params)
+        return await cursor.fetchall()
+
+
+async def _fetch_one(conn: AsyncConnection, statement: Statement) -> Row | None:
+    async with conn.cursor(row_factory=tuple_row) as cursor:
+        await cursor.execute(statement.query, statement.params)
+        return await cursor.fetchone()
+
+
+def _caller_connection(connection: object) -> AsyncConnection:
+    if isinstance(connection, psycopg.AsyncConnection):
+        return connection
+    raise ConfigurationError(
+        f"connection= of an async call must be a psycopg.AsyncConnection, got "
+        f"{type(connection).__name__} (use the *_sync form with a Connection)"
+    )

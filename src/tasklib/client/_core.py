@@ -1,0 +1,354 @@
+"""What Client and AsyncClient share: checking inputs, building statements, reading rows.
+
+Nothing here does I/O, so the sync and async clients are thin shells around the same code
+and cannot drift apart. Ranges of options (priority, delays, retries) are checked by the
+database, the one home of those rules; only Python types are checked here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, get_args
+from uuid import UUID
+
+import pydantic_core
+
+from tasklib.config import Config
+from tasklib.db import statements
+from tasklib.errors import InvalidArgumentError, NotATaskError, TaskNotFoundError, TaskTimeoutError
+from tasklib.models import Task, TaskFailedError, TaskState, is_completed
+from tasklib.registry import PreparedTask, TaskDefinition
+
+R = TypeVar("R")
+Row = tuple[Any, ...]
+
+STATES = frozenset(get_args(TaskState))
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement and its parameters, ready for a cursor."""
+
+    query: str
+    params: tuple[Any, ...]
+
+
+class ClientCore:
+    """Builds each client call's statement under one Config and parses what comes back."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    # -- submit ----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        fn: object,
+        delay_seconds: float,
+        priority: int | None,
+        tags: Mapping[str, Any] | None,
+        kwargs: dict[str, Any],
+        *,
+        own_connection: bool,
+    ) -> Statement:
+        """tasklib.submit for one validated call; unset options go as NULL."""
+        definition = definition_of(fn)
+        args_json = definition.validate_args_json(kwargs)
+        options = self._options(definition)
+        query = (
+            statements.SUBMIT_UNFLUSHED if self._unflushed(own_connection) else statements.SUBMIT
+        )
+        return Statement(
+            query,
+            (
+                definition.name,
+                args_json,
+                check_delay(delay_seconds),
+                check_priority(priority) if priority is not None else options["priority"],
+                tags_json(tags),
+                options["max_retries"],
+                options["timeout_seconds"],
+                options["queue"],
+                options["backoff_base_seconds"],
+            ),
+        )
+
+    def submit_many(
+        self,
+        tasks: Iterable[PreparedTask[Any]],
+        delay_seconds: float | None,
+        priority: int | None,
+        tags: Mapping[str, Any] | None,
+        *,
+        own_connection: bool,
+    ) -> Statement | None:
+        """tasklib.submit_many for prepared calls (None when there are none)."""
+        # Most batches repeat one task with the call's options: encode those options once per task.
+        shared: dict[str, str] = {}
+        items: list[str] = []
+        for position, prepared in enumerate(tasks):
+            if not isinstance(prepared, PreparedTask):
+                raise InvalidArgumentError(
+                    f"submit_many takes prepared calls (definition.prepare(...)), "
+                    f"got {type(prepared).__name__} at position {position}"
+                )
+            definition = prepared.definition
+            own = (
+                prepared.delay_seconds is not None
+                or prepared.priority is not None
+                or prepared.tags is not None
+            )
+            encoded = None if own else shared.get(definition.name)
+            if encoded is None:
+                encoded = self._many_options(
+                    definition,
+                    prepared.delay_seconds if prepared.delay_seconds is not None else delay_seconds,
+                    prepared.priority if prepared.priority is not None else priority,
+                    prepared.tags if prepared.tags is not None else tags,
+                )
+                if not own:
+                    shared[definition.name] = encoded
+            items.append('{"args":' + prepared.args_json + "," + encoded)
+        if not items:
+            return None
+        query = (
+            statements.SUBMIT_MANY_UNFLUSHED
+            if self._unflushed(own_connection)
+            else statements.SUBMIT_MANY
+        )
+        return Statement(query, ("[" + ",".join(items) + "]",))
+
+    def _unflushed(self, own_connection: bool) -> bool:
+        # A caller's connection is the caller's transaction: its durability is theirs to choose.
+        return own_connection and not self.config.durable_submits
+
+    def _options(self, definition: TaskDefinition[..., Any]) -> dict[str, Any]:
+        """The task's own options, else the Config's overrides, else None (the database's)."""
+        options = definition.options
+        config = self.config
+        return {
+            "priority": _first_set(options.priority, config.priority),
+            "max_retries": _first_set(options.max_retries, config.max_retries),
+            "timeout_seconds": options.timeout_seconds,
+            "queue": options.queue,
+            "backoff_base_seconds": _first_set(
+                options.backoff_base_seconds, config.backoff_base_seconds
+            ),
+        }
+
+    def _many_options(
+        self,
+        definition: TaskDefinition[..., Any],
+        delay_seconds: float | None,
+        priority: int | None,
+        tags: Mapping[str, Any] | None,
+    ) -> str:
+        """One submit_many element's keys after "args", as JSON text without the opening brace."""
+        values: dict[str, Any] = {"name": definition.name}
+        if delay_seconds is not None:
+            values["delay_seconds"] = check_delay(delay_seconds)
+        if priority is not None:
+            check_priority(priority)
+        for key, value in self._options(definition).items():
+            if key == "priority" and priority is not None:
+                value = priority
+            if value is not None:  # absent: the database's default applies
+                values[key] = value
+        encoded = json.dumps(values, separators=(",", ":"))
+        return encoded[1:-1] + ',"tags":' + tags_json(tags) + "}"
+
+    # -- inspect and administer ------------------------------------------------------------
+
+    def get(self, task_id: UUID | str) -> tuple[Statement, UUID]:
+        task_uuid = as_uuid(task_id)
+        return Statement(statements.GET_TASK, (task_uuid,)), task_uuid
+
+    def list(
+        self,
+        tags: Mapping[str, Any] | None,
+        state: TaskState | Sequence[TaskState] | None,
+        name: str | TaskDefinition[..., Any] | None,
+        queue: str | None,
+        limit: int,
+        offset: int,
+    ) -> Statement:
+        states: list[str] = []
+        if state is not None:
+            states = [state] if isinstance(state, str) else list(state)
+            unknown = [s for s in states if s not in STATES]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"unknown state {unknown[0]!r}: expected one of {', '.join(sorted(STATES))}"
+                )
+        for label, value in (("limit", limit), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidArgumentError(f"{label} must be an integer >= 0, got {value!r}")
+        names = [name.name if isinstance(name, TaskDefinition) else name] if name else []
+        query, params = statements.list_tasks(
+            tag_groups=[[tags_json(tags)]] if tags is not None else [],
+            states=states,
+            names=names,
+            queue=queue,
+            limit=limit,
+            offset=offset,
+        )
+        return Statement(query, params)
+
+    def cancel(self, task_id: UUID | str) -> Statement:
+        return Statement(statements.CANCEL_TASK, (as_uuid(task_id),))
+
+    def retry(self, task_id: UUID | str, delay_seconds: float) -> Statement:
+        return Statement(statements.RETRY_TASK, (as_uuid(task_id), check_delay(delay_seconds)))
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
+
+def task_from_row(row: Row) -> Task:
+    """A row of the task columns (statements.TASK_COLUMNS, in order) as a Task."""
+    return Task.model_validate(dict(zip(statements.TASK_COLUMNS, row, strict=True)))
+
+
+def task_or_not_found(row: Row | None, task_id: UUID) -> Task:
+    if row is None:
+        raise TaskNotFoundError(f"task {task_id} not found")
+    return task_from_row(row)
+
+
+def required(row: Row | None) -> Row:
+    if row is None:  # the SQL functions return a row or raise
+        raise TaskNotFoundError("the database returned no task")
+    return row
+
+
+def first_value(row: Row | None) -> Any:
+    return required(row)[0]
+
+
+def status_from_rows(rows: Iterable[Row]) -> dict[str, Any]:
+    """statements.STATUS rows as {"overall": counts, "by_name": [{"name": ..., **counts}]}."""
+    overall = dict.fromkeys(statements.STATUS_COUNTS, 0)
+    by_name: list[dict[str, Any]] = []
+    for name, *values in rows:
+        counts = {
+            column: int(value or 0)
+            for column, value in zip(statements.STATUS_COUNTS, values, strict=True)
+        }
+        if name is None:
+            overall = counts
+        else:
+            by_name.append({"name": name, **counts})
+    return {"overall": overall, "by_name": by_name}
+
+
+def result_of(definition: TaskDefinition[..., R], task: Task) -> R:
+    """A finished task's result as ``definition``'s return type, or TaskFailedError."""
+    if task.name != definition.name:
+        raise InvalidArgumentError(
+            f"task {task.id} runs {task.name!r}, not {definition.name!r}: its result has "
+            "another type"
+        )
+    if not is_completed(task):
+        reason = (task.error or "").strip().splitlines()
+        detail = f": {reason[-1]}" if reason else ""
+        state = "was cancelled" if task.state == "cancelled" else "failed permanently"
+        raise TaskFailedError(f"task {task.id} ({task.name}) {state}{detail}", task)
+    return task.result_as(definition)
+
+
+# -- checks of Python types (ranges are the database's) ------------------------------------------
+
+
+def definition_of(fn: object) -> TaskDefinition[..., Any]:
+    if isinstance(fn, TaskDefinition):
+        return fn
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    raise NotATaskError(
+        f"{name} is not a task: decorate it with @tasklib.task before submitting it"
+    )
+
+
+def check_delay(delay_seconds: float) -> float:
+    if isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int | float):
+        raise InvalidArgumentError(
+            f"delay_seconds must be a number of seconds, got {type(delay_seconds).__name__}"
+        )
+    return float(delay_seconds)
+
+
+def check_priority(priority: int) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise InvalidArgumentError(f"priority must be an integer, got {type(priority).__name__}")
+    return priority
+
+
+def tags_json(tags: Mapping[str, Any] | None) -> str:
+    if tags is None:
+        return "{}"
+    if not isinstance(tags, Mapping):
+        raise InvalidArgumentError(f"tags must be a dict, got {type(tags).__name__}")
+    problem = _unstorable_json(tags)
+    if problem is not None:
+        raise InvalidArgumentError(f"tags {problem}")
+    try:
+        return pydantic_core.to_json(tags).decode()
+    except pydantic_core.PydanticSerializationError as error:
+        raise InvalidArgumentError(f"tags must be JSON-serializable: {error}") from None
+
+
+def _unstorable_json(value: object) -> str | None:
+    """Why jsonb would refuse ``value`` (a NUL character, NaN or Infinity), or None."""
+    found_nul = found_non_finite = False
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found_nul = found_nul or "\x00" in item
+        elif isinstance(item, float):
+            found_non_finite = found_non_finite or not math.isfinite(item)
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    if found_nul:
+        return "contain a NUL character (\\u0000), which PostgreSQL's jsonb cannot store"
+    if found_non_finite:
+        return "contain NaN or Infinity, which JSON cannot represent"
+    return None
+
+
+def as_uuid(task_id: UUID | str) -> UUID:
+    if isinstance(task_id, UUID):
+        return task_id
+    try:
+        return UUID(str(task_id))
+    except ValueError:
+        raise InvalidArgumentError(f"task id must be a UUID, got {task_id!r}") from None
+
+
+def deadline(timeout: float | None) -> float | None:
+    """The monotonic time a wait of ``timeout`` seconds ends (None: never)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or math.isnan(timeout):
+        raise InvalidArgumentError(f"timeout must be a number of seconds, got {timeout!r}")
+    return time.monotonic() + max(0.0, float(timeout))
+
+
+def remaining(end: float | None, task_id: UUID, timeout: float | None) -> float | None:
+    """Seconds left before ``end``, or TaskTimeoutError once it has passed."""
+    if end is None:
+        return None
+    left = end - time.monotonic()
+    if left <= 0:
+        raise TaskTimeoutError(f"task {task_id} did not finish within {timeout} seconds")
+    return left
+
+
+def _first_set(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)

@@ -1,0 +1,266 @@
+"""Client: the synchronous client, one pool of its own, every call one statement."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from tasklib.client import _core
+from tasklib.client._core import ClientCore, Row, Statement
+from tasklib.client._listener import FALLBACK_SECONDS, FinishedListener
+from tasklib.config import Config
+from tasklib.db import connections, statements
+from tasklib.errors import ConfigurationError, translate
+from tasklib.models import Task, TaskState, is_terminal
+from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.task_types import task_type_rows
+
+R = TypeVar("R")
+SyncConnection = psycopg.Connection[Any]
+
+
+class Client:
+    """Submit, inspect and wait for tasks from synchronous code (Django, Flask, scripts).
+
+    Owns a connection pool, opened on first use; use it as a context manager or call
+    ``close()``. Thread-safe. ``connection=`` on a call runs it on the caller's connection,
+    inside the caller's transaction, instead of the pool.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self._core = ClientCore(config if config is not None else Config())
+        self._core.config.require_database_url()
+        self._lock = threading.Lock()
+        self._pool: ConnectionPool[SyncConnection] | None = None
+        self._listener = FinishedListener(self._core.config)
+        self._closed = False
+
+    @property
+    def config(self) -> Config:
+        """The Config this client was made with."""
+        return self._core.config
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pool and the listener; a later call opens them again."""
+        self._listener.close()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(timeout=5.0)
+
+    # -- submit ----------------------------------------------------------------------------
+
+    def submit_task(
+        self,
+        fn: TaskDefinition[..., Any],
+        /,
+        *,
+        delay_seconds: float = 0,
+        priority: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        connection: SyncConnection | None = None,
+        **kwargs: Any,
+    ) -> UUID:
+        """Validate ``kwargs`` against ``fn``'s signature and queue one run; return its id."""
+        statement = self._core.submit(
+            fn, delay_seconds, priority, tags, kwargs, own_connection=connection is None
+        )
+        value: UUID = _core.first_value(self._one(statement, connection))
+        return value
+
+    def submit_many(
+        self,
+        tasks: Iterable[PreparedTask[Any]],
+        /,
+        *,
+        delay_seconds: float | None = None,
+        priority: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        connection: SyncConnection | None = None,
+    ) -> list[UUID]:
+        """Queue many prepared calls in one round trip and one transaction; ids in input order."""
+        statement = self._core.submit_many(
+            tasks, delay_seconds, priority, tags, own_connection=connection is None
+        )
+        if statement is None:
+            return []
+        return [row[0] for row in self._all(statement, connection)]
+
+    # -- inspect and administer ------------------------------------------------------------
+
+    def get_task(self, task_id: UUID | str, *, connection: SyncConnection | None = None) -> Task:
+        """The task with that id, every column; TaskNotFoundError if there is none."""
+        statement, task_uuid = self._core.get(task_id)
+        return _core.task_or_not_found(self._one(statement, connection), task_uuid)
+
+    def list_tasks(
+        self,
+        *,
+        tags: Mapping[str, Any] | None = None,
+        state: TaskState | Sequence[TaskState] | None = None,
+        name: str | TaskDefinition[..., Any] | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        connection: SyncConnection | None = None,
+    ) -> list[Task]:
+        """Tasks matching every filter given, newest first (see ``tasklib.list_tasks``)."""
+        statement = self._core.list(tags, state, name, queue, limit, offset)
+        return self.fetch_tasks(statement, connection=connection)
+
+    def fetch_tasks(
+        self, statement: Statement, *, connection: SyncConnection | None = None
+    ) -> list[Task]:
+        """Tasks read by a statement of tasklib.db.statements that selects the task columns."""
+        return [_core.task_from_row(row) for row in self._all(statement, connection)]
+
+    def cancel_task(self, task_id: UUID | str, *, connection: SyncConnection | None = None) -> Task:
+        """Cancel a task that has not started; return its row (see ``tasklib.cancel_task``)."""
+        return _core.task_from_row(
+            _core.required(self._one(self._core.cancel(task_id), connection))
+        )
+
+    def retry_task(
+        self,
+        task_id: UUID | str,
+        *,
+        delay_seconds: float = 0,
+        connection: SyncConnection | None = None,
+    ) -> Task:
+        """Queue a finished (failed or cancelled) task again; return its row."""
+        statement = self._core.retry(task_id, delay_seconds)
+        return _core.task_from_row(_core.required(self._one(statement, connection)))
+
+    def status(self, *, connection: SyncConnection | None = None) -> dict[str, Any]:
+        """Counts per state overall and per task name, from the monitoring views."""
+        rows = self._all(Statement(statements.STATUS, ()), connection)
+        return _core.status_from_rows(rows)
+
+    def purge(
+        self,
+        older_than: timedelta,
+        *,
+        batch_size: int = 10000,
+        connection: SyncConnection | None = None,
+    ) -> int:
+        """Delete finished tasks older than ``older_than``, a batch per transaction; the count."""
+        deleted = 0
+        while True:
+            batch = int(
+                _core.first_value(
+                    self._one(Statement(statements.PURGE, (older_than, batch_size)), connection)
+                )
+            )
+            deleted += batch
+            if batch == 0:
+                return deleted
+
+    def register_task_types(
+        self,
+        definitions: Iterable[TaskDefinition[..., Any]] | None = None,
+        *,
+        connection: SyncConnection | None = None,
+    ) -> list[str]:
+        """Record task definitions (all registered ones when None) in tasklib.task_types."""
+        rows = task_type_rows(definitions, config=self.config)
+        if not rows:
+            return []
+        found = self._all(Statement(statements.REGISTER_TASK_TYPES, (Jsonb(rows),)), connection)
+        return [str(row[0]) for row in found]
+
+    # -- wait ------------------------------------------------------------------------------
+
+    def wait_for_task(self, task_id: UUID | str, *, timeout: float | None = None) -> Task:
+        """Wait until the task is terminal and return it (see ``tasklib.wait_for_task``)."""
+        statement, task_uuid = self._core.get(task_id)
+        end = _core.deadline(timeout)
+        woken = self._listener.subscribe(task_uuid)
+        try:
+            # Read only once listening, so a finish between the two is not missed.
+            task = _core.task_or_not_found(self._one(statement, None), task_uuid)
+            while not is_terminal(task):
+                left = _core.remaining(end, task_uuid, timeout)
+                woken.wait(FALLBACK_SECONDS if left is None else min(left, FALLBACK_SECONDS))
+                woken.clear()
+                task = _core.task_or_not_found(self._one(statement, None), task_uuid)
+            return task
+        finally:
+            self._listener.unsubscribe(task_uuid, woken)
+
+    def wait_for_result(
+        self, fn: TaskDefinition[..., R], task_id: UUID | str, *, timeout: float | None = None
+    ) -> R:
+        """Wait for the task, then return its result parsed into ``fn``'s return type."""
+        _core.definition_of(fn)
+        return _core.result_of(fn, self.wait_for_task(task_id, timeout=timeout))
+
+    # -- one statement on the pool or the caller's connection ------------------------------
+
+    def _one(self, statement: Statement, connection: SyncConnection | None) -> Row | None:
+        try:
+            if connection is not None:
+                return _fetch_one(_caller_connection(connection), statement)
+            with self._connection() as conn:
+                return _fetch_one(conn, statement)
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    def _all(self, statement: Statement, connection: SyncConnection | None) -> list[Row]:
+        try:
+            if connection is not None:
+                return _execute(_caller_connection(connection), statement)
+            with self._connection() as conn:
+                return _execute(conn, statement)
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    def _connection(self) -> Any:
+        pool = self._pool
+        if pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = connections.open_pool(self.config)
+                pool = self._pool
+        return pool.connection()
+
+
+# A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.
+def _execute(conn: SyncConnection, statement: Statement) -> list[Row]:
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        cursor.execute(statement.query, statement.params)
+        return cursor.fetchall()
+
+
+def _fetch_one(conn: SyncConnection, statement: Statement) -> Row | None:
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        cursor.execute(statement.query, statement.params)
+        return cursor.fetchone()
+
+
+def _caller_connection(connection: object) -> SyncConnection:
+    if isinstance(connection, psycopg.Connection):
+        return connection
+    raise ConfigurationError(
+        f"connection= of a *_sync call must be a psycopg.Connection, got "
+        f"{type(connection).__name__} (use the async form with an AsyncConnection)"
+    )
