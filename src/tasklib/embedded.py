@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
+from tasklib.config import Config
+from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, DatabaseUnavailableError
 
 # The database the CLI uses inside its embedded server, so that `postgres` stays the admin one.
@@ -145,12 +146,13 @@ def _load_embedded_postgres() -> tuple[Any, Any]:
 
 
 def _ensure_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    config = Config(database_url=admin_url, application_name="tasklib-embedded")
+    with connections.connect(config) as conn:
+        exists = conn.execute(statements.DATABASE_EXISTS, (name,)).fetchone()
         if exists is None:
             # Two first runs may race here; the loser finds the database made.
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                conn.execute(statements.create_database(name))
 
 
 def _forget_dead_handles(data_dir: Path) -> None:

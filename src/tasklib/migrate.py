@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from yoyo import get_backend
 from yoyo.migrations import Migration, MigrationList, StepCollector
 
 from tasklib.config import Config
-from tasklib.errors import ConfigurationError, DatabaseUnavailableError
+from tasklib.db import connections, statements
+from tasklib.errors import ConfigurationError
 
 # Serialises concurrent migrators before yoyo's own lock table exists.
 _ADVISORY_LOCK_KEY = 0x7A5C_11B0
@@ -113,16 +113,13 @@ def _yoyo_url(database_url: str) -> str:
 
 @contextmanager
 def _migration_lock(database_url: str) -> Iterator[None]:
-    try:
-        connection = psycopg.connect(database_url, autocommit=True)
-    except psycopg.OperationalError as error:
-        raise DatabaseUnavailableError(f"cannot connect to the database: {error}") from None
-    with connection:
-        connection.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
+    config = Config(database_url=database_url, application_name="tasklib-migrate")
+    with connections.connect(config) as connection:
+        connection.execute(statements.MIGRATION_LOCK, (_ADVISORY_LOCK_KEY,))
         try:
             yield
         finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
+            connection.execute(statements.MIGRATION_UNLOCK, (_ADVISORY_LOCK_KEY,))
 
 
 def _resolve_url(database_url: str | None) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tasklib._cli_params import format_duration, parse_duration, parse_tag_filter, tag_candidates
+from tasklib.cli._params import format_duration, parse_duration, parse_tag_filter, tag_candidates
 
 
 @pytest.mark.parametrize(

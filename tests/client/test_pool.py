@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 import tasklib
-from tasklib import _pool
+from tasklib.client import _default, default_async_client, default_client
 
 
 @tasklib.task
@@ -23,18 +23,18 @@ def ping(n: int) -> int:
 
 def test_close_then_use_again_reopens(tasklib_url: str) -> None:
     first = tasklib.submit_task_sync(ping, n=1)
-    opened = _pool.sync_pool()
+    opened = default_client().pool()
     tasklib.close()
     assert opened.closed
     assert tasklib.get_task(first).id == first
-    assert _pool.sync_pool() is not opened
+    assert default_client().pool() is not opened
     tasklib.close()
     tasklib.close()  # closing twice is harmless
 
 
 async def test_aclose_closes_the_loops_pool(tasklib_url: str) -> None:
     await tasklib.submit_task(ping, n=1)
-    pool = await _pool.async_pool()
+    pool = await default_async_client().pool()
     await tasklib.aclose()
     assert pool.closed
     assert len(await tasklib.list_tasks_async()) == 1
@@ -45,7 +45,7 @@ def test_each_event_loop_gets_its_own_pool(tasklib_url: str) -> None:
 
     async def submit() -> None:
         await tasklib.submit_task(ping, n=1)
-        pools.append(await _pool.async_pool())
+        pools.append(await default_async_client().pool())
 
     asyncio.run(submit())
     asyncio.run(submit())  # a new loop: the first loop's pool cannot serve it
@@ -57,7 +57,7 @@ def test_init_with_another_config_replaces_the_pools(
     tasklib_url: str, make_database: Callable[[str], str]
 ) -> None:
     tasklib.submit_task_sync(ping, n=1)
-    old = _pool.sync_pool()
+    old = default_client().pool()
     other_url = make_database("client_other")
     tasklib.migrate(other_url)
     tasklib.init(tasklib.Config(database_url=other_url))
@@ -71,7 +71,7 @@ def test_without_init_the_environment_is_used(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tasklib.close()
-    monkeypatch.setattr(_pool, "_config", None)
+    monkeypatch.setattr(_default, "_config", None)
     monkeypatch.setenv("TASKLIB_DATABASE_URL", database_url)
     task_id = tasklib.submit_task_sync(ping, n=3)
     assert tasklib.get_task(task_id).args == {"n": 3}
@@ -80,7 +80,7 @@ def test_without_init_the_environment_is_used(
 
 def test_without_any_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     tasklib.close()
-    monkeypatch.setattr(_pool, "_config", None)
+    monkeypatch.setattr(_default, "_config", None)
     monkeypatch.delenv("TASKLIB_DATABASE_URL", raising=False)
     with pytest.raises(tasklib.ConfigurationError, match="TASKLIB_DATABASE_URL"):
         tasklib.submit_task_sync(ping, n=1)

@@ -369,7 +369,7 @@ async def test_durable_submits_off_commits_without_waiting_for_the_flush(
         one_sync = tasklib.submit_task_sync(add, x=2)
         many = await tasklib.submit_many([add.prepare(x=3), add.prepare(x=4)])
         many_sync = tasklib.submit_many_sync([add.prepare(x=5)])
-        pool = tasklib._pool.sync_pool()  # type: ignore[attr-defined]
+        pool = tasklib.client.default_client().pool()
         with pool.connection() as pooled:
             after = pooled.execute("SHOW synchronous_commit").fetchone()
     finally:

@@ -235,13 +235,17 @@ class Client:
             raise translate(error) from error
 
     def _connection(self) -> Any:
+        return self.pool().connection()
+
+    def pool(self) -> ConnectionPool[SyncConnection]:
+        """The client's pool, opened on first use."""
         pool = self._pool
         if pool is None:
             with self._lock:
                 if self._pool is None:
                     self._pool = connections.open_pool(self.config)
                 pool = self._pool
-        return pool.connection()
+        return pool
 
 
 # A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from psycopg import sql as psycopg_sql
+
 from tasklib.models import Task
 
 # -- client: submit, inspect, administer, wait ---------------------------------------------------
@@ -122,6 +124,20 @@ SELECT (tasklib.register_task_type(
         )).name
   FROM jsonb_array_elements(%s) AS d
 """
+
+
+# -- migrations and the embedded server ---------------------------------------------------------
+
+# A session lock: yoyo commits each step itself, so the lock must outlive its transactions.
+MIGRATION_LOCK = "SELECT pg_advisory_lock(%s)"
+MIGRATION_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+
+DATABASE_EXISTS = "SELECT 1 FROM pg_database WHERE datname = %s"
+
+
+def create_database(name: str) -> psycopg_sql.Composed:
+    """CREATE DATABASE with the name quoted as an identifier."""
+    return psycopg_sql.SQL("CREATE DATABASE {}").format(psycopg_sql.Identifier(name))
 
 
 # -- worker: claim, report, heartbeat, release -------------------------------------------------

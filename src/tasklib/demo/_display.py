@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from tasklib._cli_status import status_table
-from tasklib._demo_tasks import DEMO_QUEUE, REMINDER_DELAY_SECONDS
+from tasklib.cli._status import status_table
+from tasklib.demo._samples import sample_tasks
 
 _OVERALL = "all tasks"
 
@@ -25,7 +25,11 @@ def intro(count: int, run_id: str, seconds: float) -> RenderableType:
         (f"{count} tasks", "bold"),
         (f" in one submit_many call ({seconds * 1000:.0f} ms), all tagged ", ""),
         (f"demo_run={run_id}", "cyan"),
-        (f".\nStarting a TaskWorker on queue {DEMO_QUEUE!r}; each bar counts finished tasks.", ""),
+        (
+            f".\nStarting a TaskWorker on queue {sample_tasks().DEMO_QUEUE!r}; "
+            "each bar counts finished tasks.",
+            "",
+        ),
     )
 
 
@@ -135,7 +139,7 @@ def _results(rows: list[dict[str, Any]]) -> RenderableType:
 def _errors(rows: list[dict[str, Any]]) -> RenderableType:
     # Two lines per failure rather than a table: the id and the error line do not fit side by
     # side in 80 columns, and both are worth showing whole.
-    failed = [r for r in rows if r["state"] == "failed" and r["retry_count"] >= r["max_retries"]]
+    failed = [r for r in rows if r["state"] == "failed" and r["terminal"]]
     lines = [Text(f"Permanent failures ({len(failed)}): every attempt failed", style="italic")]
     for row in failed[:3]:
         attempts = f"{row['retry_count'] + 1}/{row['max_retries'] + 1} attempts"
@@ -167,7 +171,8 @@ def _observations(rows: list[dict[str, Any]]) -> RenderableType:
         )
     if delayed:
         lines.append(
-            f"Delay: demo.send_reminder was submitted with delay_seconds={REMINDER_DELAY_SECONDS:g}"
+            "Delay: demo.send_reminder was submitted with "
+            f"delay_seconds={sample_tasks().REMINDER_DELAY_SECONDS:g}"
             f" and started after {min(delayed):.2f} s at the earliest."
         )
     lines.append(

@@ -7,15 +7,15 @@ from datetime import timedelta
 import click
 
 from tasklib import embedded
-from tasklib._cli_params import DURATION, format_duration
-from tasklib._cli_support import (
+from tasklib.cli._params import DURATION, format_duration
+from tasklib.cli._support import (
     TaskLibGroup,
-    connect,
     database_url_option,
     json_option,
     keep_running_option,
     print_json,
     resolve_database,
+    session,
     stdout,
 )
 
@@ -50,17 +50,8 @@ def purge(
     scheduler, e.g. daily with --older-than 7d.
     """
     url = resolve_database(database_url, keep_running=keep_running)
-    deleted = 0
-    with connect(url) as conn:
-        while True:
-            row = conn.execute(
-                "SELECT tasklib.purge(older_than => %s, batch_size => %s) AS n",
-                (older_than, batch_size),
-            ).fetchone()
-            batch = int(row["n"]) if row else 0
-            deleted += batch
-            if batch == 0:
-                break
+    with session(url) as db:
+        deleted = db.client.purge(older_than, batch_size=batch_size, connection=db.connection)
     if as_json:
         print_json({"deleted": deleted, "older_than_seconds": older_than.total_seconds()})
     else:

@@ -1,72 +1,21 @@
-"""`tasklib status`: the seed's Quick Status, overall and per task name, as a table or JSON."""
+"""`tasklib status`: the Quick Status counts of the monitoring views, as a table or JSON."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
-import psycopg
-from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 from rich.table import Table
 
-from tasklib._cli_support import (
-    connect,
+from tasklib.cli._support import (
     database_url_option,
     json_option,
     keep_running_option,
     print_json,
     resolve_database,
+    session,
     stdout,
 )
-
-COUNT_COLUMNS = (
-    "total",
-    "pending",
-    "running",
-    "completed",
-    "failed_retrying",
-    "failed_permanent",
-    "cancelled",
-)
-
-# The seed's Quick Status, grouped by task name; ROLLUP adds the overall row (name NULL).
-STATUS_SQL = """
-SELECT name,
-       count(*) AS total,
-       count(*) FILTER (WHERE state = 'pending') AS pending,
-       count(*) FILTER (WHERE state = 'running') AS running,
-       count(*) FILTER (WHERE state = 'completed') AS completed,
-       count(*) FILTER (WHERE state = 'failed' AND retry_count < max_retries) AS failed_retrying,
-       count(*) FILTER (WHERE state = 'failed' AND retry_count >= max_retries) AS failed_permanent,
-       count(*) FILTER (WHERE state = 'cancelled') AS cancelled
-  FROM tasklib.tasks
- WHERE %(tags)s::jsonb IS NULL OR tags @> %(tags)s::jsonb
- GROUP BY ROLLUP (name)
- ORDER BY name NULLS FIRST
-"""
-
-
-def fetch_status(
-    conn: psycopg.Connection[DictRow], tags: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Counts per state overall and per task name, optionally only tasks carrying ``tags``."""
-    rows = conn.execute(STATUS_SQL, {"tags": Jsonb(tags) if tags else None}).fetchall()
-    return status_from_rows(rows)
-
-
-def status_from_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """STATUS_SQL's rows as {"overall": counts, "by_name": [{"name": ..., **counts}]}."""
-    overall = dict.fromkeys(COUNT_COLUMNS, 0)
-    by_name: list[dict[str, Any]] = []
-    for row in rows:
-        counts = {column: int(row[column]) for column in COUNT_COLUMNS}
-        if row["name"] is None:
-            overall = counts
-        else:
-            by_name.append({"name": row["name"], **counts})
-    return {"overall": overall, "by_name": by_name}
-
 
 # Table headers short enough for an 80-column terminal; JSON keeps the seed's names.
 _HEADERS = {
@@ -118,8 +67,8 @@ def status(database_url: str | None, keep_running: bool, as_json: bool) -> None:
     spent their retries (see `tasklib tasks list --state failed`).
     """
     url = resolve_database(database_url, keep_running=keep_running)
-    with connect(url) as conn:
-        result = fetch_status(conn)
+    with session(url) as db:
+        result = db.client.status(connection=db.connection)
     if as_json:
         print_json(result)
     else:

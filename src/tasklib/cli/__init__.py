@@ -10,18 +10,19 @@ from __future__ import annotations
 import click
 
 import tasklib
-from tasklib._cli_maintenance import db, purge
-from tasklib._cli_status import status
-from tasklib._cli_support import (
+from tasklib.cli._maintenance import db, purge
+from tasklib.cli._status import status
+from tasklib.cli._support import (
     EXIT_REFUSED,
     TaskLibGroup,
-    connect,
     database_url_option,
     keep_running_option,
     resolve_database,
     stdout,
 )
-from tasklib._cli_tasks import tasks
+from tasklib.cli._tasks import tasks
+from tasklib.config import Config
+from tasklib.db import connections
 
 __all__ = ["database_url_option", "keep_running_option", "main", "resolve_database"]
 
@@ -52,8 +53,8 @@ def migrate(
 ) -> None:
     """Apply the tasklib schema (or revert it)."""
     url = resolve_database(database_url, keep_running=keep_running, apply_migrations=False)
-    with connect(url):
-        pass  # fail with the usual one-line message before yoyo tries
+    # Fail with the usual one-line message before yoyo tries.
+    connections.connect(Config(database_url=url, application_name="tasklib-cli")).close()
     if rollback_all or rollback_steps is not None:
         names = tasklib.rollback(url, steps=None if rollback_all else rollback_steps)
         verb = "reverted"
@@ -93,6 +94,6 @@ main.add_command(purge)
 main.add_command(db)
 
 
-from tasklib._worker_cli import worker as worker_command  # noqa: E402
+from tasklib.cli._worker import worker as worker_command  # noqa: E402
 
 main.add_command(worker_command)

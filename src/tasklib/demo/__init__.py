@@ -1,7 +1,7 @@
 """`tasklib demo`: submit a batch of sample tasks, run a worker on them live, report the ends.
 
-It uses only the public API (``init``, ``submit_many``, ``TaskWorker``) plus read-only SQL on
-tasklib.tasks, and checks that every task ended as planned (the exit code says so).
+It uses only the public API (``AsyncClient``, ``TaskWorker``) and checks that every task ended
+as planned (the exit code says so). The sample tasks live in examples/demo/tasks.py.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from rich.console import Console
 from rich.logging import RichHandler
 
-import tasklib
-from tasklib import _demo_display as display
-from tasklib._cli_status import STATUS_SQL, status_from_rows
-from tasklib._demo_tasks import DEMO_QUEUE, Expected, plan
+from tasklib.client import AsyncClient
 from tasklib.config import Config
+from tasklib.db.statements import STATUS_COUNTS
+from tasklib.demo import _display as display
+from tasklib.demo._samples import sample_tasks
+from tasklib.models import Task
 from tasklib.worker import TaskWorker
 
 # The whole batch normally settles in a few seconds; past this the demo gives up and says so.
@@ -47,52 +45,48 @@ def run_demo(database_url: str, *, concurrency: int = 8, console: Console | None
 
 async def _demo(url: str, concurrency: int, console: Console) -> Outcome:
     _show_worker_logs(console)
+    samples = sample_tasks()
     # Polling every 0.2 s instead of 1 s: delayed tasks and retries are not announced by
     # NOTIFY, and the demo's backoffs are fractions of a second.
     config = Config(database_url=url, poll_interval_seconds=0.2, lease_seconds=10)
-    tasklib.init(config)
     run_id = uuid4().hex[:8]
     run_tag = {"demo_run": run_id}
 
-    batch = plan(run_id)
+    batch = samples.plan(run_id)
     calls = [item.call.with_options(tags={**(item.call.tags or {}), **run_tag}) for item in batch]
     started = time.monotonic()
-    ids = await tasklib.submit_many(calls)
-    expected = dict(zip(ids, (item.expected for item in batch), strict=True))
-    console.print(display.intro(len(ids), run_id, time.monotonic() - started))
+    async with AsyncClient(config) as client:
+        ids = await client.submit_many(calls)
+        expected = dict(zip(ids, (item.expected for item in batch), strict=True))
+        console.print(display.intro(len(ids), run_id, time.monotonic() - started))
 
-    worker = TaskWorker(config, concurrency, queues=[DEMO_QUEUE], handle_signals=False)
-    running = asyncio.create_task(worker.run(), name="demo-worker")
-    try:
-        async with await psycopg.AsyncConnection.connect(
-            url, autocommit=True, row_factory=dict_row
-        ) as conn:
-            settled = await _watch(conn, run_tag, running, console)
+        worker = TaskWorker(config, concurrency, queues=[samples.DEMO_QUEUE], handle_signals=False)
+        running = asyncio.create_task(worker.run(), name="demo-worker")
+        try:
+            settled = await _watch(client, run_tag, len(ids), running, console)
             await worker.stop(grace_seconds=5)
             await running
-            status = status_from_rows(
-                await (await conn.execute(*_status_query(run_tag))).fetchall()
-            )
-            rows = await (
-                await conn.execute(
-                    "SELECT * FROM tasklib.tasks WHERE tags @> %s ORDER BY created_at, id",
-                    (Jsonb(run_tag),),
-                )
-            ).fetchall()
-    finally:
-        if not running.done():
-            await worker.stop(grace_seconds=0)
-        await tasklib.aclose()
+            tasks = await _run_tasks(client, run_tag, len(ids))
+        finally:
+            if not running.done():
+                await worker.stop(grace_seconds=0)
 
+    status = count_states(tasks)
+    rows = [task.model_dump() for task in sorted(tasks, key=lambda t: (t.created_at, t.id))]
     problems = [] if settled else [f"not every task finished within {DEADLINE_SECONDS:.0f} s"]
     problems += check(rows, expected)
     console.print(display.report(status, rows, run_id, problems, time.monotonic() - started))
     return Outcome(run_id, ids, problems)
 
 
+async def _run_tasks(client: AsyncClient, run_tag: dict[str, str], count: int) -> list[Task]:
+    return await client.list_tasks(tags=run_tag, limit=count)
+
+
 async def _watch(
-    conn: psycopg.AsyncConnection[dict[str, Any]],
+    client: AsyncClient,
     run_tag: dict[str, str],
+    count: int,
     running: asyncio.Task[None],
     console: Console,
 ) -> bool:
@@ -100,8 +94,7 @@ async def _watch(
     deadline = time.monotonic() + DEADLINE_SECONDS
     with display.LiveProgress(console) as progress:
         while True:
-            rows = await (await conn.execute(*_status_query(run_tag))).fetchall()
-            status = status_from_rows(rows)
+            status = count_states(await _run_tasks(client, run_tag, count))
             progress.update(status)
             overall = status["overall"]
             finished = overall["completed"] + overall["failed_permanent"] + overall["cancelled"]
@@ -115,11 +108,29 @@ async def _watch(
             await asyncio.sleep(_REFRESH_SECONDS)
 
 
-def _status_query(run_tag: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    return STATUS_SQL, {"tags": Jsonb(run_tag)}
+def count_states(tasks: list[Task]) -> dict[str, Any]:
+    """The run's tasks counted like ``tasklib status``: overall and per task name."""
+
+    def counts(group: list[Task]) -> dict[str, int]:
+        found = dict.fromkeys(STATUS_COUNTS, 0)
+        for task in group:
+            found["total"] += 1
+            if task.state == "failed":
+                found["failed_permanent" if task.terminal else "failed_retrying"] += 1
+            else:
+                found[task.state] += 1
+        return found
+
+    names = sorted({task.name for task in tasks})
+    return {
+        "overall": counts(tasks),
+        "by_name": [
+            {"name": name, **counts([t for t in tasks if t.name == name])} for name in names
+        ],
+    }
 
 
-def check(rows: list[dict[str, Any]], expected: dict[UUID, Expected]) -> list[str]:
+def check(rows: list[dict[str, Any]], expected: dict[UUID, Any]) -> list[str]:
     """Every way the run's tasks differ from the plan (empty when all ended as expected)."""
     problems: list[str] = []
     seen = set()

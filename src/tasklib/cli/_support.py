@@ -6,21 +6,25 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
 import psycopg
-from psycopg.rows import DictRow, dict_row
 from rich.console import Console
 from rich.text import Text
 
 from tasklib import embedded
-from tasklib.config import DATABASE_URL_ENV, Config, _redact
+from tasklib.client import Client
+from tasklib.config import DATABASE_URL_ENV, Config
+from tasklib.db import connections
 from tasklib.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     InvalidArgumentError,
+    SchemaMissingError,
     TaskLibError,
+    first_line,
     translate,
 )
 from tasklib.migrate import migrate
@@ -31,9 +35,6 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# SQLSTATEs meaning "the tasklib schema is not there": undefined table, schema, function.
-_MISSING_SCHEMA = {"42P01", "3F000", "42883"}
 
 database_url_option = click.option(
     "--database-url",
@@ -84,17 +85,20 @@ def resolve_database(
     return url
 
 
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A command's client and the one connection its calls run on (no pool for one command)."""
+
+    client: Client
+    connection: psycopg.Connection[Any]
+
+
 @contextmanager
-def connect(url: str) -> Iterator[psycopg.Connection[DictRow]]:
-    """An autocommit connection returning dict rows, or DatabaseUnavailableError."""
-    try:
-        connection = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
-    except psycopg.OperationalError as error:
-        raise DatabaseUnavailableError(
-            f"cannot connect to the database at {_redact(url)}: {_first_line(error)}"
-        ) from None
-    with connection:
-        yield connection
+def session(url: str) -> Iterator[Session]:
+    """A Client for ``url`` and one connection from the connection factory."""
+    config = Config(database_url=url, application_name="tasklib-cli")
+    with connections.connect(config) as connection:
+        yield Session(Client(config), connection)
 
 
 def print_json(value: Any) -> None:
@@ -104,16 +108,16 @@ def print_json(value: Any) -> None:
 
 def explain(error: BaseException) -> tuple[str, int]:
     """The one-line message and exit code for an error a command let escape."""
-    if isinstance(error, psycopg.Error) and error.sqlstate in _MISSING_SCHEMA:
-        return (
-            "the tasklib schema is missing or outdated in this database: run `tasklib migrate` "
-            f"(server said: {_first_line(error)})",
-            EXIT_REFUSED,
-        )
     if isinstance(error, psycopg.Error):
         error = translate(error)
+    if isinstance(error, SchemaMissingError):
+        return (
+            "the tasklib schema is missing or outdated in this database: run `tasklib migrate` "
+            f"(server said: {first_line(error).split(': is the tasklib schema')[0]})",
+            EXIT_REFUSED,
+        )
     if isinstance(error, DatabaseUnavailableError):
-        return _first_line(error), EXIT_UNAVAILABLE
+        return first_line(error), EXIT_UNAVAILABLE
     if isinstance(error, ConfigurationError | InvalidArgumentError):
         return str(error), EXIT_USAGE
     return str(error), EXIT_REFUSED
@@ -129,8 +133,3 @@ class TaskLibGroup(click.Group):
             message, code = explain(error)
             stderr.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
             ctx.exit(code)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

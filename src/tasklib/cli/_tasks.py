@@ -8,28 +8,26 @@ from typing import Any, get_args
 from uuid import UUID
 
 import click
-import psycopg
-from psycopg import sql
-from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 from rich.console import Group
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from tasklib._cli_params import DURATION, TAG_FILTER, TASK_ID, tag_candidates
-from tasklib._cli_support import (
+from tasklib.cli._params import DURATION, TAG_FILTER, TASK_ID, tag_candidates
+from tasklib.cli._support import (
+    Session,
     TaskLibGroup,
-    connect,
     database_url_option,
     json_option,
     keep_running_option,
     print_json,
     resolve_database,
+    session,
     stdout,
 )
-from tasklib.errors import TaskNotFoundError
+from tasklib.client._core import Statement
+from tasklib.db import statements
 from tasklib.models import Task, TaskState, is_terminal
 
 STATES: tuple[str, ...] = get_args(TaskState)
@@ -41,7 +39,7 @@ def tasks() -> None:
 
 
 def select_tasks(
-    conn: psycopg.Connection[DictRow],
+    db: Session,
     *,
     states: tuple[str, ...] = (),
     names: tuple[str, ...] = (),
@@ -49,36 +47,13 @@ def select_tasks(
     limit: int = 50,
 ) -> list[Task]:
     """The newest tasks matching every filter given (states and names: any of them)."""
-    conditions: list[sql.Composable] = [sql.SQL("true")]
-    params: list[Any] = []
-    if states:
-        conditions.append(sql.SQL("state = ANY(%s)"))
-        params.append(list(states))
-    if names:
-        conditions.append(sql.SQL("name = ANY(%s)"))
-        params.append(list(names))
-    for key, value in tags:
-        candidates = tag_candidates(key, value)
-        conditions.append(
-            # "tags <> '{}'" lets the planner use the tag index, which leaves untagged tasks out.
-            sql.SQL("tags <> '{{}}' AND ({})").format(
-                sql.SQL(" OR ").join(sql.SQL("tags @> %s") for _ in candidates)
-            )
-        )
-        params.extend(Jsonb(candidate) for candidate in candidates)
-    query = sql.SQL(
-        "SELECT * FROM tasklib.tasks WHERE {} ORDER BY created_at DESC, id LIMIT %s"
-    ).format(sql.SQL(" AND ").join(conditions))
-    params.append(limit)
-    return [Task.model_validate(row) for row in conn.execute(query, params).fetchall()]
-
-
-def fetch_task(conn: psycopg.Connection[DictRow], task_id: UUID) -> Task:
-    """The task with that id, or TaskNotFoundError."""
-    row = conn.execute("SELECT * FROM tasklib.tasks WHERE id = %s", (task_id,)).fetchone()
-    if row is None:
-        raise TaskNotFoundError(f"task {task_id} not found")
-    return Task.model_validate(row)
+    tag_groups = [
+        [json.dumps(candidate) for candidate in tag_candidates(key, value)] for key, value in tags
+    ]
+    query, params = statements.list_tasks(
+        tag_groups=tag_groups, states=states, names=names, limit=limit
+    )
+    return db.client.fetch_tasks(Statement(query, params), connection=db.connection)
 
 
 def describe_state(task: Task) -> str:
@@ -121,8 +96,8 @@ def list_command(
 ) -> None:
     """List the newest tasks, optionally filtered by state, name and tags."""
     url = resolve_database(database_url, keep_running=keep_running)
-    with connect(url) as conn:
-        found = select_tasks(conn, states=states, names=names, tags=tags, limit=limit)
+    with session(url) as db:
+        found = select_tasks(db, states=states, names=names, tags=tags, limit=limit)
     if as_json:
         print_json([task.model_dump(mode="json") for task in found])
         return
@@ -155,8 +130,8 @@ def show_command(
 ) -> None:
     """Show every field of one task, and the traceback of its latest failure."""
     url = resolve_database(database_url, keep_running=keep_running)
-    with connect(url) as conn:
-        task = fetch_task(conn, task_id)
+    with session(url) as db:
+        task = db.client.get_task(task_id, connection=db.connection)
     if as_json:
         print_json(task.model_dump(mode="json"))
         return
@@ -213,12 +188,10 @@ def retry_command(
 ) -> None:
     """Queue a permanently failed or cancelled task again, its retries restored."""
     url = resolve_database(database_url, keep_running=keep_running)
-    with connect(url) as conn:
-        row = conn.execute(
-            "SELECT * FROM tasklib.retry(%s, delay_seconds => %s)",
-            (task_id, delay.total_seconds()),
-        ).fetchone()
-    task = Task.model_validate(row)
+    with session(url) as db:
+        task = db.client.retry_task(
+            task_id, delay_seconds=delay.total_seconds(), connection=db.connection
+        )
     if as_json:
         print_json(task.model_dump(mode="json"))
         return
@@ -236,9 +209,8 @@ def cancel_command(
 ) -> None:
     """Cancel a task that has not started: pending, or failed and waiting for its retry."""
     url = resolve_database(database_url, keep_running=keep_running)
-    with connect(url) as conn:
-        row = conn.execute("SELECT * FROM tasklib.cancel(%s)", (task_id,)).fetchone()
-    task = Task.model_validate(row)
+    with session(url) as db:
+        task = db.client.cancel_task(task_id, connection=db.connection)
     if as_json:
         print_json(task.model_dump(mode="json"))
         return

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import click
 
-from tasklib._cli_support import resolve_database
+from tasklib.cli._support import resolve_database
 from tasklib.config import Config
 from tasklib.errors import ConfigurationError, TaskLibError
 from tasklib.worker import TaskWorker
