@@ -140,6 +140,28 @@ def create_database(name: str) -> psycopg_sql.Composed:
     return psycopg_sql.SQL("CREATE DATABASE {}").format(psycopg_sql.Identifier(name))
 
 
+# -- tasklib.testing ---------------------------------------------------------------------------
+
+SERVER_VERSION = "SHOW server_version"
+TASKLIB_TABLES = (
+    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'tasklib'"
+)
+
+
+def drop_database(name: str) -> psycopg_sql.Composed:
+    """DROP DATABASE, even with sessions still connected to it."""
+    return psycopg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        psycopg_sql.Identifier(name)
+    )
+
+
+def truncate(tables: Sequence[str]) -> psycopg_sql.Composed:
+    """TRUNCATE the tables named (already quoted, as TASKLIB_TABLES returns them)."""
+    return psycopg_sql.SQL("TRUNCATE {}").format(
+        psycopg_sql.SQL(", ").join(psycopg_sql.SQL(table) for table in tables)
+    )
+
+
 # -- worker: claim, report, heartbeat, release -------------------------------------------------
 
 # A task id as the text the database sends. The worker only carries ids from one statement to
