@@ -36,43 +36,75 @@ RETURN (pg_catalog.left(pg_catalog.replace(start::text, '-', ''), 16)
 COMMENT ON FUNCTION tasklib._uuid_v7_step IS
     'Private: the UUID "step" places after "start" in its low 62 bits (timestamp, version and variant kept), so a batch needs one random UUID.';
 
+-- The global defaults of a task's options, in one place: the column defaults of tasklib.tasks
+-- and both submit paths read them from here (a task type's NULL option means "use these"). An
+-- IMMUTABLE SQL function of a named composite type, so the planner evaluates it once, at plan
+-- time: "(tasklib.task_defaults()).queue" becomes the constant 'default' in every plan.
+-- timeout_seconds has no global default (NULL: no timeout), so it is not here.
+CREATE TYPE tasklib.task_options AS (
+    queue                text,
+    priority             integer,
+    max_retries          integer,
+    backoff_base_seconds double precision,
+    backoff_max_seconds  double precision
+);
+COMMENT ON TYPE tasklib.task_options IS
+    'The options a task takes from its task type or from the global defaults (see task_defaults).';
+
+CREATE FUNCTION tasklib.task_defaults() RETURNS tasklib.task_options
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ROW('default', 0, 3, 5, 3600)::tasklib.task_options;
+COMMENT ON FUNCTION tasklib.task_defaults IS
+    'The global defaults of a task''s options: what an option takes when neither the submission nor its task type sets it (SELECT * FROM tasklib.task_defaults() lists them).';
+
+-- Whether a task is finished for good: completed, cancelled, or failed with no retry left. The
+-- one statement of that rule; everything else reads the column tasklib.tasks.terminal derived
+-- from it (or, where that cannot be read, calls this). A SQL expression the planner inlines.
+-- fail() lowers max_retries to retry_count for a failure that must not be retried, so the
+-- rule needs no other input.
+CREATE FUNCTION tasklib.is_terminal(state text, retry_count integer, max_retries integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN state IN ('completed', 'cancelled') OR (state = 'failed' AND retry_count >= max_retries);
+COMMENT ON FUNCTION tasklib.is_terminal IS
+    'Whether a task in this state is finished for good: completed, cancelled, or failed with retry_count >= max_retries (no retry left). tasklib.tasks.terminal stores it.';
+
+-- A task type's options are NULL unless its definition sets them: NULL means "the global
+-- default applies" (task_defaults), decided when a task is submitted, not when it is registered.
 CREATE TABLE tasklib.task_types (
     name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
-    queue                text NOT NULL DEFAULT 'default',
-    priority             integer NOT NULL DEFAULT 0,
-    max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    queue                text CHECK (queue <> ''),
+    priority             integer,
+    max_retries          integer CHECK (max_retries >= 0),
     -- PostgreSQL orders NaN above Infinity, so "< 'Infinity'" also keeps NaN out.
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
-    backoff_base_seconds double precision NOT NULL DEFAULT 5
-                         CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
-    backoff_max_seconds  double precision NOT NULL DEFAULT 3600
-                         CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
+    backoff_base_seconds double precision CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+    backoff_max_seconds  double precision CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     args_schema          jsonb,
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE tasklib.task_types IS
-    'One row per task name registered by a Python process: the defaults a SQL submission inherits and the JSON Schema of its arguments.';
+    'One row per task name registered by a Python process: the options a SQL submission inherits (NULL: the global default of task_defaults() applies) and the JSON Schema of its arguments.';
 
 CREATE TABLE tasklib.tasks (
     id                   uuid PRIMARY KEY DEFAULT tasklib._uuid_v7(),
     name                 text NOT NULL CHECK (name <> '' AND length(name) <= 255),
-    queue                text NOT NULL DEFAULT 'default' CHECK (queue <> ''),
+    queue                text NOT NULL DEFAULT (tasklib.task_defaults()).queue CHECK (queue <> ''),
     args                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(args) = 'object'),
     state                text NOT NULL DEFAULT 'pending'
                          CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
-    priority             integer NOT NULL DEFAULT 0,
+    priority             integer NOT NULL DEFAULT (tasklib.task_defaults()).priority,
     tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
     result               jsonb,
     error                text,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-    max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries CHECK (max_retries >= 0),
     -- A failure that must not be retried lowers max_retries (see fail); the value it replaced
     -- stays here so that retry() can give the task its retries back. NULL: never lowered.
     max_retries_submitted integer CHECK (max_retries_submitted >= 0),
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
-    backoff_base_seconds double precision NOT NULL DEFAULT 5
+    backoff_base_seconds double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_base_seconds
                          CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
-    backoff_max_seconds  double precision NOT NULL DEFAULT 3600
+    backoff_max_seconds  double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_max_seconds
                          CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     scheduled_at         timestamptz NOT NULL DEFAULT now(),
     next_retry_at        timestamptz,
@@ -83,12 +115,23 @@ CREATE TABLE tasklib.tasks (
     locked_until         timestamptz,
     -- When the task may next be claimed, or NULL when it may not. Derived so that no code path
     -- can forget it, and so that one partial index orders pending tasks and due retries alike.
+    -- A failed task is due at next_retry_at, which a terminal failure never has (the CHECK
+    -- below), so run_at needs no test of its own for "no retry left".
     run_at               timestamptz GENERATED ALWAYS AS (
                              CASE
                                  WHEN state = 'pending' THEN scheduled_at
-                                 WHEN state = 'failed' AND retry_count < max_retries THEN next_retry_at
+                                 WHEN state = 'failed' THEN next_retry_at
                              END
-                         ) STORED
+                         ) STORED,
+    -- Finished for good (is_terminal): what every function and view asks instead of restating
+    -- the rule. Derived, so no code path can forget it; the last column, so that the columns
+    -- before it keep their positions. PostgreSQL plans a generated column's expression, and so
+    -- inlines is_terminal, each time an INSERT or UPDATE statement starts (~10 us): one such
+    -- column, not two, is why run_at does not call it.
+    terminal             boolean NOT NULL GENERATED ALWAYS AS (tasklib.is_terminal(state, retry_count, max_retries)) STORED,
+    -- A failure with no retry left waits for none: fail and recover_expired clear next_retry_at
+    -- when they make a failure terminal, and a row written by hand cannot contradict them.
+    CONSTRAINT tasks_terminal_failure_no_retry CHECK (NOT (state = 'failed' AND terminal AND next_retry_at IS NOT NULL))
 )
 -- Every claim, heartbeat and completion writes a new row version, and each changes an indexed
 -- column, so none is a HOT update: what bounds the table is vacuum, hence the low scale factors
@@ -109,6 +152,7 @@ COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} on
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
 COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';
 COMMENT ON COLUMN tasklib.tasks.run_at IS 'When the task may next be claimed; NULL when it may not (derived).';
+COMMENT ON COLUMN tasklib.tasks.terminal IS 'Finished for good: completed, cancelled, or failed with no retry left (derived from is_terminal(state, retry_count, max_retries)).';
 
 -- Claims and completions change indexed columns, so no update is HOT and every index whose
 -- predicate holds gets a new entry on each of a task's three writes: an index here costs
