@@ -10,7 +10,7 @@ import pytest
 from psycopg.rows import dict_row
 
 import tasklib
-from tasklib import client
+from tasklib.client._core import ClientCore
 from tests.client.simulated_worker import claim, fail
 
 
@@ -115,7 +115,10 @@ def test_list_tasks_by_tags_can_use_the_tag_index(
     tasklib_url: str, conn: psycopg.Connection[Any]
 ) -> None:
     # The tag index leaves untagged tasks out, so the query must say so for the planner.
-    query, params = client._list_query({"tier": 1}, None, None, None, 10, 0)
+    statement = ClientCore(tasklib.Config(database_url=tasklib_url)).list(
+        {"tier": 1}, None, None, None, 10, 0
+    )
+    query, params = statement.query, statement.params
     conn.execute("SET enable_seqscan = off")
     plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + query, params).fetchall())
     assert "tasks_tags_idx" in plan

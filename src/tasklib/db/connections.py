@@ -62,7 +62,7 @@ def unavailable(url: str, error: BaseException) -> DatabaseUnavailableError:
     """The error for a server that cannot be reached, with libpq's reason on one line."""
     reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
     return DatabaseUnavailableError(
-        f"cannot connect to {_redact(url)}: {reason or first_line(error)}"
+        f"cannot connect to the database at {_redact(url)}: {reason or first_line(error)}"
     )
 
 
