@@ -13,7 +13,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'task % not found', cancel.id USING ERRCODE = 'TL003';
     END IF;
-    IF NOT (v_task.state = 'pending' OR (v_task.state = 'failed' AND v_task.retry_count < v_task.max_retries)) THEN
+    IF v_task.terminal OR v_task.state = 'running' THEN
         RAISE EXCEPTION 'task % is %: only a pending task or one waiting for a retry can be cancelled',
             cancel.id, CASE WHEN v_task.state = 'failed' THEN 'permanently failed' ELSE v_task.state END
             USING ERRCODE = 'TL004';
@@ -43,7 +43,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'task % not found', retry.id USING ERRCODE = 'TL003';
     END IF;
-    IF NOT ((v_task.state = 'failed' AND v_task.retry_count >= v_task.max_retries) OR v_task.state = 'cancelled') THEN
+    IF NOT v_task.terminal OR v_task.state = 'completed' THEN
         RAISE EXCEPTION 'task % is %: only a permanently failed or cancelled task can be retried',
             retry.id, CASE WHEN v_task.state = 'failed' THEN 'waiting for a retry' ELSE v_task.state END
             USING ERRCODE = 'TL004';
@@ -92,7 +92,7 @@ BEGIN
          WHERE t.completed_at < now() - purge.older_than
            AND t.state = ANY (purge.states)
            -- A failure waiting for its retry is not finished, whatever its age.
-           AND NOT (t.state = 'failed' AND t.retry_count < t.max_retries)
+           AND t.terminal
          LIMIT purge.batch_size
            FOR UPDATE SKIP LOCKED
     )

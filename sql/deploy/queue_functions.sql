@@ -199,12 +199,13 @@ BEGIN
            SET state = 'failed',
                error = format('lease expired: worker %s presumed dead', t.worker_id),
                locked_until = NULL,
-               next_retry_at = CASE WHEN t.retry_count < t.max_retries
+               -- t.terminal is the running row's (false): ask the rule about the failed one.
+               next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN t.retry_count >= t.max_retries THEN now() END
+               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries) THEN now() END
           FROM expired e
          WHERE t.id = e.id
-        RETURNING t.id, t.retry_count >= t.max_retries AS terminal
+        RETURNING t.id, t.terminal
     ),
     notified AS (
         SELECT pg_notify('tasklib_finished', string_agg(f.id::text, ','))
@@ -270,7 +271,7 @@ BEGIN
     SELECT c.id, c.name, c.queue, c.args, c.state, c.priority, c.tags, c.result, c.error,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
-           c.created_at, c.worker_id, c.locked_until, c.run_at
+           c.created_at, c.worker_id, c.locked_until, c.run_at, c.terminal
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;
 $$;
@@ -352,24 +353,29 @@ BEGIN
                error = f.error,
                locked_until = NULL,
                -- A failure that must not be retried spends the remaining retries, so that
-               -- "terminal" keeps meaning retry_count >= max_retries everywhere.
+               -- is_terminal needs no other input than state, retry_count and max_retries.
+               -- t.terminal is the running row's (false): the CASEs ask the rule about the
+               -- failed row with the max_retries it had.
                max_retries = CASE WHEN coalesce(f.retryable, true) THEN t.max_retries
                                   ELSE least(t.max_retries, t.retry_count) END,
-               max_retries_submitted = CASE WHEN coalesce(f.retryable, true) OR t.retry_count >= t.max_retries
+               max_retries_submitted = CASE WHEN coalesce(f.retryable, true)
+                                                 OR tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                                             THEN t.max_retries_submitted
                                             ELSE coalesce(t.max_retries_submitted, t.max_retries) END,
-               next_retry_at = CASE WHEN coalesce(f.retryable, true) AND t.retry_count < t.max_retries
+               next_retry_at = CASE WHEN coalesce(f.retryable, true)
+                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN coalesce(f.retryable, true) AND t.retry_count < t.max_retries
+               completed_at = CASE WHEN coalesce(f.retryable, true)
+                                        AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                    THEN NULL ELSE now() END
           FROM unnest(fail.ids, fail.errors, fail.retryable) AS f(id, error, retryable)
          WHERE t.id = f.id AND t.state = 'running' AND t.worker_id = fail.worker
-        RETURNING t.id, t.state, t.next_retry_at
+        RETURNING t.id, t.state, t.next_retry_at, t.terminal
     ),
     notified AS (
         SELECT pg_notify('tasklib_finished', string_agg(x.id::text, ','))
           FROM (SELECT f.id, (row_number() OVER () - 1) / 200 AS chunk FROM failed f
-                 WHERE f.next_retry_at IS NULL) x
+                 WHERE f.terminal) x
          GROUP BY x.chunk
     )
     SELECT f.id, f.state, f.next_retry_at FROM failed f, (SELECT count(*) FROM notified) n;

@@ -67,6 +67,9 @@ ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catal
 GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor;
 
 GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_delay TO tasklib_producer;
+-- A read-only helper of the public API: anyone who reads tasks may ask it.
+GRANT EXECUTE ON FUNCTION tasklib.is_terminal
+    TO tasklib_producer, tasklib_worker, tasklib_monitor;
 GRANT SELECT ON tasklib.tasks, tasklib.task_types TO tasklib_producer;
 
 GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,

@@ -36,6 +36,17 @@ RETURN (pg_catalog.left(pg_catalog.replace(start::text, '-', ''), 16)
 COMMENT ON FUNCTION tasklib._uuid_v7_step IS
     'Private: the UUID "step" places after "start" in its low 62 bits (timestamp, version and variant kept), so a batch needs one random UUID.';
 
+-- Whether a task is finished for good: completed, cancelled, or failed with no retry left. The
+-- one statement of that rule; everything else reads the column tasklib.tasks.terminal derived
+-- from it (or, where that cannot be read, calls this). A SQL expression the planner inlines.
+-- fail() lowers max_retries to retry_count for a failure that must not be retried, so the
+-- rule needs no other input.
+CREATE FUNCTION tasklib.is_terminal(state text, retry_count integer, max_retries integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN state IN ('completed', 'cancelled') OR (state = 'failed' AND retry_count >= max_retries);
+COMMENT ON FUNCTION tasklib.is_terminal IS
+    'Whether a task in this state is finished for good: completed, cancelled, or failed with no retry left (retry_count has reached max_retries). tasklib.tasks.terminal stores it.';
+
 CREATE TABLE tasklib.task_types (
     name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
     queue                text NOT NULL DEFAULT 'default',
@@ -83,12 +94,23 @@ CREATE TABLE tasklib.tasks (
     locked_until         timestamptz,
     -- When the task may next be claimed, or NULL when it may not. Derived so that no code path
     -- can forget it, and so that one partial index orders pending tasks and due retries alike.
+    -- A failed task is due at next_retry_at, which a terminal failure never has (the CHECK
+    -- below), so run_at needs no test of its own for "no retry left".
     run_at               timestamptz GENERATED ALWAYS AS (
                              CASE
                                  WHEN state = 'pending' THEN scheduled_at
-                                 WHEN state = 'failed' AND retry_count < max_retries THEN next_retry_at
+                                 WHEN state = 'failed' THEN next_retry_at
                              END
-                         ) STORED
+                         ) STORED,
+    -- Finished for good (is_terminal): what every function and view asks instead of restating
+    -- the rule. Derived, so no code path can forget it; the last column, so that the columns
+    -- before it keep their positions. PostgreSQL plans a generated column's expression, and so
+    -- inlines is_terminal, each time an INSERT or UPDATE statement starts (~10 us): one such
+    -- column, not two, is why run_at does not call it.
+    terminal             boolean NOT NULL GENERATED ALWAYS AS (tasklib.is_terminal(state, retry_count, max_retries)) STORED,
+    -- A failure with no retry left waits for none: fail and recover_expired clear next_retry_at
+    -- when they make a failure terminal, and a row written by hand cannot contradict them.
+    CONSTRAINT tasks_terminal_failure_no_retry CHECK (NOT (state = 'failed' AND terminal AND next_retry_at IS NOT NULL))
 )
 -- Every claim, heartbeat and completion writes a new row version, and each changes an indexed
 -- column, so none is a HOT update: what bounds the table is vacuum, hence the low scale factors
@@ -109,6 +131,7 @@ COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} on
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
 COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';
 COMMENT ON COLUMN tasklib.tasks.run_at IS 'When the task may next be claimed; NULL when it may not (derived).';
+COMMENT ON COLUMN tasklib.tasks.terminal IS 'Finished for good: completed, cancelled, or failed with no retry left (derived from is_terminal(state, retry_count, max_retries)).';
 
 -- Claims and completions change indexed columns, so no update is HOT and every index whose
 -- predicate holds gets a new entry on each of a task's three writes: an index here costs

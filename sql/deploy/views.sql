@@ -25,8 +25,8 @@ SELECT count(*) AS total,
        count(*) FILTER (WHERE t.state = 'pending') AS pending,
        count(*) FILTER (WHERE t.state = 'running') AS running,
        count(*) FILTER (WHERE t.state = 'completed') AS completed,
-       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count < t.max_retries) AS failed_retrying,
-       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count >= t.max_retries) AS failed_permanent,
+       count(*) FILTER (WHERE t.state = 'failed' AND NOT t.terminal) AS failed_retrying,
+       count(*) FILTER (WHERE t.state = 'failed' AND t.terminal) AS failed_permanent,
        count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled,
        count(*) FILTER (WHERE t.run_at <= now()) AS due,
        now() - min(t.run_at) FILTER (WHERE t.run_at <= now()) AS oldest_due_age
@@ -40,8 +40,8 @@ SELECT t.name,
        count(*) FILTER (WHERE t.state = 'pending') AS pending,
        count(*) FILTER (WHERE t.state = 'running') AS running,
        count(*) FILTER (WHERE t.state = 'completed') AS completed,
-       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count < t.max_retries) AS failed_retrying,
-       count(*) FILTER (WHERE t.state = 'failed' AND t.retry_count >= t.max_retries) AS failed_permanent,
+       count(*) FILTER (WHERE t.state = 'failed' AND NOT t.terminal) AS failed_retrying,
+       count(*) FILTER (WHERE t.state = 'failed' AND t.terminal) AS failed_permanent,
        count(*) FILTER (WHERE t.state = 'cancelled') AS cancelled,
        count(*) FILTER (WHERE t.run_at <= now()) AS due,
        now() - min(t.run_at) FILTER (WHERE t.run_at <= now()) AS oldest_due_age
@@ -62,8 +62,8 @@ SELECT t.name,
        round(count(*) FILTER (WHERE t.state = 'failed')::numeric / count(*), 4) AS failure_rate
   FROM tasklib.tasks t
  CROSS JOIN LATERAL (SELECT extract(epoch FROM t.completed_at - t.started_at)::double precision AS seconds) d
- -- Finished runs only: completed, or failed with no retry left (completed_at is set for both).
- WHERE t.state IN ('completed', 'failed') AND t.completed_at IS NOT NULL
+ -- Finished runs only: completed, or failed with no retry left.
+ WHERE t.terminal AND t.state <> 'cancelled'
  GROUP BY t.name
  ORDER BY avg_duration_s DESC NULLS LAST;
 COMMENT ON VIEW tasklib.task_performance IS
@@ -110,7 +110,7 @@ CREATE VIEW tasklib.recent_failures AS
 SELECT t.id,
        t.name,
        t.queue,
-       CASE WHEN t.retry_count >= t.max_retries THEN 'permanent' ELSE 'retrying' END AS retry_state,
+       CASE WHEN t.terminal THEN 'permanent' ELSE 'retrying' END AS retry_state,
        -- A retrying task does not store when it failed, but fail scheduled its retry exactly
        -- one backoff_delay after that moment.
        coalesce(t.completed_at,

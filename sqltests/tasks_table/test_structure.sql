@@ -1,7 +1,7 @@
 -- tasklib.tasks holds every column the seed's monitoring SQL and Task fields use, with the
 -- claim, lease and tag indexes.
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 SELECT has_table('tasklib', 'tasks', 'tasklib.tasks exists');
 SELECT has_table('tasklib', 'task_types', 'tasklib.task_types exists');
@@ -25,6 +25,7 @@ SELECT col_type_is('tasklib', 'tasks', 'created_at', 'timestamp with time zone',
 SELECT col_type_is('tasklib', 'tasks', 'worker_id', 'text', 'worker_id is text');
 SELECT col_type_is('tasklib', 'tasks', 'locked_until', 'timestamp with time zone', 'locked_until is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'run_at', 'timestamp with time zone', 'run_at is a timestamptz');
+SELECT col_type_is('tasklib', 'tasks', 'terminal', 'boolean', 'terminal is a boolean');
 
 SELECT has_index('tasklib', 'tasks', 'tasks_claim_idx', ARRAY['priority', 'run_at', 'created_at'], 'the claim index');
 SELECT is(pg_get_expr((SELECT indpred FROM pg_index WHERE indexrelid = 'tasklib.tasks_claim_idx'::regclass),
