@@ -1,0 +1,14 @@
+-- With no expired lease (what nearly every claim finds), recover_expired returns 0 at once:
+-- it takes no advisory lock and changes no row.
+BEGIN;
+SELECT plan(3);
+
+DELETE FROM tasklib.tasks;
+DO $$ BEGIN PERFORM tasklib.submit('sqltest.rec.quiet'); PERFORM tasklib.claim('sqltest-worker', 1); END $$;
+SELECT is(tasklib.recover_expired(), 0, 'a lease still running is not recovered');
+SELECT is_empty($$SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()$$,
+    'no advisory lock was taken');
+SELECT is((SELECT state FROM tasklib.tasks WHERE name = 'sqltest.rec.quiet'), 'running', 'the task is untouched');
+
+SELECT * FROM finish();
+ROLLBACK;
