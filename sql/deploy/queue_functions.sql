@@ -8,18 +8,20 @@ BEGIN;
 
 -- Delay before the next attempt: base x 2^retry_count seconds, capped. The exponent is bounded
 -- because power() raises on overflow instead of returning infinity. STRICT: greatest() and
--- least() skip NULLs, so a NULL input would otherwise yield a made-up or uncapped delay.
+-- least() skip NULLs, so a NULL input would otherwise yield a made-up or uncapped delay. The
+-- cap defaults to the global backoff_max_seconds.
 CREATE FUNCTION tasklib.backoff_delay(
     base_seconds double precision,
     retry_count  integer,
-    max_seconds  double precision DEFAULT 3600
+    max_seconds  double precision DEFAULT (tasklib.task_defaults()).backoff_max_seconds
 ) RETURNS interval
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN make_interval(secs => least(max_seconds, base_seconds * power(2, least(greatest(retry_count, 0), 60))));
 COMMENT ON FUNCTION tasklib.backoff_delay IS
     'Delay before the retry that follows a failed attempt: base_seconds * 2^retry_count, at most max_seconds.';
 
--- Queue one task. Options left NULL take the task type's registered defaults, then the global ones.
+-- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
+-- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
 CREATE FUNCTION tasklib.submit(
     name                 text,
     args                 jsonb DEFAULT '{}',
@@ -37,18 +39,19 @@ DECLARE
     v_queue text;
 BEGIN
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
-    -- task type the defaults come from. No row inserted means a check failed.
+    -- task type the options come from. No row inserted means a check failed. The planner
+    -- folds each (tasklib.task_defaults()).x into a constant.
     INSERT INTO tasklib.tasks AS t (name, queue, args, priority, tags, max_retries, timeout_seconds,
                                     backoff_base_seconds, backoff_max_seconds, scheduled_at)
     SELECT submit.name,
-           coalesce(submit.queue, tt.queue, 'default'),
+           coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
            submit.args,
-           coalesce(submit.priority, tt.priority, 0),
+           coalesce(submit.priority, tt.priority, (tasklib.task_defaults()).priority),
            submit.tags,
-           coalesce(submit.max_retries, tt.max_retries, 3),
+           coalesce(submit.max_retries, tt.max_retries, (tasklib.task_defaults()).max_retries),
            coalesce(submit.timeout_seconds, tt.timeout_seconds),
-           coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, 5),
-           coalesce(tt.backoff_max_seconds, 3600),
+           coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
+           coalesce(tt.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
            -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
            -- here first: the planner folds make_interval over a parameter's value, before any
            -- WHERE runs, and "interval out of range" would hide the error that names the option.
@@ -76,9 +79,10 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. NULL options take the task type''s registered defaults. Wakes idle workers with NOTIFY tasklib_submitted.';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()). Wakes idle workers with NOTIFY tasklib_submitted.';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
+-- A missing or null option is resolved as in submit: the task type's value, else the global default.
 CREATE FUNCTION tasklib.submit_many(tasks jsonb) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -155,11 +159,12 @@ BEGIN
     inserted AS (
         INSERT INTO tasklib.tasks (id, name, queue, args, priority, tags, max_retries, timeout_seconds,
                                    backoff_base_seconds, backoff_max_seconds, scheduled_at)
-        SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, 'default'), c.args,
-               coalesce(c.priority, c.tt_priority, 0), c.tags, coalesce(c.max_retries, c.tt_max_retries, 3),
+        SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, (tasklib.task_defaults()).queue), c.args,
+               coalesce(c.priority, c.tt_priority, (tasklib.task_defaults()).priority), c.tags,
+               coalesce(c.max_retries, c.tt_max_retries, (tasklib.task_defaults()).max_retries),
                coalesce(c.timeout_seconds, c.tt_timeout_seconds),
-               coalesce(c.backoff_base_seconds, c.tt_backoff_base_seconds, 5),
-               coalesce(c.tt_backoff_max_seconds, 3600),
+               coalesce(c.backoff_base_seconds, c.tt_backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
+               coalesce(c.tt_backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
                now() + make_interval(secs => c.delay_seconds)
           FROM checked c
         RETURNING queue
@@ -175,7 +180,7 @@ EXCEPTION
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit_many IS
-    'Queue many tasks in one call from a JSON array of objects keyed like submit''s parameters; returns the ids in input order.';
+    'Queue many tasks in one call from a JSON array of objects keyed like submit''s parameters (a missing or null option is resolved as in submit); returns the ids in input order.';
 
 -- Fail running tasks whose lease has passed, under the usual retry rules. Workers call it from
 -- claim, so recovery needs no cron; an advisory lock keeps concurrent claimers from doing it twice.

@@ -67,8 +67,8 @@ ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catal
 GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor;
 
 GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_delay TO tasklib_producer;
--- A read-only helper of the public API: anyone who reads tasks may ask it.
-GRANT EXECUTE ON FUNCTION tasklib.is_terminal
+-- Read-only helpers of the public API: anyone who reads tasks may ask them.
+GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults
     TO tasklib_producer, tasklib_worker, tasklib_monitor;
 GRANT SELECT ON tasklib.tasks, tasklib.task_types TO tasklib_producer;
 

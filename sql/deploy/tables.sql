@@ -36,6 +36,27 @@ RETURN (pg_catalog.left(pg_catalog.replace(start::text, '-', ''), 16)
 COMMENT ON FUNCTION tasklib._uuid_v7_step IS
     'Private: the UUID "step" places after "start" in its low 62 bits (timestamp, version and variant kept), so a batch needs one random UUID.';
 
+-- The global defaults of a task's options, in one place: the column defaults of tasklib.tasks
+-- and both submit paths read them from here (a task type's NULL option means "use these"). An
+-- IMMUTABLE SQL function of a named composite type, so the planner evaluates it once, at plan
+-- time: "(tasklib.task_defaults()).queue" becomes the constant 'default' in every plan.
+-- timeout_seconds has no global default (NULL: no timeout), so it is not here.
+CREATE TYPE tasklib.task_options AS (
+    queue                text,
+    priority             integer,
+    max_retries          integer,
+    backoff_base_seconds double precision,
+    backoff_max_seconds  double precision
+);
+COMMENT ON TYPE tasklib.task_options IS
+    'The options a task takes from its task type or from the global defaults (see task_defaults).';
+
+CREATE FUNCTION tasklib.task_defaults() RETURNS tasklib.task_options
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ROW('default', 0, 3, 5, 3600)::tasklib.task_options;
+COMMENT ON FUNCTION tasklib.task_defaults IS
+    'The global defaults of a task''s options: what an option takes when neither the submission nor its task type sets it (SELECT * FROM tasklib.task_defaults() lists them).';
+
 -- Whether a task is finished for good: completed, cancelled, or failed with no retry left. The
 -- one statement of that rule; everything else reads the column tasklib.tasks.terminal derived
 -- from it (or, where that cannot be read, calls this). A SQL expression the planner inlines.
@@ -47,43 +68,43 @@ RETURN state IN ('completed', 'cancelled') OR (state = 'failed' AND retry_count 
 COMMENT ON FUNCTION tasklib.is_terminal IS
     'Whether a task in this state is finished for good: completed, cancelled, or failed with no retry left (retry_count has reached max_retries). tasklib.tasks.terminal stores it.';
 
+-- A task type's options are NULL unless its definition sets them: NULL means "the global
+-- default applies" (task_defaults), decided when a task is submitted, not when it is registered.
 CREATE TABLE tasklib.task_types (
     name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
-    queue                text NOT NULL DEFAULT 'default',
-    priority             integer NOT NULL DEFAULT 0,
-    max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    queue                text CHECK (queue <> ''),
+    priority             integer,
+    max_retries          integer CHECK (max_retries >= 0),
     -- PostgreSQL orders NaN above Infinity, so "< 'Infinity'" also keeps NaN out.
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
-    backoff_base_seconds double precision NOT NULL DEFAULT 5
-                         CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
-    backoff_max_seconds  double precision NOT NULL DEFAULT 3600
-                         CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
+    backoff_base_seconds double precision CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+    backoff_max_seconds  double precision CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     args_schema          jsonb,
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE tasklib.task_types IS
-    'One row per task name registered by a Python process: the defaults a SQL submission inherits and the JSON Schema of its arguments.';
+    'One row per task name registered by a Python process: the options a SQL submission inherits (NULL: the global default of task_defaults() applies) and the JSON Schema of its arguments.';
 
 CREATE TABLE tasklib.tasks (
     id                   uuid PRIMARY KEY DEFAULT tasklib._uuid_v7(),
     name                 text NOT NULL CHECK (name <> '' AND length(name) <= 255),
-    queue                text NOT NULL DEFAULT 'default' CHECK (queue <> ''),
+    queue                text NOT NULL DEFAULT (tasklib.task_defaults()).queue CHECK (queue <> ''),
     args                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(args) = 'object'),
     state                text NOT NULL DEFAULT 'pending'
                          CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
-    priority             integer NOT NULL DEFAULT 0,
+    priority             integer NOT NULL DEFAULT (tasklib.task_defaults()).priority,
     tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
     result               jsonb,
     error                text,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-    max_retries          integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries CHECK (max_retries >= 0),
     -- A failure that must not be retried lowers max_retries (see fail); the value it replaced
     -- stays here so that retry() can give the task its retries back. NULL: never lowered.
     max_retries_submitted integer CHECK (max_retries_submitted >= 0),
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
-    backoff_base_seconds double precision NOT NULL DEFAULT 5
+    backoff_base_seconds double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_base_seconds
                          CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
-    backoff_max_seconds  double precision NOT NULL DEFAULT 3600
+    backoff_max_seconds  double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_max_seconds
                          CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     scheduled_at         timestamptz NOT NULL DEFAULT now(),
     next_retry_at        timestamptz,

@@ -1,11 +1,13 @@
 -- Deploy tasklib:task_type_registry
 -- register_task_type: how a Python worker (or an operator) records a task name, the JSON Schema
--- of its arguments and its defaults, which SQL submissions then inherit and are checked against.
+-- of its arguments and the options it sets, which SQL submissions then inherit and are checked against.
 -- Cheap: defines one function.
 BEGIN;
 
--- Record (or replace) a task type. NULL options mean the global defaults, not "keep the old
--- value": a registration describes the task as the registering code defines it now.
+-- Record (or replace) a task type. A NULL option is stored as NULL: the task does not set it,
+-- and its submissions take the global default (tasklib.task_defaults()) current when they are
+-- submitted. NULL does not mean "keep the old value": a registration describes the task as the
+-- registering code defines it now.
 CREATE FUNCTION tasklib.register_task_type(
     name                 text,
     args_schema          jsonb DEFAULT NULL,
@@ -51,10 +53,9 @@ BEGIN
     INSERT INTO tasklib.task_types AS tt (name, args_schema, max_retries, timeout_seconds, priority, queue,
                                           backoff_base_seconds, backoff_max_seconds, updated_at)
     VALUES (register_task_type.name, register_task_type.args_schema,
-            coalesce(register_task_type.max_retries, 3), register_task_type.timeout_seconds,
-            coalesce(register_task_type.priority, 0), coalesce(register_task_type.queue, 'default'),
-            coalesce(register_task_type.backoff_base_seconds, 5),
-            coalesce(register_task_type.backoff_max_seconds, 3600), now())
+            register_task_type.max_retries, register_task_type.timeout_seconds,
+            register_task_type.priority, register_task_type.queue,
+            register_task_type.backoff_base_seconds, register_task_type.backoff_max_seconds, now())
     ON CONFLICT ON CONSTRAINT task_types_pkey DO UPDATE
        SET args_schema = excluded.args_schema,
            max_retries = excluded.max_retries,
@@ -79,6 +80,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.register_task_type IS
-    'Record or replace a task type: the JSON Schema of its arguments and the defaults (NULL = global default) that SQL submissions of that name inherit and are checked against. Returns the stored row.';
+    'Record or replace a task type: the JSON Schema of its arguments and the options that SQL submissions of that name inherit and are checked against. A NULL option is stored as NULL (not set: the global default of task_defaults() applies at submit). Returns the stored row.';
 
 COMMIT;

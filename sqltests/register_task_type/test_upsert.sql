@@ -1,12 +1,13 @@
--- register_task_type inserts, then replaces; NULL options mean the global defaults.
+-- register_task_type inserts, then replaces; NULL options are stored as NULL (not set).
 BEGIN;
 SELECT plan(6);
 
 SELECT results_eq(
     $$SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds, backoff_max_seconds, args_schema
         FROM tasklib.register_task_type('rt.a')$$,
-    $$VALUES ('rt.a'::text, 'default'::text, 0, 3, NULL::double precision, 5::double precision, 3600::double precision, NULL::jsonb)$$,
-    'NULL options store the global defaults');
+    $$VALUES ('rt.a'::text, NULL::text, NULL::integer, NULL::integer, NULL::double precision, NULL::double precision,
+              NULL::double precision, NULL::jsonb)$$,
+    'NULL options are stored as NULL: the task type does not set them');
 SELECT results_eq(
     $$SELECT queue, priority, max_retries, timeout_seconds, backoff_base_seconds
         FROM tasklib.register_task_type(name => 'rt.a', max_retries => 5, timeout_seconds => 30, priority => 7,

@@ -1,7 +1,7 @@
 -- tasklib.tasks holds every column the seed's monitoring SQL and Task fields use, with the
--- claim, lease and tag indexes.
+-- claim, lease and tag indexes; the option columns of task_types may be NULL (not set).
 BEGIN;
-SELECT plan(35);
+SELECT plan(41);
 
 SELECT has_table('tasklib', 'tasks', 'tasklib.tasks exists');
 SELECT has_table('tasklib', 'task_types', 'tasklib.task_types exists');
@@ -26,6 +26,13 @@ SELECT col_type_is('tasklib', 'tasks', 'worker_id', 'text', 'worker_id is text')
 SELECT col_type_is('tasklib', 'tasks', 'locked_until', 'timestamp with time zone', 'locked_until is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'run_at', 'timestamp with time zone', 'run_at is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'terminal', 'boolean', 'terminal is a boolean');
+
+SELECT col_is_null('tasklib', 'task_types', 'queue', 'a task type may leave queue unset');
+SELECT col_is_null('tasklib', 'task_types', 'priority', 'a task type may leave priority unset');
+SELECT col_is_null('tasklib', 'task_types', 'max_retries', 'a task type may leave max_retries unset');
+SELECT col_is_null('tasklib', 'task_types', 'timeout_seconds', 'a task type may leave timeout_seconds unset');
+SELECT col_is_null('tasklib', 'task_types', 'backoff_base_seconds', 'a task type may leave backoff_base_seconds unset');
+SELECT col_is_null('tasklib', 'task_types', 'backoff_max_seconds', 'a task type may leave backoff_max_seconds unset');
 
 SELECT has_index('tasklib', 'tasks', 'tasks_claim_idx', ARRAY['priority', 'run_at', 'created_at'], 'the claim index');
 SELECT is(pg_get_expr((SELECT indpred FROM pg_index WHERE indexrelid = 'tasklib.tasks_claim_idx'::regclass),
