@@ -181,11 +181,49 @@ RETURN coalesce(nullif(pg_catalog.current_setting('tasklib.submit_validation', t
 COMMENT ON FUNCTION tasklib._submit_validation IS
     'Private: the value of tasklib.submit_validation (off, known or strict; unset means known), unchecked.';
 
+-- The rules of a task's options, in one place: submit and submit_many (through _submission_ok
+-- and _check_submission) and register_task_type all ask this function, so the three cannot
+-- disagree; the CHECK constraints of tasks and task_types stay as the backstop for rows written
+-- by hand. Returns what is wrong with the first bad option, naming it and its value, or NULL
+-- when all are fine. A NULL option is unset and passes (the task type's or the global default
+-- applies), except delay_seconds, which a submission must give (callers without one pass 0).
+-- Plain comparisons and text concatenation (no format(), which is only STABLE): an IMMUTABLE
+-- SQL expression the planner inlines into _submission_ok, and from there into the INSERTs.
+CREATE FUNCTION tasklib._option_problem(
+    max_retries          integer,
+    timeout_seconds      double precision,
+    queue                text,
+    backoff_base_seconds double precision,
+    backoff_max_seconds  double precision DEFAULT NULL,
+    delay_seconds        double precision DEFAULT 0
+) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- PostgreSQL orders NaN above Infinity (and NaN = NaN), so "< 'Infinity'" rejects both. The
+-- delay is bounded so that now() + delay stays a valid timestamp.
+RETURN CASE
+    WHEN delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= 3155760000)
+        THEN 'delay_seconds must be a number from 0 to 3155760000 (100 years), got '
+             || coalesce(delay_seconds::text, 'NULL')
+    WHEN max_retries < 0
+        THEN 'max_retries must be >= 0, got ' || max_retries::text
+    WHEN NOT (timeout_seconds > 0 AND timeout_seconds < 'Infinity')
+        THEN 'timeout_seconds must be a finite number > 0, got ' || timeout_seconds::text
+    WHEN NOT (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity')
+        THEN 'backoff_base_seconds must be a finite number > 0, got ' || backoff_base_seconds::text
+    WHEN NOT (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity')
+        THEN 'backoff_max_seconds must be a finite number > 0, got ' || backoff_max_seconds::text
+    WHEN queue = ''
+        THEN 'queue must be a non-empty string, got '''''
+END;
+COMMENT ON FUNCTION tasklib._option_problem IS
+    'Private: the rules of task options (delay_seconds, max_retries, timeout_seconds, backoff_base_seconds, backoff_max_seconds, queue) shared by submit, submit_many and register_task_type: what is wrong with the first bad one, naming it and its value, or NULL. NULL options are unset and pass, except delay_seconds.';
+
 -- The same test as _check_submission as one boolean expression: true when a submission passes
 -- it, false or NULL when _check_submission would raise. A SQL function the planner inlines, so
 -- submit and submit_many test every task without a PL/pgSQL call and only call
 -- _check_submission, to name the problem, for a task that fails. validation is the value of
 -- tasklib.submit_validation; type_known and args_check describe the registered task type.
+-- The options go through _option_problem, as in _check_submission.
 CREATE FUNCTION tasklib._submission_ok(
     name text, args jsonb, delay_seconds double precision, tags jsonb,
     max_retries integer, timeout_seconds double precision, queue text,
@@ -195,11 +233,9 @@ CREATE FUNCTION tasklib._submission_ok(
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN name <> '' AND length(name) <= 255
    AND jsonb_typeof(args) = 'object' AND jsonb_typeof(tags) = 'object'
-   AND delay_seconds >= 0 AND delay_seconds <= 3155760000
-   AND (max_retries IS NULL OR max_retries >= 0)
-   AND (timeout_seconds IS NULL OR (timeout_seconds > 0 AND timeout_seconds < 'Infinity'))
-   AND (backoff_base_seconds IS NULL OR (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'))
-   AND (queue IS NULL OR queue <> '')
+   AND tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds, queue => queue,
+                               backoff_base_seconds => backoff_base_seconds,
+                               delay_seconds => delay_seconds) IS NULL
    AND (validation = 'off'
         OR (validation IN ('known', 'strict') AND (type_known OR validation = 'known')
             AND (args_check IS NULL OR jsonb_path_match(args, args_check))));
@@ -220,6 +256,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_mode text;
     v_check jsonpath;
+    v_problem text;
 BEGIN
     IF name IS NULL OR name = '' THEN
         RAISE EXCEPTION 'task name must be a non-empty string' USING ERRCODE = 'TL002';
@@ -235,25 +272,11 @@ BEGIN
         RAISE EXCEPTION 'tags of task % must be a JSON object, got %', name, coalesce(jsonb_typeof(tags), 'NULL')
             USING ERRCODE = 'TL002';
     END IF;
-    -- PostgreSQL orders NaN above Infinity (and NaN = NaN), so "< 'Infinity'" rejects both.
-    -- Bounded so that now() + delay stays a valid timestamp and the error names the option.
-    IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= 3155760000) THEN
-        RAISE EXCEPTION 'delay_seconds of task % must be a number from 0 to 3155760000 (100 years), got %', name, delay_seconds
-            USING ERRCODE = 'TL002';
-    END IF;
-    IF max_retries < 0 THEN
-        RAISE EXCEPTION 'max_retries of task % must be >= 0, got %', name, max_retries USING ERRCODE = 'TL002';
-    END IF;
-    IF NOT (timeout_seconds > 0 AND timeout_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'timeout_seconds of task % must be a finite number > 0, got %', name, timeout_seconds
-            USING ERRCODE = 'TL002';
-    END IF;
-    IF NOT (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'backoff_base_seconds of task % must be a finite number > 0, got %', name, backoff_base_seconds
-            USING ERRCODE = 'TL002';
-    END IF;
-    IF queue = '' THEN
-        RAISE EXCEPTION 'queue of task % must be a non-empty string', name USING ERRCODE = 'TL002';
+    v_problem := tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
+                                         queue => queue, backoff_base_seconds => backoff_base_seconds,
+                                         delay_seconds => delay_seconds);
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '% (task %)', v_problem, name USING ERRCODE = 'TL002';
     END IF;
 
     v_mode := tasklib._submit_validation();

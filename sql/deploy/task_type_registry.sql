@@ -21,6 +21,7 @@ CREATE FUNCTION tasklib.register_task_type(
 LANGUAGE plpgsql AS $$
 DECLARE
     v_row tasklib.task_types;
+    v_problem text;
 BEGIN
     IF name IS NULL OR name = '' OR length(name) > 255 THEN
         RAISE EXCEPTION 'task type name must be a non-empty string of at most 255 characters, got %',
@@ -30,24 +31,12 @@ BEGIN
         RAISE EXCEPTION 'args_schema of task type % must be a JSON Schema object, got %', name, jsonb_typeof(args_schema)
             USING ERRCODE = 'TL002';
     END IF;
-    IF max_retries < 0 THEN
-        RAISE EXCEPTION 'max_retries of task type % must be >= 0, got %', name, max_retries USING ERRCODE = 'TL002';
-    END IF;
-    -- PostgreSQL orders NaN above Infinity, so "< 'Infinity'" rejects both.
-    IF NOT (timeout_seconds > 0 AND timeout_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'timeout_seconds of task type % must be a finite number > 0, got %', name, timeout_seconds
-            USING ERRCODE = 'TL002';
-    END IF;
-    IF NOT (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'backoff_base_seconds of task type % must be a finite number > 0, got %', name, backoff_base_seconds
-            USING ERRCODE = 'TL002';
-    END IF;
-    IF NOT (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'backoff_max_seconds of task type % must be a finite number > 0, got %', name, backoff_max_seconds
-            USING ERRCODE = 'TL002';
-    END IF;
-    IF queue = '' THEN
-        RAISE EXCEPTION 'queue of task type % must be a non-empty string', name USING ERRCODE = 'TL002';
+    -- The same rules as a submission's options.
+    v_problem := tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
+                                         queue => queue, backoff_base_seconds => backoff_base_seconds,
+                                         backoff_max_seconds => backoff_max_seconds);
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '% (task type %)', v_problem, name USING ERRCODE = 'TL002';
     END IF;
 
     INSERT INTO tasklib.task_types AS tt (name, args_schema, max_retries, timeout_seconds, priority, queue,

@@ -69,7 +69,7 @@ RESET tasklib.submit_validation;
 
 SELECT throws_ok($$SELECT tasklib.submit_many('[{"name": "sm.typed", "args": {"x": 1}}, {"name": "sm.free", "queue": ""},
                                                {"name": "sm.typed", "args": {}}]')$$,
-    'TL002', 'queue of task sm.free must be a non-empty string', 'the first bad task of a batch is the one named');
+    'TL002', 'queue must be a non-empty string, got '''' (task sm.free)', 'the first bad task of a batch is the one named');
 
 SELECT * FROM finish();
 ROLLBACK;
