@@ -66,7 +66,7 @@ CREATE FUNCTION tasklib.is_terminal(state text, retry_count integer, max_retries
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN state IN ('completed', 'cancelled') OR (state = 'failed' AND retry_count >= max_retries);
 COMMENT ON FUNCTION tasklib.is_terminal IS
-    'Whether a task in this state is finished for good: completed, cancelled, or failed with retry_count >= max_retries (no retry left). tasklib.tasks.terminal stores it.';
+    'Whether a task in this state is finished for good: completed, cancelled, or failed with no retry left (retry_count has reached max_retries). tasklib.tasks.terminal stores it.';
 
 -- A task type's options are NULL unless its definition sets them: NULL means "the global
 -- default applies" (task_defaults), decided when a task is submitted, not when it is registered.
