@@ -31,9 +31,9 @@ SELECT n_live_tup, n_dead_tup, pg_total_relation_size('tasklib.tasks'),
 
 
 def _sample(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[object, ...]:
-    # Backends send their statistics at most once a second; ask for them now.
+    # Backends send their statistics at most once a second; ask for ours now. The flush happens
+    # when this statement ends, before the server answers it, so the next query sees it.
     conn.execute("SELECT pg_stat_force_next_flush()")
-    time.sleep(0.05)
     return conn.execute(_SAMPLE).fetchone() or ()
 
 
