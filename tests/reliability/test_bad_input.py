@@ -472,6 +472,7 @@ def test_unreachable_server_is_a_database_unavailable_error(report: ScenarioRepo
     report.figures.append(f"submit to a closed port: {raised.value} (after {waited:.1f} s)")
 
 
+@pytest.mark.slow  # ~10 s: the worker's shutdown retries its results connection
 def test_worker_waits_for_an_unreachable_server_and_says_why(tmp_path: Path) -> None:
     url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"
     with workers(url, tmp_path) as group:

@@ -15,9 +15,12 @@ import statistics
 import time
 
 import psycopg
+import pytest
 
 from tests.reliability.conftest import PrivateServer, Scale
 from tests.reliability.support import ScenarioReport
+
+pytestmark = pytest.mark.slow
 
 BACKLOG = 5_000
 ROUND = 1_000

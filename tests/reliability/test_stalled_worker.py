@@ -14,6 +14,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.reliability import tasks
 from tests.reliability.support import (
     ScenarioReport,
@@ -25,6 +27,8 @@ from tests.reliability.support import (
     workers,
 )
 from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
 
 STALLED_LEASE_SECONDS = 2.0
 TASK_SECONDS = 3.0
