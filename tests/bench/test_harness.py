@@ -7,9 +7,12 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from bench.run import run
 
 from bench import measure
+
+pytestmark = pytest.mark.slow
 
 
 def test_every_item_runs_for_tasklib(pg_server_url: str, tmp_path: Path) -> None:

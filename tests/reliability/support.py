@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import psycopg
 
 from tasklib.registry import TaskDefinition
 from tests.reliability.tasks import RECORD_DIR_ENV
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS_MODULE = "tests.reliability.tasks"
@@ -125,21 +125,36 @@ def wait_until_settled(
     while_waiting: Callable[[Progress], None] | None = None,
     poll: float = 0.2,
 ) -> Progress:
-    """Wait until ``total`` tasks are terminal; a lost connection (server restart) is retried."""
-    deadline = time.monotonic() + within
-    last: Progress | None = None
-    while True:
+    """Wait until ``total`` tasks are terminal; a lost connection (server restart) is retried.
+
+    ``while_waiting`` sees the progress at each poll (the scenarios inject their faults there).
+    """
+
+    def settled() -> Progress | None:
         try:
-            last = progress(url)
+            now = progress(url)
         except psycopg.OperationalError:
-            last = None
-        if last is not None and last.total == total and last.terminal == total:
-            return last
-        if while_waiting is not None and last is not None:
-            while_waiting(last)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s: {last} of {total} tasks")
-        time.sleep(poll)
+            return None  # the server is restarting: ask again at the next poll
+        if now.total == total and now.terminal == total:
+            return now
+        if while_waiting is not None:
+            while_waiting(now)
+        return None
+
+    return wait_until(
+        settled,
+        what=f"{total} tasks to be terminal",
+        timeout=within,
+        interval=poll,
+        detail=lambda: _progress_or_error(url),
+    )
+
+
+def _progress_or_error(url: str) -> str:
+    try:
+        return f"now: {progress(url)}"
+    except psycopg.OperationalError as error:
+        return f"now: database unavailable ({error})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,17 +278,22 @@ class Workers:
     def wait_until_announced(self, worker_ids: Iterable[str], within: float = 60.0) -> None:
         """Wait until these workers are in tasklib.workers (started and connected)."""
         wanted = set(worker_ids)
-        deadline = time.monotonic() + within
-        while True:
-            rows = fetch(self.url, "SELECT worker FROM tasklib.workers")
-            if wanted <= {row[0] for row in rows}:
-                return
+
+        def announced() -> bool:
+            rows = {row[0] for row in fetch(self.url, "SELECT worker FROM tasklib.workers")}
+            if wanted <= rows:
+                return True
             dead = [wid for wid in wanted if self.procs[wid].poll() is not None]
             if dead:
                 raise AssertionError(f"worker(s) exited at start: {self.log(dead[0])}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"workers {sorted(wanted)} did not start in {within} s")
-            time.sleep(0.1)
+            return False
+
+        wait_until(
+            announced,
+            what=f"workers {sorted(wanted)} to start",
+            timeout=within,
+            detail=lambda: f"announced: {fetch(self.url, 'SELECT worker FROM tasklib.workers')}",
+        )
 
     def kill_all(self) -> None:
         for proc in self.procs.values():

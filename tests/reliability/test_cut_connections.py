@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.reliability import tasks
 from tests.reliability.conftest import Scale
 from tests.reliability.support import (
@@ -21,6 +23,8 @@ from tests.reliability.support import (
     wait_until_settled,
     workers,
 )
+
+pytestmark = pytest.mark.slow
 
 LEASE_SECONDS = 10.0
 

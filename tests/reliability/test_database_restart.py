@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.reliability import tasks
 from tests.reliability.conftest import PrivateServer, Scale
 from tests.reliability.support import (
@@ -20,6 +22,8 @@ from tests.reliability.support import (
     wait_until_settled,
     workers,
 )
+
+pytestmark = pytest.mark.slow
 
 # Longer than any outage here, so a lease never expires while the database is away.
 LEASE_SECONDS = 15.0

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tasklib.registry import TaskDefinition
 from tests.reliability import tasks
 from tests.reliability.conftest import Scale
@@ -25,6 +27,8 @@ from tests.reliability.support import (
     wait_until_settled,
     workers,
 )
+
+pytestmark = pytest.mark.slow
 
 
 @dataclasses.dataclass(frozen=True)

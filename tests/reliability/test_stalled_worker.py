@@ -14,6 +14,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.reliability import tasks
 from tests.reliability.support import (
     ScenarioReport,
@@ -24,19 +26,13 @@ from tests.reliability.support import (
     wait_until_settled,
     workers,
 )
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
 
 STALLED_LEASE_SECONDS = 2.0
 TASK_SECONDS = 3.0
 N = 8
-
-
-def wait_for(predicate: object, within: float, what: str) -> None:
-    assert callable(predicate)
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_stalled_worker_cannot_record_results_it_no_longer_owns(
@@ -49,10 +45,11 @@ def test_stalled_worker_cannot_record_results_it_no_longer_owns(
     with workers(database_url, records) as group:
         stalled = group.start("stalled", "--lease-seconds", str(STALLED_LEASE_SECONDS), *poll)
         stalled_pid = group.pid(stalled)
-        wait_for(
+        wait_until(
             lambda: sum(len(p) for p in read_runs(records).starts.values()) == N,
-            within=60,
+            timeout=60,
             what="the first worker to start every task",
+            detail=lambda: group.log(stalled),
         )
         group.procs[stalled].send_signal(signal.SIGSTOP)
         stopped_at = time.monotonic()
@@ -70,7 +67,12 @@ def test_stalled_worker_cannot_record_results_it_no_longer_owns(
             given_up = group.log(stalled).count("is no longer held by worker")
             return ends == refused and refused + given_up == N
 
-        wait_for(stalled_reacted, within=30, what="the stalled worker to find out")
+        wait_until(
+            stalled_reacted,
+            timeout=30,
+            what="the stalled worker to find out",
+            detail=lambda: group.log(stalled),
+        )
         assert group.alive() == [stalled, taker], "the stalled worker runs on after waking"
         stalled_log = group.log(stalled)
         codes = group.stop_all()

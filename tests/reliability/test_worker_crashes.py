@@ -12,6 +12,8 @@ import random
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.reliability import tasks
 from tests.reliability.conftest import Scale
 from tests.reliability.support import (
@@ -24,6 +26,8 @@ from tests.reliability.support import (
     wait_until_settled,
     workers,
 )
+
+pytestmark = pytest.mark.slow
 
 LEASE_SECONDS = 4.0
 # The dead worker's tasks are read this long after the kill: long enough for a statement the

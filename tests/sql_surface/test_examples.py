@@ -6,7 +6,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from examples import tasks as example_tasks
 
 import tasklib
 from tasklib.task_types import register_task_types
+from tests.support.waiting import wait_until_async
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_TASKS = [example_tasks.send_email, example_tasks.resize_image]
@@ -126,19 +126,18 @@ async def _work_until_done(url: str, expected: int) -> None:
         queues=["default", "images"],
     )
     running = asyncio.create_task(worker.run())
-    deadline = time.monotonic() + 60.0
     try:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:
-            while True:
+
+            async def done() -> bool:
+                assert not running.done(), "the worker stopped on its own"
                 cursor = await aconn.execute(
                     "SELECT count(*) FROM tasklib.tasks WHERE state IN ('completed', 'failed')"
                 )
                 row = await cursor.fetchone()
-                if row is not None and row[0] >= expected:
-                    break
-                assert not running.done(), "the worker stopped on its own"
-                assert time.monotonic() < deadline, "the worker did not finish the examples' tasks"
-                await asyncio.sleep(0.1)
+                return row is not None and row[0] >= expected
+
+            await wait_until_async(done, timeout=60, what=f"the worker to finish {expected} tasks")
     finally:
         await worker.stop()
         await running
