@@ -54,15 +54,19 @@ def database_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def temporary_database(server_url: str, purpose: str = "test") -> Iterator[str]:
-    """A new migrated database on the server of ``server_url``, dropped afterwards."""
+def temporary_database(
+    server_url: str, purpose: str = "test", *, migrated: bool = True
+) -> Iterator[str]:
+    """A new database on the server of ``server_url`` (migrated unless told not to), dropped
+    afterwards, even with sessions still connected to it."""
     name = f"tasklib_{purpose}_{uuid.uuid4().hex[:8]}"
     admin = Config(database_url=server_url, application_name="tasklib-testing")
     with connections.connect(admin) as conn:
         conn.execute(statements.create_database(name))
     url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
     try:
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
     finally:
         with connections.connect(admin) as conn:
