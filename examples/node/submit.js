@@ -1,6 +1,6 @@
 // Submitting TaskLib tasks from Node.js with the `pg` client.
 //
-//   cd examples/node && npm ci && DATABASE_URL=postgresql://... node submit.js
+//   cd examples/node && npm ci && TASKLIB_DATABASE_URL=postgresql://... node submit.js
 //
 // The SQL API is the contract: tasklib.submit for one task, tasklib.submit_many for a batch.
 // Errors carry SQLSTATEs of class TL (TL005: arguments break the task's registered schema).
@@ -9,7 +9,7 @@
 const { Client } = require("pg");
 
 async function main() {
-  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  const client = new Client({ connectionString: process.env.TASKLIB_DATABASE_URL });
   await client.connect();
   try {
     // One task. pg sends a JS object as JSON text; the cast makes it jsonb.

@@ -1,6 +1,6 @@
 -- Submitting TaskLib tasks from plain SQL (psql, or any client library).
 --
---   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f examples/sql/submit.sql
+--   psql "$TASKLIB_DATABASE_URL" -v ON_ERROR_STOP=1 -f examples/sql/submit.sql
 --
 -- The tasks are defined in Python (examples/tasks.py); a worker started with
 -- `python -m examples.worker` runs them. Options left out take the defaults the task's Python

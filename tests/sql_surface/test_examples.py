@@ -22,7 +22,7 @@ EXAMPLE_TASKS = [example_tasks.send_email, example_tasks.resize_image]
 
 
 def _run(command: list[str], url: str, cwd: Path | None = None) -> str:
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "TASKLIB_DATABASE_URL": url}
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )
