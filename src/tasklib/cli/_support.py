@@ -29,10 +29,21 @@ from tasklib.errors import (
 )
 from tasklib.migrate import migrate
 
-# Exit codes, documented in the README: 2 is also what click uses for bad arguments.
+# Exit codes: 2 is also what click uses for bad arguments.
+EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+# The one table of exit codes: `tasklib --help` prints it, and the README's table must say the
+# same (tests/cli/test_exit_codes.py compares them).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_REFUSED: "refused: unknown task id, a task in the wrong state, schema not migrated, "
+    "a demo task that did not end as planned",
+    EXIT_USAGE: "bad arguments or configuration: a malformed id, tag filter, duration or URL, "
+    "the embedded extra missing",
+    EXIT_UNAVAILABLE: "the database cannot be reached",
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,7 +135,16 @@ def explain(error: BaseException) -> tuple[str, int]:
 
 
 class TaskLibGroup(click.Group):
-    """A click group that turns TaskLib and database errors into one line and an exit code."""
+    """A click group that turns TaskLib and database errors into one line and an exit code.
+
+    The top-level group's help ends with the table of exit codes.
+    """
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        if ctx.parent is None:
+            with formatter.section("Exit codes"):
+                formatter.write_dl([(str(code), meaning) for code, meaning in EXIT_CODES.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
