@@ -1,29 +1,27 @@
-"""The seed's FastAPI integration, runnable: ``uvicorn app:app`` from this folder.
+"""A FastAPI application that submits TaskLib tasks and reports their state.
 
-It follows the seed line by line, except that the database URL comes from
-$TASKLIB_DATABASE_URL instead of a placeholder, and shutdown closes TaskLib's pools.
-Run a worker next to it (``tasklib worker app``) to see tasks complete.
+Run it from this folder with ``python -m uvicorn app:app``, and a worker beside it
+(``tasklib worker app``) to see tasks complete. The database URL comes from
+$TASKLIB_DATABASE_URL, like the tasklib command's.
 """
 
-import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 
 import tasklib
 
-app = FastAPI()
 
-
-# Initialize at startup
-@app.on_event("startup")
-async def startup():
-    config = tasklib.Config(database_url=os.environ["TASKLIB_DATABASE_URL"])
-    tasklib.init(config)
-
-
-@app.on_event("shutdown")
-async def shutdown():
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    tasklib.init(tasklib.Config())  # $TASKLIB_DATABASE_URL
+    yield
     await tasklib.aclose()
+
+
+app = FastAPI(lifespan=lifespan)
 
 
 # Define tasks
@@ -33,16 +31,18 @@ def send_email(to: str, subject: str) -> bool:
     return True
 
 
-# Use in endpoints
+# Use in endpoints: async endpoints call the async API, which never blocks the event loop.
 @app.post("/send-email")
-async def send_email_endpoint(to: str, subject: str):
+async def send_email_endpoint(to: str, subject: str) -> dict[str, object]:
     task_id = await tasklib.submit_task(send_email, to=to, subject=subject)
     return {"task_id": task_id, "status": "queued"}
 
 
 @app.get("/task/{task_id}")
-async def get_task_status(task_id: str):
-    from uuid import UUID
-
-    task = tasklib.get_task(UUID(task_id))
+async def get_task_status(task_id: UUID) -> dict[str, object]:
+    # A task_id that is not a UUID is answered 422 by FastAPI, with the reason in JSON.
+    try:
+        task = await tasklib.get_task_async(task_id)
+    except tasklib.TaskNotFoundError:
+        raise HTTPException(status_code=404, detail=f"no task with id {task_id}") from None
     return {"id": task.id, "state": task.state, "result": task.result, "error": task.error}

@@ -10,10 +10,11 @@ several may stand one above the other. Each says one thing (DEVELOPERS.md has th
     <!-- doctest: as PATH -->                         a Python block is saved as PATH and run
     <!-- doctest: until "TEXT" -->                    each command (a Python block: the script) runs
                                                       until its output shows TEXT, then gets
-                                                      SIGTERM and must exit 0
+                                                      SIGTERM and must exit 0 (or 143: ended by
+                                                      that signal after a clean stop)
     <!-- doctest: background "PREFIX" until "TEXT" --> commands starting with PREFIX start in the
                                                       background, the next runs once their output
-                                                      shows TEXT; SIGTERM at the end, must exit 0
+                                                      shows TEXT; SIGTERM at the end, exit 0/143
     <!-- doctest: beside "COMMAND" until "TEXT" -->   COMMAND runs in the background while the
                                                       block runs (same rules)
     <!-- doctest: expect "TEXT" -->                   the block's output must contain TEXT
