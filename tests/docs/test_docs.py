@@ -34,6 +34,10 @@ import pytest
 import tasklib
 from tests.docs.blocks import PYTHON, ROOT, Block, blocks, commands, documents
 
+# Each block starts processes (a worker, a server, the demo): about 20 s in all, so they run
+# once in CI, on PostgreSQL 15. After editing a document: uv run pytest tests/docs
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent / "project"
 TIMEOUT = 60  # seconds a background command gets to print what it is awaited for
 PLACEHOLDERS = ("<id>", "<task_id>")
