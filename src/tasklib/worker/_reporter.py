@@ -9,11 +9,11 @@ from collections.abc import Callable
 import psycopg
 import psycopg.errors
 
-from tasklib._executor import clean_error
-from tasklib._reconnect import Connection, ReconnectingConnection
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
+from tasklib.worker._outcomes import clean_error
+from tasklib.worker._reconnect import Connection, ReconnectingConnection
 
 log = logging.getLogger("tasklib.worker")
 

@@ -23,8 +23,8 @@ from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
-from tasklib._executor import Outcome, error_outcome, exception_outcome, result_outcome
 from tasklib.registry import TaskDefinition
+from tasklib.worker._outcomes import Outcome, error_outcome, exception_outcome, result_outcome
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _FORK = multiprocessing.get_context("fork")
@@ -57,7 +57,7 @@ def run_in_child(
     Returns None when ``cancelled`` was set: the child is killed and nothing is reported.
     On timeout the child is killed and a retryable timeout failure is returned.
     """
-    from tasklib._executor import timeout_outcome
+    from tasklib.worker._outcomes import timeout_outcome
 
     target: TaskDefinition[..., Any] | tuple[str, str | None, str]
     if _importable(definition):

@@ -25,22 +25,22 @@ from typing import Any
 import psycopg
 import psycopg.errors
 
-from tasklib import _child
-from tasklib._executor import (
-    Outcome,
-    call_sync,
-    exception_outcome,
-    result_outcome,
-    timeout_outcome,
-)
-from tasklib._reconnect import Connection, ReconnectingConnection
-from tasklib._reporter import Reporter
 from tasklib.config import Config
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition, registered_tasks
 from tasklib.task_types import register_task_types_async
+from tasklib.worker import _child
+from tasklib.worker._outcomes import (
+    Outcome,
+    call_sync,
+    exception_outcome,
+    result_outcome,
+    timeout_outcome,
+)
+from tasklib.worker._reconnect import Connection, ReconnectingConnection
+from tasklib.worker._reporter import Reporter
 
 log = logging.getLogger("tasklib.worker")
 
