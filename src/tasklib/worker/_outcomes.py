@@ -1,17 +1,34 @@
-"""Calling a task function and turning what happened into an Outcome for the database."""
+"""What one run of a task came to (Completed or Failed), built from a return value or an error."""
 
 from __future__ import annotations
 
 import json
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
+from tasklib.db.statements import TaskId
 from tasklib.registry import TaskDefinition
 
-# (succeeded, JSON text of the result or the error text, retryable).
-Outcome = tuple[bool, str, bool]
 
-_NULL_RESULT: Outcome = (True, "null", True)
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The function returned; ``result_json`` is the JSON text of its return value."""
+
+    task_id: TaskId
+    result_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The attempt failed with ``error``; a non-retryable failure spends the remaining retries."""
+
+    task_id: TaskId
+    error: str
+    retryable: bool
+
+
+Outcome = Completed | Failed
 
 
 def clean_error(text: str) -> str:
@@ -19,52 +36,48 @@ def clean_error(text: str) -> str:
     return text.replace("\x00", "\\x00") if "\x00" in text else text
 
 
-def error_outcome(text: str, *, retryable: bool) -> Outcome:
+def failed(task_id: TaskId, text: str, *, retryable: bool) -> Failed:
     """A failed attempt with this error text."""
-    return (False, clean_error(text), retryable)
+    return Failed(task_id, clean_error(text), retryable)
 
 
-def exception_outcome() -> Outcome:
-    """The exception being handled, as a retryable failure carrying its full traceback."""
-    return (False, clean_error(traceback.format_exc()), True)
+def failed_with_exception(task_id: TaskId, *, retryable: bool = True) -> Failed:
+    """The exception being handled, as a failure carrying its full traceback."""
+    return Failed(task_id, clean_error(traceback.format_exc()), retryable)
 
 
-def result_outcome(definition: TaskDefinition[..., Any], value: Any) -> Outcome:
+def returned(task_id: TaskId, definition: TaskDefinition[..., Any], value: Any) -> Outcome:
     """The return value as JSON text, or a non-retryable failure saying why it cannot be stored.
 
     Running the function again would return the same unstorable value, so retrying is useless.
     """
     if value is None:
-        return _NULL_RESULT  # most tasks return nothing: skip the serializer
+        return Completed(task_id, "null")  # most tasks return nothing: skip the serializer
     try:
         text = json.dumps(definition.dump_result(value), allow_nan=False, separators=(",", ":"))
     except Exception as error:
-        return error_outcome(
+        return failed(
+            task_id,
             f"ResultNotSerializable: the return value of task {definition.name!r} "
             f"(a {type(value).__name__}) cannot be stored as JSON: {error}",
             retryable=False,
         )
     if "\\u0000" in text:
-        return error_outcome(
+        return failed(
+            task_id,
             f"ResultNotSerializable: the return value of task {definition.name!r} contains a "
             "NUL character, which PostgreSQL jsonb cannot store",
             retryable=False,
         )
-    return (True, text, True)
+    return Completed(task_id, text)
 
 
-def call_sync(definition: TaskDefinition[..., Any], kwargs: dict[str, Any]) -> Outcome:
-    """Call a sync task function (in a pool thread) and return its outcome."""
-    try:
-        value = definition.fn(**kwargs)
-    except BaseException:
-        return exception_outcome()
-    return result_outcome(definition, value)
-
-
-def timeout_outcome(definition: TaskDefinition[..., Any], timeout: float, how: str) -> Outcome:
+def timed_out(
+    task_id: TaskId, definition: TaskDefinition[..., Any], timeout: float, how: str
+) -> Failed:
     """A retryable failure for a task that ran past its timeout."""
-    return error_outcome(
+    return failed(
+        task_id,
         f"TimeoutError: task {definition.name!r} exceeded its timeout of {timeout:g} s "
         f"and was {how}",
         retryable=True,

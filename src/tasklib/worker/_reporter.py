@@ -12,19 +12,19 @@ import psycopg.errors
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
-from tasklib.worker._outcomes import clean_error
+from tasklib.worker._outcomes import Completed, Failed, Outcome, clean_error
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 
 log = logging.getLogger("tasklib.worker")
 
 
 class Reporter:
-    """Collects finished tasks and writes them in as few round trips as possible.
+    """Collects outcomes and writes them in as few round trips as possible.
 
-    ``complete`` and ``fail`` only append to lists; ``run`` sends whatever has gathered, one
-    batch at a time, so a batch grows while the previous one is in flight. A batch stays in
-    memory until the database has answered, across reconnects: complete and fail only touch
-    tasks still running under this worker, so sending a batch twice changes nothing.
+    ``add`` only appends to a list; ``run`` sends whatever has gathered, one batch at a time, so
+    a batch grows while the previous one is in flight. A batch stays in memory until the
+    database has answered, across reconnects: complete and fail only touch tasks still running
+    under this worker, so sending a batch twice changes nothing.
     """
 
     def __init__(
@@ -41,38 +41,31 @@ class Reporter:
         self._max_batch = max_batch
         self._linger = linger_seconds
         self._on_retry_scheduled = on_retry_scheduled
-        self._done_ids: list[TaskId] = []
-        self._done_results: list[str] = []
-        self._failed_ids: list[TaskId] = []
-        self._failed_errors: list[str] = []
-        self._failed_retryable: list[bool] = []
-        self._in_flight: list[TaskId] = []
+        self._waiting: list[Outcome] = []
+        self._in_flight: list[Outcome] = []
         self._ready = asyncio.Event()
         self._recorded = asyncio.Event()
         self._closing = False
         self.refused = 0
 
-    def complete(self, task_id: TaskId, result_json: str) -> None:
-        """Queue a success; ``result_json`` is the JSON text of the return value."""
-        self._done_ids.append(task_id)
-        self._done_results.append(result_json)
-        if len(self._done_ids) == 1 or len(self._done_ids) >= self._max_batch:
+    def add(self, outcome: Outcome) -> None:
+        """Queue an outcome to be recorded."""
+        self._waiting.append(outcome)
+        # A failure goes out at once (its retry is due soon); successes may wait to fill a batch.
+        if (
+            len(self._waiting) == 1
+            or len(self._waiting) >= self._max_batch
+            or type(outcome) is Failed
+        ):
             self._ready.set()
-
-    def fail(self, task_id: TaskId, error: str, retryable: bool) -> None:
-        """Queue a failed attempt with its error text."""
-        self._failed_ids.append(task_id)
-        self._failed_errors.append(error)
-        self._failed_retryable.append(retryable)
-        self._ready.set()
 
     def unreported(self) -> list[TaskId]:
         """Ids whose outcome is known here but not yet recorded (their leases must stay alive)."""
-        return [*self._done_ids, *self._failed_ids, *self._in_flight]
+        return [outcome.task_id for outcome in (*self._waiting, *self._in_flight)]
 
     def pending(self) -> int:
         """How many outcomes wait to be recorded."""
-        return len(self._done_ids) + len(self._failed_ids) + len(self._in_flight)
+        return len(self._waiting) + len(self._in_flight)
 
     async def wait_for_progress(self) -> None:
         """Return once the next batch has been recorded."""
@@ -83,16 +76,12 @@ class Reporter:
         """Send batches until ``close`` is called and nothing is left."""
         while True:
             await self._ready.wait()
-            if (
-                not self._closing
-                and self._linger > 0
-                and len(self._done_ids) + len(self._failed_ids) < self._max_batch
-            ):
+            if not self._closing and self._linger > 0 and len(self._waiting) < self._max_batch:
                 await asyncio.sleep(self._linger)
             self._ready.clear()
-            if self._done_ids or self._failed_ids:
+            if self._waiting:
                 await self._send_batch()
-            if self._closing and not (self._done_ids or self._failed_ids):
+            if self._closing and not self._waiting:
                 return
 
     def close(self) -> None:
@@ -101,73 +90,56 @@ class Reporter:
         self._ready.set()
 
     async def _send_batch(self) -> None:
-        done_ids, self._done_ids = (
-            self._done_ids[: self._max_batch],
-            self._done_ids[self._max_batch :],
-        )
-        results, self._done_results = (
-            self._done_results[: self._max_batch],
-            self._done_results[self._max_batch :],
-        )
-        failed_ids, self._failed_ids = self._failed_ids, []
-        errors, self._failed_errors = self._failed_errors, []
-        retryable, self._failed_retryable = self._failed_retryable, []
-        if self._done_ids:
+        batch = self._waiting[: self._max_batch]
+        del self._waiting[: self._max_batch]
+        if self._waiting:
             self._ready.set()
-        self._in_flight = done_ids + failed_ids
+        self._in_flight = batch
         try:
-            await self._db.run(
-                lambda conn: self._record(conn, done_ids, results, failed_ids, errors, retryable)
-            )
+            await self._db.run(lambda conn: self._record(conn, batch))
         except DatabaseUnavailableError:
             # Shutdown gave up waiting for the database: keep the outcomes so the caller can
             # count them; their tasks run again once their leases expire.
-            self._done_ids[:0] = done_ids
-            self._done_results[:0] = results
-            self._failed_ids[:0] = failed_ids
-            self._failed_errors[:0] = errors
-            self._failed_retryable[:0] = retryable
+            self._waiting[:0] = batch
             raise
         finally:
             self._in_flight = []
         self._recorded.set()
 
-    async def _record(
-        self,
-        conn: Connection,
-        done_ids: list[TaskId],
-        results: list[str],
-        failed_ids: list[TaskId],
-        errors: list[str],
-        retryable: list[bool],
-    ) -> None:
+    async def _record(self, conn: Connection, batch: list[Outcome]) -> None:
+        done = [outcome for outcome in batch if type(outcome) is Completed]
+        failures = [outcome for outcome in batch if type(outcome) is Failed]
         try:
             async with conn.pipeline():
-                done = await self._send_complete(conn, done_ids, results) if done_ids else None
-                failed = (
+                completing = await self._send_complete(conn, done) if done else None
+                failing = (
                     await conn.execute(
-                        sql.FAIL, (self._worker_id, sql.id_array(failed_ids), errors, retryable)
+                        sql.FAIL,
+                        (
+                            self._worker_id,
+                            sql.id_array(f.task_id for f in failures),
+                            [f.error for f in failures],
+                            [f.retryable for f in failures],
+                        ),
                     )
-                    if failed_ids
+                    if failures
                     else None
                 )
-            done_row = await done.fetchone() if done else None
+            done_row = await completing.fetchone() if completing else None
             recorded = int(done_row[0]) if done_row else 0
-            fail_rows = await failed.fetchall() if failed else []
+            fail_rows = await failing.fetchall() if failing else []
         except psycopg.errors.DataError as error:
             # A value the database cannot store (e.g. text it cannot encode): a property of
             # the value, so isolate it and fail that task instead of the whole batch.
-            if len(done_ids) + len(failed_ids) == 1:
-                await self._record_one_bad(conn, done_ids, failed_ids, error)
+            if len(batch) == 1:
+                await self._record_one_bad(conn, batch[0], error)
                 return
             # One bad row fails the whole statement; find it by recording one at a time.
-            for task_id, result in zip(done_ids, results, strict=True):
-                await self._record(conn, [task_id], [result], [], [], [])
-            for task_id, text, flag in zip(failed_ids, errors, retryable, strict=True):
-                await self._record(conn, [], [], [task_id], [text], [flag])
+            for outcome in batch:
+                await self._record(conn, [outcome])
             return
         recorded += len(fail_rows)
-        refused = len(done_ids) + len(failed_ids) - recorded
+        refused = len(batch) - recorded
         if refused:
             self.refused += refused
             log.warning(
@@ -179,35 +151,29 @@ class Reporter:
             self._on_retry_scheduled()
 
     async def _send_complete(
-        self, conn: Connection, done_ids: list[TaskId], results: list[str]
+        self, conn: Connection, done: list[Completed]
     ) -> psycopg.AsyncCursor[tuple[int]]:
-        ids = sql.id_array(done_ids)
+        ids = sql.id_array(c.task_id for c in done)
         # Most tasks return nothing: complete() stores a null result for every id on its own.
-        if all(result == "null" for result in results):
+        if all(c.result_json == "null" for c in done):
             return await conn.execute(sql.COMPLETE_WITHOUT_RESULTS, (self._worker_id, ids))
-        return await conn.execute(sql.COMPLETE, (self._worker_id, ids, sql.json_array(results)))
+        return await conn.execute(
+            sql.COMPLETE, (self._worker_id, ids, sql.json_array(c.result_json for c in done))
+        )
 
     async def _record_one_bad(
-        self,
-        conn: Connection,
-        done_ids: list[TaskId],
-        failed_ids: list[TaskId],
-        error: psycopg.Error,
+        self, conn: Connection, outcome: Outcome, error: psycopg.Error
     ) -> None:
         reason = clean_error(str(error).strip())
-        if done_ids:
-            log.error("the result of task %s was refused by the database: %s", done_ids[0], reason)
-            await self._record(
-                conn,
-                [],
-                [],
-                done_ids,
-                [f"ResultNotStorable: the database refused the return value: {reason}"],
-                [False],
+        if type(outcome) is Completed:
+            log.error(
+                "the result of task %s was refused by the database: %s", outcome.task_id, reason
             )
+            unstorable = f"ResultNotStorable: the database refused the return value: {reason}"
+            await self._record(conn, [Failed(outcome.task_id, unstorable, False)])
             return
         log.error(
             "the failure of task %s could not be recorded (%s); it runs again after its lease",
-            failed_ids[0],
+            outcome.task_id,
             reason,
         )

@@ -32,15 +32,10 @@ from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLib
 from tasklib.registry import TaskDefinition, get_definition, registered_tasks
 from tasklib.task_types import register_task_types_async
 from tasklib.worker import _child
-from tasklib.worker._outcomes import (
-    Outcome,
-    call_sync,
-    exception_outcome,
-    result_outcome,
-    timeout_outcome,
-)
+from tasklib.worker._outcomes import Outcome, failed, failed_with_exception
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
+from tasklib.worker._runner import call_async, call_sync
 
 log = logging.getLogger("tasklib.worker")
 
@@ -294,20 +289,22 @@ class TaskWorker:
     def _dispatch(self, task_id: TaskId, name: str, args: str, timeout: float | None) -> None:
         definition = get_definition(name)
         if definition is None:
-            self._reporter.fail(
-                task_id,
-                f"UnknownTaskError: no task named {name!r} is registered in worker "
-                f"{self.worker_id}; import the module that defines it in the worker process",
-                False,
+            self._reporter.add(
+                failed(
+                    task_id,
+                    f"UnknownTaskError: no task named {name!r} is registered in worker "
+                    f"{self.worker_id}; import the module that defines it in the worker process",
+                    retryable=False,
+                )
             )
             return
         try:
             kwargs = definition.rebuild_args_json(args)
         except TaskLibError as error:
-            self._reporter.fail(task_id, f"{type(error).__name__}: {error}", False)
+            self._reporter.add(failed(task_id, f"{type(error).__name__}: {error}", retryable=False))
             return
         except Exception:
-            self._reporter.fail(task_id, exception_outcome()[1], False)
+            self._reporter.add(failed_with_exception(task_id, retryable=False))
             return
         if timeout is None:
             timeout = definition.options.timeout_seconds
@@ -326,26 +323,22 @@ class TaskWorker:
         outcome: Outcome | None
         try:
             if definition.is_async:
-                outcome = await _run_async(definition, kwargs, timeout_seconds)
+                outcome = await call_async(task_id, definition, kwargs, timeout_seconds)
             elif timeout_seconds is None:
                 outcome = await asyncio.get_running_loop().run_in_executor(
-                    self._threads, call_sync, definition, kwargs
+                    self._threads, call_sync, task_id, definition, kwargs
                 )
             else:
                 outcome = await self._run_in_child(task_id, definition, args, timeout_seconds)
         except asyncio.CancelledError:
             raise
         except BaseException:
-            outcome = exception_outcome()
+            outcome = failed_with_exception(task_id)
         finally:
             self._active.pop(task_id, None)
             self._slot_freed.set()
-        if outcome is None:
-            return
-        if outcome[0]:
-            self._reporter.complete(task_id, outcome[1])
-        else:
-            self._reporter.fail(task_id, outcome[1], outcome[2])
+        if outcome is not None:
+            self._reporter.add(outcome)
 
     async def _run_in_child(
         self,
@@ -358,7 +351,13 @@ class TaskWorker:
         self._kill_switches[task_id] = switch
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._threads, _child.run_in_child, definition, args, timeout_seconds, switch
+                self._threads,
+                _child.run_in_child,
+                task_id,
+                definition,
+                args,
+                timeout_seconds,
+                switch,
             )
         finally:
             # Reached on cancellation too: the thread then kills the child within 50 ms.
@@ -543,27 +542,6 @@ class TaskWorker:
         )
         row = await cursor.fetchone()
         return int(row[0]) if row else 0
-
-
-async def _run_async(
-    definition: TaskDefinition[..., Any], kwargs: dict[str, Any], timeout_seconds: float | None
-) -> Outcome:
-    deadline = asyncio.timeout(timeout_seconds) if timeout_seconds is not None else None
-    try:
-        if deadline is None:
-            value = await definition.fn(**kwargs)
-        else:
-            async with deadline:
-                value = await definition.fn(**kwargs)
-    except asyncio.CancelledError:
-        raise
-    except TimeoutError:
-        if deadline is not None and deadline.expired() and timeout_seconds is not None:
-            return timeout_outcome(definition, timeout_seconds, "cancelled")
-        return exception_outcome()
-    except BaseException:
-        return exception_outcome()
-    return result_outcome(definition, value)
 
 
 async def _finish(reporter_task: asyncio.Task[None]) -> bool:
