@@ -1,5 +1,6 @@
 """The worker: claims tasks from PostgreSQL, runs them, and records what happened."""
 
+from tasklib.worker._lifecycle import IllegalTransitionError, State
 from tasklib.worker._worker import TaskWorker, default_worker_id
 
-__all__ = ["TaskWorker", "default_worker_id"]
+__all__ = ["IllegalTransitionError", "State", "TaskWorker", "default_worker_id"]
