@@ -50,13 +50,10 @@ class Reporter:
 
     def add(self, outcome: Outcome) -> None:
         """Queue an outcome to be recorded."""
-        self._waiting.append(outcome)
+        waiting = self._waiting
+        waiting.append(outcome)
         # A failure goes out at once (its retry is due soon); successes may wait to fill a batch.
-        if (
-            len(self._waiting) == 1
-            or len(self._waiting) >= self._max_batch
-            or type(outcome) is Failed
-        ):
+        if len(waiting) == 1 or len(waiting) >= self._max_batch or type(outcome) is Failed:
             self._ready.set()
 
     def unreported(self) -> list[TaskId]:
@@ -117,7 +114,7 @@ class Reporter:
                         sql.FAIL,
                         (
                             self._worker_id,
-                            sql.id_array(f.task_id for f in failures),
+                            sql.id_array([f.task_id for f in failures]),
                             [f.error for f in failures],
                             [f.retryable for f in failures],
                         ),
@@ -153,13 +150,12 @@ class Reporter:
     async def _send_complete(
         self, conn: Connection, done: list[Completed]
     ) -> psycopg.AsyncCursor[tuple[int]]:
-        ids = sql.id_array(c.task_id for c in done)
+        ids = sql.id_array([c.task_id for c in done])
+        results = [c.result_json for c in done]
         # Most tasks return nothing: complete() stores a null result for every id on its own.
-        if all(c.result_json == "null" for c in done):
+        if results.count("null") == len(results):
             return await conn.execute(sql.COMPLETE_WITHOUT_RESULTS, (self._worker_id, ids))
-        return await conn.execute(
-            sql.COMPLETE, (self._worker_id, ids, sql.json_array(c.result_json for c in done))
-        )
+        return await conn.execute(sql.COMPLETE, (self._worker_id, ids, sql.json_array(results)))
 
     async def _record_one_bad(
         self, conn: Connection, outcome: Outcome, error: psycopg.Error

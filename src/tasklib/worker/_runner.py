@@ -12,6 +12,7 @@ from tasklib.errors import TaskLibError
 from tasklib.registry import TaskDefinition, get_definition
 from tasklib.worker._child import run_in_child
 from tasklib.worker._outcomes import (
+    Completed,
     Outcome,
     failed,
     failed_with_exception,
@@ -30,6 +31,8 @@ class Runner:
     is set whenever one ends (or is given up), so the claim loop can take another.
     """
 
+    _loop: asyncio.AbstractEventLoop  # set by open()
+
     def __init__(self, worker_id: str, concurrency: int, reporter: Reporter) -> None:
         self._worker_id = worker_id
         self._concurrency = concurrency
@@ -40,7 +43,8 @@ class Runner:
         self._threads: ThreadPoolExecutor | None = None
 
     def open(self) -> None:
-        """Create the thread pool for sync tasks (one thread per slot)."""
+        """Bind to the running loop and create the thread pool (one thread per slot)."""
+        self._loop = asyncio.get_running_loop()
         self._threads = ThreadPoolExecutor(self._concurrency, thread_name_prefix=THREAD_NAME_PREFIX)
 
     def free_slots(self) -> int:
@@ -70,11 +74,49 @@ class Runner:
             return
         if timeout is None:
             timeout = definition.options.timeout_seconds
-        self.active[task_id] = asyncio.create_task(
-            self._run(task_id, definition, kwargs, args, timeout)
-        )
+        # One coroutine per task, from the loop's own create_task (asyncio.create_task looks the
+        # loop up again): at tens of thousands of tasks a second, each layer shows.
+        if definition.is_async:
+            run = self._run_async(task_id, definition, kwargs, timeout)
+        else:
+            run = self._run_sync(task_id, definition, kwargs, args, timeout)
+        self.active[task_id] = self._loop.create_task(run)
 
-    async def _run(
+    async def _run_async(
+        self,
+        task_id: TaskId,
+        definition: TaskDefinition[..., Any],
+        kwargs: dict[str, Any],
+        timeout_seconds: float | None,
+    ) -> None:
+        deadline = asyncio.timeout(timeout_seconds) if timeout_seconds is not None else None
+        outcome: Outcome
+        try:
+            if deadline is None:
+                value = await definition.fn(**kwargs)
+            else:
+                async with deadline:
+                    value = await definition.fn(**kwargs)
+            # Most tasks return nothing: no serializer, no call.
+            outcome = (
+                Completed(task_id, "null")
+                if value is None
+                else returned(task_id, definition, value)
+            )
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError:
+            if deadline is not None and deadline.expired() and timeout_seconds is not None:
+                outcome = timed_out(task_id, definition, timeout_seconds, "cancelled")
+            else:
+                outcome = failed_with_exception(task_id)
+        except BaseException:
+            outcome = failed_with_exception(task_id)
+        finally:
+            self._free(task_id)
+        self._reporter.add(outcome)
+
+    async def _run_sync(
         self,
         task_id: TaskId,
         definition: TaskDefinition[..., Any],
@@ -84,10 +126,8 @@ class Runner:
     ) -> None:
         outcome: Outcome | None
         try:
-            if definition.is_async:
-                outcome = await call_async(task_id, definition, kwargs, timeout_seconds)
-            elif timeout_seconds is None:
-                outcome = await asyncio.get_running_loop().run_in_executor(
+            if timeout_seconds is None:
+                outcome = await self._loop.run_in_executor(
                     self._threads, call_sync, task_id, definition, kwargs
                 )
             else:
@@ -97,10 +137,13 @@ class Runner:
         except BaseException:
             outcome = failed_with_exception(task_id)
         finally:
-            self.active.pop(task_id, None)
-            self.slot_freed.set()
+            self._free(task_id)
         if outcome is not None:
             self._reporter.add(outcome)
+
+    def _free(self, task_id: TaskId) -> None:
+        self.active.pop(task_id, None)
+        self.slot_freed.set()
 
     async def _run_in_child(
         self,
@@ -112,7 +155,7 @@ class Runner:
         switch = threading.Event()
         self._kill_switches[task_id] = switch
         try:
-            return await asyncio.get_running_loop().run_in_executor(
+            return await self._loop.run_in_executor(
                 self._threads,
                 run_in_child,
                 task_id,
@@ -158,31 +201,6 @@ def call_sync(
     """Call a sync task function (in a pool thread) and return its outcome."""
     try:
         value = definition.fn(**kwargs)
-    except BaseException:
-        return failed_with_exception(task_id)
-    return returned(task_id, definition, value)
-
-
-async def call_async(
-    task_id: TaskId,
-    definition: TaskDefinition[..., Any],
-    kwargs: dict[str, Any],
-    timeout_seconds: float | None,
-) -> Outcome:
-    """Await an async task function, cancelled at its timeout, and return its outcome."""
-    deadline = asyncio.timeout(timeout_seconds) if timeout_seconds is not None else None
-    try:
-        if deadline is None:
-            value = await definition.fn(**kwargs)
-        else:
-            async with deadline:
-                value = await definition.fn(**kwargs)
-    except asyncio.CancelledError:
-        raise
-    except TimeoutError:
-        if deadline is not None and deadline.expired() and timeout_seconds is not None:
-            return timed_out(task_id, definition, timeout_seconds, "cancelled")
-        return failed_with_exception(task_id)
     except BaseException:
         return failed_with_exception(task_id)
     return returned(task_id, definition, value)
