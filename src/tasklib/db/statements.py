@@ -29,16 +29,37 @@ CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
 )
 
+# complete() returns the ids it completed; these return the others (tasks this worker no longer
+# holds: lease lost, or already recorded by a first send whose answer was lost). That answer is
+# almost always one empty array, where the ids completed would be a row per task to read.
 # The results travel as one JSON array (see json_array); ORDINALITY keeps them beside their ids.
 COMPLETE = """
-SELECT count(*) FROM tasklib.complete(%s, %s::uuid[], ARRAY(
-    SELECT r.value FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, position)
-     ORDER BY r.position))
+SELECT ARRAY(
+    SELECT r.id::text FROM (
+        SELECT i FROM unnest(%(ids)s::uuid[]) AS i
+        EXCEPT ALL
+        SELECT c FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], ARRAY(
+            SELECT v.value
+              FROM jsonb_array_elements(%(results)s::jsonb) WITH ORDINALITY AS v(value, position)
+             ORDER BY v.position)) AS c
+    ) AS r(id))
 """
 
-COMPLETE_WITHOUT_RESULTS = "SELECT count(*) FROM tasklib.complete(%s, %s::uuid[])"
+COMPLETE_WITHOUT_RESULTS = """
+SELECT ARRAY(
+    SELECT r.id::text FROM (
+        SELECT i FROM unnest(%(ids)s::uuid[]) AS i
+        EXCEPT ALL
+        SELECT c FROM tasklib.complete(%(worker)s, %(ids)s::uuid[]) AS c
+    ) AS r(id))
+"""
 
-FAIL = "SELECT id, next_retry_at FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
+# One row per failure recorded: the state it left the task in and when its retry is due (NULL
+# when the failure is terminal). A missing id was no longer held by this worker.
+FAIL = (
+    "SELECT id::text, state, next_retry_at"
+    " FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
+)
 
 HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s) AS h"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
+from tasklib.worker._drain import DrainLog
 from tasklib.worker._lifecycle import Lifecycle, State
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
@@ -59,24 +60,42 @@ class Claimer:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
         self._wake.set()
 
-    async def run(self) -> None:
-        """Claim and start tasks while the worker is RUNNING."""
-        runner = self._runner
+    async def run(self, drain: DrainLog | None = None) -> None:
+        """Claim and start tasks while the worker is RUNNING.
+
+        With ``drain``, return instead of sleeping once nothing is due: a claim found no task
+        while none was running and every outcome was recorded (so no retry or task submitted
+        by a task can still become due now).
+        """
+        runner, reporter = self._runner, self._reporter
         while self._lifecycle.state is State.RUNNING:
             free = runner.free_slots()
             if free <= 0:
                 runner.slot_freed.clear()
                 await runner.slot_freed.wait()
                 continue
-            if self._reporter.pending() >= self._unreported_limit:
-                await self._reporter.wait_for_progress()
+            if reporter.pending() >= self._unreported_limit:
+                await reporter.wait_for_progress()
                 continue
             self._wake.clear()
+            if drain is not None:
+                # Cleared before the claim, so that a task ending or a batch being recorded
+                # while the claim is in flight still counts as a change afterwards.
+                runner.slot_freed.clear()
+                reporter.recorded.clear()
+                settled = not runner.active and not reporter.pending()
             rows = await self._db.run(functools.partial(self._claim, n=free))
+            if drain is not None:
+                drain.claimed(rows)
             for row in rows:
                 runner.start(*row)
             if len(rows) < free and self._lifecycle.state is State.RUNNING:
-                await self._wait_for_work()
+                if drain is None:
+                    await self._wait_for_work()
+                elif settled and not rows:
+                    return
+                else:
+                    await _first_of(runner.slot_freed, reporter.recorded)
 
     async def _claim(self, conn: Connection, *, n: int) -> list[tuple[Any, ...]]:
         if self._orphans_possible:
@@ -136,3 +155,13 @@ async def release(conn: Connection, worker_id: str, ids: list[TaskId] | None) ->
     )
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Return once any of the events is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import traceback
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from tasklib.db.statements import TaskId
+from tasklib.models import TaskState
 from tasklib.registry import TaskDefinition
 
 
@@ -29,6 +32,24 @@ class Failed:
 
 
 Outcome = Completed | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One task run by ``TaskWorker.run_until_idle``, and the state its outcome left it in.
+
+    ``state`` is ``"completed"`` or ``"failed"`` (then ``next_retry_at`` says when the retry is
+    due, or is None when the failure is terminal), as the database recorded it; None when the
+    database refused the outcome because this worker no longer held the task (lease lost).
+    ``result`` is the return value as stored (JSON), ``error`` the text of a failure.
+    """
+
+    task_id: UUID
+    name: str
+    state: TaskState | None
+    result: Any = None
+    error: str | None = None
+    next_retry_at: datetime | None = None
 
 
 def clean_error(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import psycopg
 import psycopg.errors
@@ -12,10 +13,15 @@ import psycopg.errors
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
+from tasklib.models import TaskState
 from tasklib.worker._outcomes import Completed, Failed, Outcome, clean_error
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 
 log = logging.getLogger("tasklib.worker")
+
+# Told of each outcome once the database has answered for it: the state it left the task in and
+# when its retry is due; (None, None) when the database refused it (the task was not held).
+OnRecorded = Callable[[Outcome, TaskState | None, datetime | None], None]
 
 
 class Reporter:
@@ -47,6 +53,7 @@ class Reporter:
         self._recorded = asyncio.Event()
         self._closing = False
         self.refused = 0
+        self.on_recorded: OnRecorded | None = None
 
     def add(self, outcome: Outcome) -> None:
         """Queue an outcome to be recorded."""
@@ -68,6 +75,11 @@ class Reporter:
         """Return once the next batch has been recorded."""
         self._recorded.clear()
         await self._recorded.wait()
+
+    @property
+    def recorded(self) -> asyncio.Event:
+        """Set each time a batch has been recorded (clear it to wait for the next one)."""
+        return self._recorded
 
     async def run(self) -> None:
         """Send batches until ``close`` is called and nothing is left."""
@@ -109,21 +121,9 @@ class Reporter:
         try:
             async with conn.pipeline():
                 completing = await self._send_complete(conn, done) if done else None
-                failing = (
-                    await conn.execute(
-                        sql.FAIL,
-                        (
-                            self._worker_id,
-                            sql.id_array([f.task_id for f in failures]),
-                            [f.error for f in failures],
-                            [f.retryable for f in failures],
-                        ),
-                    )
-                    if failures
-                    else None
-                )
-            done_row = await completing.fetchone() if completing else None
-            recorded = int(done_row[0]) if done_row else 0
+                failing = await self._send_fail(conn, failures) if failures else None
+            refused_row = await completing.fetchone() if completing else None
+            not_completed: list[TaskId] = refused_row[0] if refused_row else []
             fail_rows = await failing.fetchall() if failing else []
         except psycopg.errors.DataError as error:
             # A value the database cannot store (e.g. text it cannot encode): a property of
@@ -135,8 +135,7 @@ class Reporter:
             for outcome in batch:
                 await self._record(conn, [outcome])
             return
-        recorded += len(fail_rows)
-        refused = len(batch) - recorded
+        refused = len(not_completed) + len(failures) - len(fail_rows)
         if refused:
             self.refused += refused
             log.warning(
@@ -144,18 +143,60 @@ class Reporter:
                 "their results were not recorded and they run again elsewhere",
                 refused,
             )
-        if any(row[1] is not None for row in fail_rows):
+        if self.on_recorded is not None:
+            self._tell(done, not_completed, failures, fail_rows)
+        if any(row[2] is not None for row in fail_rows):
             self._on_retry_scheduled()
+
+    def _tell(
+        self,
+        done: list[Completed],
+        not_completed: list[TaskId],
+        failures: list[Failed],
+        fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
+    ) -> None:
+        assert self.on_recorded is not None
+        refused = set(not_completed)
+        for completed in done:
+            if completed.task_id in refused:
+                self.on_recorded(completed, None, None)
+            else:
+                self.on_recorded(completed, "completed", None)
+        recorded = {row[0]: row for row in fail_rows}
+        for failure in failures:
+            row = recorded.get(failure.task_id)
+            if row is None:
+                self.on_recorded(failure, None, None)
+            else:
+                self.on_recorded(failure, row[1], row[2])
 
     async def _send_complete(
         self, conn: Connection, done: list[Completed]
-    ) -> psycopg.AsyncCursor[tuple[int]]:
+    ) -> psycopg.AsyncCursor[tuple[list[TaskId]]]:
         ids = sql.id_array([c.task_id for c in done])
         results = [c.result_json for c in done]
         # Most tasks return nothing: complete() stores a null result for every id on its own.
         if results.count("null") == len(results):
-            return await conn.execute(sql.COMPLETE_WITHOUT_RESULTS, (self._worker_id, ids))
-        return await conn.execute(sql.COMPLETE, (self._worker_id, ids, sql.json_array(results)))
+            return await conn.execute(
+                sql.COMPLETE_WITHOUT_RESULTS, {"worker": self._worker_id, "ids": ids}
+            )
+        return await conn.execute(
+            sql.COMPLETE,
+            {"worker": self._worker_id, "ids": ids, "results": sql.json_array(results)},
+        )
+
+    async def _send_fail(
+        self, conn: Connection, failures: list[Failed]
+    ) -> psycopg.AsyncCursor[tuple[TaskId, TaskState, datetime | None]]:
+        return await conn.execute(
+            sql.FAIL,
+            (
+                self._worker_id,
+                sql.id_array([f.task_id for f in failures]),
+                [f.error for f in failures],
+                [f.retryable for f in failures],
+            ),
+        )
 
     async def _record_one_bad(
         self, conn: Connection, outcome: Outcome, error: psycopg.Error
@@ -173,3 +214,5 @@ class Reporter:
             outcome.task_id,
             reason,
         )
+        if self.on_recorded is not None:
+            self.on_recorded(outcome, None, None)

@@ -26,8 +26,10 @@ from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLib
 from tasklib.registry import registered_tasks
 from tasklib.worker._child import preload
 from tasklib.worker._claims import Claimer, release
+from tasklib.worker._drain import DrainLog
 from tasklib.worker._heartbeats import Heartbeats, unregister
 from tasklib.worker._lifecycle import Lifecycle, State
+from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
@@ -172,6 +174,33 @@ class TaskWorker:
 
     async def run(self) -> None:
         """Work until stopped; on return nothing of this worker is left 'running'."""
+        await self._work(drain=None)
+
+    async def run_until_idle(self) -> list[TaskRun]:
+        """Run every task that is due now, then stop; returns what each run came to.
+
+        Claims and runs tasks (those of ``queues``) until nothing is due: tasks that tasks
+        submit and retries that fall due meanwhile are run too, retries scheduled later are
+        not waited for. Every outcome is recorded before this returns, in the order the
+        outcomes were recorded, and the worker then shuts down as after ``stop`` (nothing left
+        running or leased). Meant for tests: no signal handlers, no LISTEN connection.
+        DatabaseUnavailableError if some outcomes could not be recorded.
+        """
+        drain = DrainLog()
+        self._reporter.on_recorded = drain.recorded
+        await self._work(drain=drain)
+        if self._reporter.pending():
+            raise DatabaseUnavailableError(
+                f"{self._reporter.pending()} outcome(s) could not be recorded; their tasks run "
+                "again when their leases expire"
+            )
+        return drain.runs
+
+    def run_until_idle_sync(self) -> list[TaskRun]:
+        """``run_until_idle`` for synchronous code (runs its own event loop)."""
+        return asyncio.run(self.run_until_idle())
+
+    async def _work(self, drain: DrainLog | None) -> None:
         if self._lifecycle.state is not State.NEW:
             raise TaskLibError(
                 f"this TaskWorker is {self._lifecycle.state.name} (it ran, or was stopped "
@@ -179,16 +208,16 @@ class TaskWorker:
             )
         self._lifecycle.advance(State.STARTING)
         loop = asyncio.get_running_loop()
-        signals = self._install_signal_handlers(loop) if self.handle_signals else []
+        signals = self._install_signal_handlers(loop) if self.handle_signals and not drain else []
         try:
             _ensure_log_output()
             log.info("Starting TaskWorker %s with concurrency=%d", self.worker_id, self.concurrency)
             preload(d.fn.__module__ for d in registered_tasks().values())
             self._runner.open()
-            jobs = self._start_jobs()
+            jobs = self._start_jobs(drain)
             self._lifecycle.advance(State.RUNNING)
             try:
-                failure = await self._until_stop_requested(jobs)
+                failure = await self._until_stop_requested(jobs, draining=drain is not None)
             except asyncio.CancelledError:
                 # Cancelled from outside: no grace period, but everything is still handed back.
                 self._skip_grace()
@@ -228,20 +257,25 @@ class TaskWorker:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _start_jobs(self) -> _Jobs:
+    def _start_jobs(self, drain: DrainLog | None) -> _Jobs:
+        # A drain never sleeps waiting for work, so it has no use for notifications.
+        listen = self.config.listen_notify and drain is None
         return _Jobs(
-            claims=asyncio.create_task(self._claimer.run(), name="tasklib-claims"),
+            claims=asyncio.create_task(self._claimer.run(drain), name="tasklib-claims"),
             results=asyncio.create_task(self._reporter.run(), name="tasklib-results"),
             heartbeats=asyncio.create_task(self._heartbeats.run(), name="tasklib-heartbeats"),
             notifications=(
                 asyncio.create_task(self._claimer.listen(self._listen_db), name="tasklib-listen")
-                if self.config.listen_notify
+                if listen
                 else None
             ),
         )
 
-    async def _until_stop_requested(self, jobs: _Jobs) -> BaseException | None:
-        """Wait for a stop request or for one of the jobs to end; returns a job's failure."""
+    async def _until_stop_requested(self, jobs: _Jobs, *, draining: bool) -> BaseException | None:
+        """Wait for a stop request or for a job to end; returns the failure of a job, if any.
+
+        While draining, the claim loop returning is the normal end: nothing is due any more.
+        """
         stop_requested = asyncio.create_task(self._lifecycle.reached(State.DRAINING))
         try:
             done, _ = await asyncio.wait(
@@ -252,6 +286,8 @@ class TaskWorker:
         failure: BaseException | None = None
         for job in done:
             if job is stop_requested or job.cancelled():
+                continue
+            if draining and job is jobs.claims and job.exception() is None:
                 continue
             failure = job.exception()
             log.error(
