@@ -116,3 +116,14 @@ async def fails_twice(key: str) -> str:
     if len(calls["fails_twice"]) <= 2:
         raise ConnectionError("not yet")
     return key
+
+
+@tasklib.task(max_retries=0)
+def raises_unencodable() -> None:
+    """Its error text holds a lone surrogate, which UTF-8 (and so PostgreSQL) cannot encode."""
+    raise ValueError("bad \ud800 text")
+
+
+@tasklib.task
+def returns_unencodable() -> str:
+    return "bad \ud800 text"

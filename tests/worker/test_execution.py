@@ -193,6 +193,20 @@ async def test_result_that_cannot_be_stored_fails_clearly(
     assert "cannot be stored as JSON" in (final.error or "")
 
 
+async def test_text_that_utf8_cannot_encode_is_stored_escaped_or_refused(url: str) -> None:
+    # A lone surrogate in an error text or a result must fail that task, not the worker.
+    error = await tasklib.submit_task(t.raises_unencodable)
+    result = await tasklib.submit_task(t.returns_unencodable)
+    done = await tasklib.submit_task(t.greet, name="z")
+    worker = TaskWorker(Config(database_url=url), handle_signals=False)
+    runs = {run.task_id: run for run in await worker.run_until_idle()}
+    assert {run.state for run in runs.values()} == {"failed", "completed"}
+    assert "ValueError: bad \\ud800 text" in (task_row(error).error or "")
+    assert "ResultNotStorable" in (task_row(result).error or "")
+    assert task_row(result).max_retries == task_row(result).retry_count
+    assert runs[done].result == "Hello z!"
+
+
 async def test_stop_hands_unfinished_tasks_back(url: str) -> None:
     ids = [await tasklib.submit_task(t.sleeper, seconds=30) for _ in range(3)]
     quick = await tasklib.submit_task(t.sleeper, seconds=0.05)

@@ -53,8 +53,16 @@ class TaskRun:
 
 
 def clean_error(text: str) -> str:
-    """PostgreSQL text cannot hold NUL characters; show them escaped instead."""
-    return text.replace("\x00", "\\x00") if "\x00" in text else text
+    """The text with what PostgreSQL text cannot hold (NUL, lone surrogates) shown escaped."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            # Left as is, the whole batch of outcomes would fail to encode, again and again.
+            text = text.encode(errors="backslashreplace").decode()
+    return text
 
 
 def failed(task_id: TaskId, text: str, *, retryable: bool) -> Failed:
