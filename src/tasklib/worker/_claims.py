@@ -60,42 +60,54 @@ class Claimer:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
         self._wake.set()
 
-    async def run(self, drain: DrainLog | None = None) -> None:
-        """Claim and start tasks while the worker is RUNNING.
+    async def run(self) -> None:
+        """Claim and start tasks while the worker is RUNNING; sleep while none is due."""
+        while (free := await self._free_slots()) is not None:
+            self._wake.clear()
+            claimed = await self._claim_and_start(free)
+            if claimed < free and self._lifecycle.state is State.RUNNING:
+                await self._wait_for_work()
 
-        With ``drain``, return instead of sleeping once nothing is due: a claim found no task
-        while none was running and every outcome was recorded (so no retry or task submitted
-        by a task can still become due now).
+    async def run_until_idle(self, drain: DrainLog) -> None:
+        """Claim like ``run``, but return once nothing is due instead of sleeping.
+
+        Nothing is due when a claim finds no task while none was running and every outcome
+        was recorded: no retry and no task submitted by a task can become due now any more.
         """
         runner, reporter = self._runner, self._reporter
+        while (free := await self._free_slots()) is not None:
+            # Cleared before the claim, so that a task ending or a batch being recorded while
+            # the claim is in flight still counts as a change afterwards.
+            runner.slot_freed.clear()
+            reporter.recorded.clear()
+            settled = not runner.active and not reporter.pending()
+            claimed = await self._claim_and_start(free, drain)
+            if claimed == 0 and settled:
+                return
+            if claimed < free:
+                await _first_of(runner.slot_freed, reporter.recorded)
+
+    async def _free_slots(self) -> int | None:
+        """Wait for a free slot and a reporter that keeps up; None once the worker stops RUNNING."""
         while self._lifecycle.state is State.RUNNING:
-            free = runner.free_slots()
+            free = self._runner.free_slots()
             if free <= 0:
-                runner.slot_freed.clear()
-                await runner.slot_freed.wait()
-                continue
-            if reporter.pending() >= self._unreported_limit:
-                await reporter.wait_for_progress()
-                continue
-            self._wake.clear()
-            if drain is not None:
-                # Cleared before the claim, so that a task ending or a batch being recorded
-                # while the claim is in flight still counts as a change afterwards.
-                runner.slot_freed.clear()
-                reporter.recorded.clear()
-                settled = not runner.active and not reporter.pending()
-            rows = await self._db.run(functools.partial(self._claim, n=free))
-            if drain is not None:
-                drain.claimed(rows)
-            for row in rows:
-                runner.start(*row)
-            if len(rows) < free and self._lifecycle.state is State.RUNNING:
-                if drain is None:
-                    await self._wait_for_work()
-                elif settled and not rows:
-                    return
-                else:
-                    await _first_of(runner.slot_freed, reporter.recorded)
+                self._runner.slot_freed.clear()
+                await self._runner.slot_freed.wait()
+            elif self._reporter.pending() >= self._unreported_limit:
+                await self._reporter.wait_for_progress()
+            else:
+                return free
+        return None
+
+    async def _claim_and_start(self, n: int, drain: DrainLog | None = None) -> int:
+        """Claim up to n tasks and start them; returns how many were claimed."""
+        rows = await self._db.run(functools.partial(self._claim, n=n))
+        if drain is not None:
+            drain.claimed(rows)
+        for row in rows:
+            self._runner.start(*row)
+        return len(rows)
 
     async def _claim(self, conn: Connection, *, n: int) -> list[tuple[Any, ...]]:
         if self._orphans_possible:

@@ -52,15 +52,13 @@ class Reporter:
         self._ready = asyncio.Event()
         self._recorded = asyncio.Event()
         self._closing = False
-        self.refused = 0
         self.on_recorded: OnRecorded | None = None
 
     def add(self, outcome: Outcome) -> None:
         """Queue an outcome to be recorded."""
-        waiting = self._waiting
-        waiting.append(outcome)
-        # A failure goes out at once (its retry is due soon); successes may wait to fill a batch.
-        if len(waiting) == 1 or len(waiting) >= self._max_batch or type(outcome) is Failed:
+        self._waiting.append(outcome)
+        # The first outcome wakes the sender, which takes whatever gathered in the meantime.
+        if len(self._waiting) == 1:
             self._ready.set()
 
     def unreported(self) -> list[TaskId]:
@@ -137,38 +135,15 @@ class Reporter:
             return
         refused = len(not_completed) + len(failures) - len(fail_rows)
         if refused:
-            self.refused += refused
             log.warning(
                 "%d finished task(s) were no longer held by this worker (lease lost); "
                 "their results were not recorded and they run again elsewhere",
                 refused,
             )
         if self.on_recorded is not None:
-            self._tell(done, not_completed, failures, fail_rows)
+            _tell(self.on_recorded, done, not_completed, failures, fail_rows)
         if any(row[2] is not None for row in fail_rows):
             self._on_retry_scheduled()
-
-    def _tell(
-        self,
-        done: list[Completed],
-        not_completed: list[TaskId],
-        failures: list[Failed],
-        fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
-    ) -> None:
-        assert self.on_recorded is not None
-        refused = set(not_completed)
-        for completed in done:
-            if completed.task_id in refused:
-                self.on_recorded(completed, None, None)
-            else:
-                self.on_recorded(completed, "completed", None)
-        recorded = {row[0]: row for row in fail_rows}
-        for failure in failures:
-            row = recorded.get(failure.task_id)
-            if row is None:
-                self.on_recorded(failure, None, None)
-            else:
-                self.on_recorded(failure, row[1], row[2])
 
     async def _send_complete(
         self, conn: Connection, done: list[Completed]
@@ -216,3 +191,26 @@ class Reporter:
         )
         if self.on_recorded is not None:
             self.on_recorded(outcome, None, None)
+
+
+def _tell(
+    on_recorded: OnRecorded,
+    done: list[Completed],
+    not_completed: list[TaskId],
+    failures: list[Failed],
+    fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
+) -> None:
+    """Pass each outcome of a recorded batch to ``on_recorded`` with the state it reached."""
+    refused = set(not_completed)
+    for completed in done:
+        if completed.task_id in refused:
+            on_recorded(completed, None, None)
+        else:
+            on_recorded(completed, "completed", None)
+    recorded = {row[0]: row for row in fail_rows}
+    for failure in failures:
+        row = recorded.get(failure.task_id)
+        if row is None:
+            on_recorded(failure, None, None)
+        else:
+            on_recorded(failure, row[1], row[2])

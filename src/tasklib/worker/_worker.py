@@ -261,7 +261,10 @@ class TaskWorker:
         # A drain never sleeps waiting for work, so it has no use for notifications.
         listen = self.config.listen_notify and drain is None
         return _Jobs(
-            claims=asyncio.create_task(self._claimer.run(drain), name="tasklib-claims"),
+            claims=asyncio.create_task(
+                self._claimer.run() if drain is None else self._claimer.run_until_idle(drain),
+                name="tasklib-claims",
+            ),
             results=asyncio.create_task(self._reporter.run(), name="tasklib-results"),
             heartbeats=asyncio.create_task(self._heartbeats.run(), name="tasklib-heartbeats"),
             notifications=(
