@@ -1,14 +1,4 @@
-"""Running a sync task in a child process, so that its timeout can stop it by killing it.
-
-Threads cannot be interrupted, so a sync task that declares a timeout runs in a process of its
-own and is killed with SIGKILL at the deadline. The child is forked from multiprocessing's fork
-server (a clean single-threaded process started once), finds the function again by module and
-qualified name, rebuilds the arguments from their JSON form and sends back an Outcome.
-
-A function that cannot be imported by name (defined in the script being run, ``__main__``, or
-inside another function) is run in a child forked from the worker itself instead: importing a
-script again would run its top level, and a nested function has no importable name.
-"""
+"""Running a sync task in a child process, so that its timeout can stop it by killing it."""
 
 from __future__ import annotations
 
@@ -58,6 +48,15 @@ def run_in_child(
 
     Returns None when ``cancelled`` was set: the child is killed and nothing is reported.
     On timeout the child is killed and a retryable timeout failure is returned.
+
+    Threads cannot be interrupted, so a sync task that declares a timeout runs in a process of
+    its own and is killed with SIGKILL at the deadline. The child is forked from
+    multiprocessing's fork server (a clean single-threaded process started once), finds the
+    function again by module and qualified name, rebuilds the arguments from their JSON form
+    and sends back an Outcome. A function that cannot be imported by name (defined in the
+    script being run, ``__main__``, or inside another function) is run in a child forked from
+    the worker itself instead: importing a script again would run its top level, and a nested
+    function has no importable name.
     """
     target: TaskDefinition[..., Any] | tuple[str, str | None, str]
     if _importable(definition):

@@ -1,9 +1,4 @@
-"""TaskWorker: its options, its lifecycle (start, run, drain, stop) and its shutdown.
-
-The worker keeps no queue state of its own. Every change of a task goes through the SQL
-functions (claim, complete, fail, heartbeat, release), so several workers on several machines
-share one database, and a worker that dies leaves nothing that the others cannot recover.
-"""
+"""TaskWorker: its options, its lifecycle (start, run, drain, stop) and its shutdown."""
 
 from __future__ import annotations
 
@@ -75,6 +70,11 @@ class TaskWorker:
     SIGTERM/SIGINT to the host application (e.g. a worker inside a web server's lifespan).
     ``report_batch_size`` and ``report_linger_seconds`` bound how many outcomes one
     complete/fail round trip carries and how long an outcome may wait for companions.
+
+    The worker keeps no queue state of its own. Every change of a task goes through the SQL
+    functions (claim, complete, fail, heartbeat, release), so several workers on several
+    machines share one database, and a worker that dies leaves nothing that the others cannot
+    recover.
     """
 
     def __init__(
@@ -187,7 +187,6 @@ class TaskWorker:
         DatabaseUnavailableError if some outcomes could not be recorded.
         """
         drain = DrainLog()
-        self._reporter.on_recorded = drain.recorded
         await self._work(drain=drain)
         if self._reporter.pending():
             raise DatabaseUnavailableError(
@@ -208,7 +207,11 @@ class TaskWorker:
             )
         self._lifecycle.advance(State.STARTING)
         loop = asyncio.get_running_loop()
-        signals = self._install_signal_handlers(loop) if self.handle_signals and not drain else []
+        if drain is not None:
+            self._reporter.on_recorded = drain.recorded
+        signals = (
+            self._install_signal_handlers(loop) if self.handle_signals and drain is None else []
+        )
         try:
             _ensure_log_output()
             log.info("Starting TaskWorker %s with concurrency=%d", self.worker_id, self.concurrency)
@@ -347,6 +350,7 @@ class TaskWorker:
                 self._skip_grace()
             await self._hand_back(jobs)
         finally:
+            # Even a shutdown that failed halfway ends in STOPPED: stop() waits for it.
             self._skip_grace()
             self._lifecycle.advance(State.STOPPED)
 
