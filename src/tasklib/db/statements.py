@@ -29,29 +29,21 @@ CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
 )
 
-# complete() returns the ids it completed; these return the others (tasks this worker no longer
-# holds: lease lost, or already recorded by a first send whose answer was lost). That answer is
-# almost always one empty array, where the ids completed would be a row per task to read.
+# How many tasks complete() completed and, only when that falls short of the batch (tasks this
+# worker no longer held: lease lost, or recorded by a first send whose answer was lost), which:
+# the common answer costs one count, not a row per task.
 # The results travel as one JSON array (see json_array); ORDINALITY keeps them beside their ids.
 COMPLETE = """
-SELECT ARRAY(
-    SELECT r.id::text FROM (
-        SELECT i FROM unnest(%(ids)s::uuid[]) AS i
-        EXCEPT ALL
-        SELECT c FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], ARRAY(
-            SELECT v.value
-              FROM jsonb_array_elements(%(results)s::jsonb) WITH ORDINALITY AS v(value, position)
-             ORDER BY v.position)) AS c
-    ) AS r(id))
+SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
+  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], ARRAY(
+    SELECT r.value
+      FROM jsonb_array_elements(%(results)s::jsonb) WITH ORDINALITY AS r(value, position)
+     ORDER BY r.position)) AS c
 """
 
 COMPLETE_WITHOUT_RESULTS = """
-SELECT ARRAY(
-    SELECT r.id::text FROM (
-        SELECT i FROM unnest(%(ids)s::uuid[]) AS i
-        EXCEPT ALL
-        SELECT c FROM tasklib.complete(%(worker)s, %(ids)s::uuid[]) AS c
-    ) AS r(id))
+SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
+  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[]) AS c
 """
 
 # One row per failure recorded: the state it left the task in and when its retry is due (NULL

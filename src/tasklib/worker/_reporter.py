@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from uuid import UUID
 
 import psycopg
 import psycopg.errors
@@ -120,8 +121,7 @@ class Reporter:
             async with conn.pipeline():
                 completing = await self._send_complete(conn, done) if done else None
                 failing = await self._send_fail(conn, failures) if failures else None
-            refused_row = await completing.fetchone() if completing else None
-            not_completed: list[TaskId] = refused_row[0] if refused_row else []
+            not_completed = await _not_completed(completing, done) if completing else set()
             fail_rows = await failing.fetchall() if failing else []
         except psycopg.errors.DataError as error:
             # A value the database cannot store (e.g. text it cannot encode): a property of
@@ -147,18 +147,17 @@ class Reporter:
 
     async def _send_complete(
         self, conn: Connection, done: list[Completed]
-    ) -> psycopg.AsyncCursor[tuple[list[TaskId]]]:
-        ids = sql.id_array([c.task_id for c in done])
+    ) -> psycopg.AsyncCursor[tuple[int, list[UUID] | None]]:
+        params = {
+            "worker": self._worker_id,
+            "ids": sql.id_array([c.task_id for c in done]),
+            "n": len(done),
+        }
         results = [c.result_json for c in done]
         # Most tasks return nothing: complete() stores a null result for every id on its own.
         if results.count("null") == len(results):
-            return await conn.execute(
-                sql.COMPLETE_WITHOUT_RESULTS, {"worker": self._worker_id, "ids": ids}
-            )
-        return await conn.execute(
-            sql.COMPLETE,
-            {"worker": self._worker_id, "ids": ids, "results": sql.json_array(results)},
-        )
+            return await conn.execute(sql.COMPLETE_WITHOUT_RESULTS, params)
+        return await conn.execute(sql.COMPLETE, {**params, "results": sql.json_array(results)})
 
     async def _send_fail(
         self, conn: Connection, failures: list[Failed]
@@ -193,17 +192,27 @@ class Reporter:
             self.on_recorded(outcome, None, None)
 
 
+async def _not_completed(
+    cursor: psycopg.AsyncCursor[tuple[int, list[UUID] | None]], done: list[Completed]
+) -> set[TaskId]:
+    """The ids of ``done`` that the complete statement answered for and did not complete."""
+    row = await cursor.fetchone()
+    if row is None or row[0] == len(done):
+        return set()
+    completed = {str(task_id) for task_id in row[1] or ()}
+    return {c.task_id for c in done if c.task_id not in completed}
+
+
 def _tell(
     on_recorded: OnRecorded,
     done: list[Completed],
-    not_completed: list[TaskId],
+    not_completed: set[TaskId],
     failures: list[Failed],
     fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
 ) -> None:
     """Pass each outcome of a recorded batch to ``on_recorded`` with the state it reached."""
-    refused = set(not_completed)
     for completed in done:
-        if completed.task_id in refused:
+        if completed.task_id in not_completed:
             on_recorded(completed, None, None)
         else:
             on_recorded(completed, "completed", None)
