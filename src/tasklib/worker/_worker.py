@@ -116,12 +116,10 @@ class TaskWorker:
         self.worker_id = worker_id or default_worker_id()
         self.shutdown_grace_seconds = shutdown_grace_seconds
         self.handle_signals = handle_signals
-        url = config.require_database_url()
+        config.require_database_url()
 
         def connection(purpose: str) -> ReconnectingConnection:
-            return ReconnectingConnection(
-                url, purpose, f"{config.application_name}:worker:{purpose}"
-            )
+            return ReconnectingConnection(config, purpose)
 
         self._claim_db = connection("claims")
         self._report_db = connection("results")
