@@ -11,6 +11,7 @@ import click
 
 import tasklib
 from tasklib.cli._maintenance import db, purge
+from tasklib.cli._register import register
 from tasklib.cli._status import status
 from tasklib.cli._support import (
     EXIT_REFUSED,
@@ -88,6 +89,7 @@ def demo(database_url: str | None, keep_running: bool, concurrency: int) -> None
         raise SystemExit(EXIT_REFUSED)
 
 
+main.add_command(register)
 main.add_command(status)
 main.add_command(tasks)
 main.add_command(purge)
