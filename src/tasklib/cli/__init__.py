@@ -29,7 +29,7 @@ __all__ = ["database_url_option", "keep_running_option", "main", "resolve_databa
 
 
 @click.group(cls=TaskLibGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tasklib")
+@click.version_option(package_name="tasklib-pg")
 def main() -> None:
     """TaskLib: background tasks with PostgreSQL as the only infrastructure.
 
