@@ -25,7 +25,7 @@ ITEMS = ("submit", "drain", "latency", "history", "pgbench")
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 PEER_PACKAGES = [
-    "tasklib",
+    "tasklib-pg",
     "psycopg",
     "psycopg-pool",
     "procrastinate",

@@ -33,7 +33,7 @@ class TaskLib(System):
     name = "tasklib"
     label = "TaskLib"
     backend = "postgresql"
-    packages = ("tasklib", "psycopg", "psycopg-pool")
+    packages = ("tasklib-pg", "psycopg", "psycopg-pool")
     # The fastest drain of a sweep of 100, 400 and 1,000 (docs/benchmarks.md): for no-op async
     # tasks concurrency is also the claim batch, and a larger batch spreads each claim's cost.
     defaults: ClassVar[dict[str, Any]] = {"concurrency": 1000}

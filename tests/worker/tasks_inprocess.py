@@ -98,3 +98,32 @@ async def returns_nothing(n: int) -> None:
 @tasklib.task
 async def echo_number(n: int) -> int:
     return n
+
+
+@tasklib.task
+async def countdown(n: int) -> int:
+    """Submits countdown(n - 1) until n is 0: tasks that tasks submit."""
+    record("countdown", n)
+    if n > 0:
+        await tasklib.submit_task(countdown, n=n - 1)
+    return n
+
+
+@tasklib.task(max_retries=5, backoff_base_seconds=0.001)
+async def fails_twice(key: str) -> str:
+    """Fails its first two runs, with retries due almost at once."""
+    record("fails_twice", key)
+    if len(calls["fails_twice"]) <= 2:
+        raise ConnectionError("not yet")
+    return key
+
+
+@tasklib.task(max_retries=0)
+def raises_unencodable() -> None:
+    """Its error text holds a lone surrogate, which UTF-8 (and so PostgreSQL) cannot encode."""
+    raise ValueError("bad \ud800 text")
+
+
+@tasklib.task
+def returns_unencodable() -> str:
+    return "bad \ud800 text"

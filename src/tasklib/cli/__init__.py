@@ -11,6 +11,7 @@ import click
 
 import tasklib
 from tasklib.cli._maintenance import db, purge
+from tasklib.cli._register import register
 from tasklib.cli._status import status
 from tasklib.cli._support import (
     EXIT_REFUSED,
@@ -28,7 +29,7 @@ __all__ = ["database_url_option", "keep_running_option", "main", "resolve_databa
 
 
 @click.group(cls=TaskLibGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tasklib")
+@click.version_option(package_name="tasklib-pg")
 def main() -> None:
     """TaskLib: background tasks with PostgreSQL as the only infrastructure.
 
@@ -88,6 +89,7 @@ def demo(database_url: str | None, keep_running: bool, concurrency: int) -> None
         raise SystemExit(EXIT_REFUSED)
 
 
+main.add_command(register)
 main.add_command(status)
 main.add_command(tasks)
 main.add_command(purge)

@@ -227,4 +227,6 @@ _STATE_STYLES = {
 
 
 def _time(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+    # In the reader's local time, with its offset, so that times from machines in other zones
+    # (or UTC servers and logs) can be compared without guessing.
+    return value.astimezone().isoformat(sep=" ", timespec="seconds") if value else "-"

@@ -76,13 +76,24 @@ class AsyncClient:
         delay_seconds: float = 0,
         priority: int | None = None,
         tags: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        queue: str | None = None,
+        timeout_seconds: float | None = None,
+        backoff_base_seconds: float | None = None,
         connection: AsyncConnection | None = None,
         **kwargs: Any,
     ) -> UUID:
         """Validate ``kwargs`` against ``fn``'s signature and queue one run; return its id."""
-        statement = self._core.submit(
-            fn, delay_seconds, priority, tags, kwargs, own_connection=connection is None
-        )
+        call = {
+            "delay_seconds": delay_seconds,
+            "priority": priority,
+            "tags": tags,
+            "max_retries": max_retries,
+            "queue": queue,
+            "timeout_seconds": timeout_seconds,
+            "backoff_base_seconds": backoff_base_seconds,
+        }
+        statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
         value: UUID = _core.first_value(await self._one(statement, connection))
         return value
 
@@ -94,12 +105,23 @@ class AsyncClient:
         delay_seconds: float | None = None,
         priority: int | None = None,
         tags: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        queue: str | None = None,
+        timeout_seconds: float | None = None,
+        backoff_base_seconds: float | None = None,
         connection: AsyncConnection | None = None,
     ) -> list[UUID]:
         """Queue many prepared calls in one round trip and one transaction; ids in input order."""
-        statement = self._core.submit_many(
-            tasks, delay_seconds, priority, tags, own_connection=connection is None
-        )
+        call = {
+            "delay_seconds": delay_seconds,
+            "priority": priority,
+            "tags": tags,
+            "max_retries": max_retries,
+            "queue": queue,
+            "timeout_seconds": timeout_seconds,
+            "backoff_base_seconds": backoff_base_seconds,
+        }
+        statement = self._core.submit_many(tasks, call, own_connection=connection is None)
         if statement is None:
             return []
         return [row[0] for row in await self._all(statement, connection)]

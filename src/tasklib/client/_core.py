@@ -48,28 +48,27 @@ class ClientCore:
     def submit(
         self,
         fn: object,
-        delay_seconds: float,
-        priority: int | None,
-        tags: Mapping[str, Any] | None,
         kwargs: dict[str, Any],
+        call: Mapping[str, Any],
         *,
         own_connection: bool,
     ) -> Statement:
-        """tasklib.submit for one validated call; unset options go as NULL."""
+        """tasklib.submit for one validated call; options nobody set go as NULL.
+
+        ``call`` holds the call's options by name (see registry.CALL_OPTIONS; None: unset).
+        """
         definition = definition_of(fn)
         args_json = definition.validate_args_json(kwargs)
-        options = self._options(definition)
-        query = (
-            statements.SUBMIT_UNFLUSHED if self._unflushed(own_connection) else statements.SUBMIT
-        )
+        options = self._resolve(definition, call)
+        unflushed = self._unflushed(own_connection)
         return Statement(
-            query,
+            statements.SUBMIT_UNFLUSHED if unflushed else statements.SUBMIT,
             (
                 definition.name,
                 args_json,
-                check_delay(delay_seconds),
-                check_priority(priority) if priority is not None else options["priority"],
-                tags_json(tags),
+                options["delay_seconds"] if options["delay_seconds"] is not None else 0.0,
+                options["priority"],
+                tags_json(call.get("tags")),
                 options["max_retries"],
                 options["timeout_seconds"],
                 options["queue"],
@@ -80,14 +79,16 @@ class ClientCore:
     def submit_many(
         self,
         tasks: Iterable[PreparedTask[Any]],
-        delay_seconds: float | None,
-        priority: int | None,
-        tags: Mapping[str, Any] | None,
+        call: Mapping[str, Any],
         *,
         own_connection: bool,
     ) -> Statement | None:
-        """tasklib.submit_many for prepared calls (None when there are none)."""
-        # Most batches repeat one task with the call's options: encode those options once per task.
+        """tasklib.submit_many for prepared calls (None when there are none).
+
+        ``call`` holds the options given to submit_many, for the calls that do not set their
+        own.
+        """
+        # Most batches repeat one task with the call's options: encode those once per task.
         shared: dict[str, str] = {}
         items: list[str] = []
         for position, prepared in enumerate(tasks):
@@ -97,69 +98,66 @@ class ClientCore:
                     f"got {type(prepared).__name__} at position {position}"
                 )
             definition = prepared.definition
-            own = (
-                prepared.delay_seconds is not None
-                or prepared.priority is not None
-                or prepared.tags is not None
-            )
-            encoded = None if own else shared.get(definition.name)
+            own = prepared.options()
+            has_own = any(value is not None for value in own.values())
+            encoded = None if has_own else shared.get(definition.name)
             if encoded is None:
-                encoded = self._many_options(
-                    definition,
-                    prepared.delay_seconds if prepared.delay_seconds is not None else delay_seconds,
-                    prepared.priority if prepared.priority is not None else priority,
-                    prepared.tags if prepared.tags is not None else tags,
-                )
-                if not own:
+                merged = {
+                    name: own[name] if own[name] is not None else call.get(name) for name in own
+                }
+                encoded = self._many_options(definition, merged)
+                if not has_own:
                     shared[definition.name] = encoded
             items.append('{"args":' + prepared.args_json + "," + encoded)
         if not items:
             return None
-        query = (
-            statements.SUBMIT_MANY_UNFLUSHED
-            if self._unflushed(own_connection)
-            else statements.SUBMIT_MANY
-        )
+        unflushed = self._unflushed(own_connection)
+        query = statements.SUBMIT_MANY_UNFLUSHED if unflushed else statements.SUBMIT_MANY
         return Statement(query, ("[" + ",".join(items) + "]",))
 
     def _unflushed(self, own_connection: bool) -> bool:
         # A caller's connection is the caller's transaction: its durability is theirs to choose.
         return own_connection and not self.config.durable_submits
 
-    def _options(self, definition: TaskDefinition[..., Any]) -> dict[str, Any]:
-        """The task's own options, else the Config's overrides, else None (the database's)."""
-        options = definition.options
+    def _resolve(
+        self, definition: TaskDefinition[..., Any], call: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Each option from the call, else the task, else the Config's override, else None.
+
+        None leaves the option to the database (the task_types row, then task_defaults()),
+        which also checks every range; only Python types are checked here.
+        """
+        task = definition.options
         config = self.config
         return {
-            "priority": _first_set(options.priority, config.priority),
-            "max_retries": _first_set(options.max_retries, config.max_retries),
-            "timeout_seconds": options.timeout_seconds,
-            "queue": options.queue,
+            "delay_seconds": _number("delay_seconds", call.get("delay_seconds")),
+            "priority": _first_set(
+                _integer("priority", call.get("priority")), task.priority, config.priority
+            ),
+            "max_retries": _first_set(
+                _integer("max_retries", call.get("max_retries")),
+                task.max_retries,
+                config.max_retries,
+            ),
+            "timeout_seconds": _first_set(
+                _number("timeout_seconds", call.get("timeout_seconds")), task.timeout_seconds
+            ),
+            "queue": _first_set(_text("queue", call.get("queue")), task.queue),
             "backoff_base_seconds": _first_set(
-                options.backoff_base_seconds, config.backoff_base_seconds
+                _number("backoff_base_seconds", call.get("backoff_base_seconds")),
+                task.backoff_base_seconds,
+                config.backoff_base_seconds,
             ),
         }
 
-    def _many_options(
-        self,
-        definition: TaskDefinition[..., Any],
-        delay_seconds: float | None,
-        priority: int | None,
-        tags: Mapping[str, Any] | None,
-    ) -> str:
+    def _many_options(self, definition: TaskDefinition[..., Any], call: Mapping[str, Any]) -> str:
         """One submit_many element's keys after "args", as JSON text without the opening brace."""
         values: dict[str, Any] = {"name": definition.name}
-        if delay_seconds is not None:
-            values["delay_seconds"] = check_delay(delay_seconds)
-        if priority is not None:
-            check_priority(priority)
-        for key, value in self._options(definition).items():
-            if key == "priority" and priority is not None:
-                value = priority
+        for key, value in self._resolve(definition, call).items():
             if value is not None:  # absent: the database's default applies
                 values[key] = value
         encoded = json.dumps(values, separators=(",", ":"))
-        return encoded[1:-1] + ',"tags":' + tags_json(tags) + "}"
+        return encoded[1:-1] + ',"tags":' + tags_json(call.get("tags")) + "}"
 
     # -- inspect and administer ------------------------------------------------------------
 
@@ -202,7 +200,8 @@ class ClientCore:
         return Statement(statements.CANCEL_TASK, (as_uuid(task_id),))
 
     def retry(self, task_id: UUID | str, delay_seconds: float) -> Statement:
-        return Statement(statements.RETRY_TASK, (as_uuid(task_id), check_delay(delay_seconds)))
+        delay = _number("delay_seconds", delay_seconds)
+        return Statement(statements.RETRY_TASK, (as_uuid(task_id), delay))
 
 
 # -- rows -----------------------------------------------------------------------------------------
@@ -272,18 +271,28 @@ def definition_of(fn: object) -> TaskDefinition[..., Any]:
     )
 
 
-def check_delay(delay_seconds: float) -> float:
-    if isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int | float):
+def _number(option: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidArgumentError(
-            f"delay_seconds must be a number of seconds, got {type(delay_seconds).__name__}"
+            f"{option} must be a number of seconds, got {type(value).__name__}"
         )
-    return float(delay_seconds)
+    return float(value)
 
 
-def check_priority(priority: int) -> int:
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        raise InvalidArgumentError(f"priority must be an integer, got {type(priority).__name__}")
-    return priority
+def _integer(option: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(f"{option} must be an integer, got {type(value).__name__}")
+    return value
+
+
+def _text(option: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidArgumentError(f"{option} must be a string, got {type(value).__name__}")
 
 
 def tags_json(tags: Mapping[str, Any] | None) -> str:

@@ -202,20 +202,29 @@ async def submit_task(
     delay_seconds: float = 0,
     priority: int | None = None,
     tags: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
+    queue: str | None = None,
+    timeout_seconds: float | None = None,
+    backoff_base_seconds: float | None = None,
     connection: AsyncConnection | None = None,
     **kwargs: Any,
 ) -> UUID:
     """Validate ``kwargs`` against ``fn``'s signature and queue one run of it; return its id.
 
-    ``priority`` (higher runs first) defaults to the task's, then the database's. ``tags`` is
-    free JSON metadata that ``list_tasks(tags=...)`` filters on. With ``connection``, the task
-    is queued inside that connection's current transaction and exists only if it commits.
+    ``priority`` (higher runs first), ``max_retries``, ``queue``, ``timeout_seconds`` and
+    ``backoff_base_seconds`` default to the task's, then the database's. ``tags`` is free JSON
+    metadata that ``list_tasks(tags=...)`` filters on. With ``connection``, the task is queued
+    inside that connection's current transaction and exists only if it commits.
     """
     return await default_async_client().submit_task(
         fn,
         delay_seconds=delay_seconds,
         priority=priority,
         tags=tags,
+        max_retries=max_retries,
+        queue=queue,
+        timeout_seconds=timeout_seconds,
+        backoff_base_seconds=backoff_base_seconds,
         connection=connection,
         **kwargs,
     )
@@ -228,6 +237,10 @@ def submit_task_sync(
     delay_seconds: float = 0,
     priority: int | None = None,
     tags: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
+    queue: str | None = None,
+    timeout_seconds: float | None = None,
+    backoff_base_seconds: float | None = None,
     connection: SyncConnection | None = None,
     **kwargs: Any,
 ) -> UUID:
@@ -237,6 +250,10 @@ def submit_task_sync(
         delay_seconds=delay_seconds,
         priority=priority,
         tags=tags,
+        max_retries=max_retries,
+        queue=queue,
+        timeout_seconds=timeout_seconds,
+        backoff_base_seconds=backoff_base_seconds,
         connection=connection,
         **kwargs,
     )
@@ -249,6 +266,10 @@ async def submit_many(
     delay_seconds: float | None = None,
     priority: int | None = None,
     tags: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
+    queue: str | None = None,
+    timeout_seconds: float | None = None,
+    backoff_base_seconds: float | None = None,
     connection: AsyncConnection | None = None,
 ) -> list[UUID]:
     """Queue many prepared calls in one round trip and one transaction; ids in input order.
@@ -257,7 +278,15 @@ async def submit_many(
     options given here apply to every call that does not set its own with ``with_options``.
     """
     return await default_async_client().submit_many(
-        tasks, delay_seconds=delay_seconds, priority=priority, tags=tags, connection=connection
+        tasks,
+        delay_seconds=delay_seconds,
+        priority=priority,
+        tags=tags,
+        max_retries=max_retries,
+        queue=queue,
+        timeout_seconds=timeout_seconds,
+        backoff_base_seconds=backoff_base_seconds,
+        connection=connection,
     )
 
 
@@ -268,11 +297,23 @@ def submit_many_sync(
     delay_seconds: float | None = None,
     priority: int | None = None,
     tags: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
+    queue: str | None = None,
+    timeout_seconds: float | None = None,
+    backoff_base_seconds: float | None = None,
     connection: SyncConnection | None = None,
 ) -> list[UUID]:
     """``submit_many`` for synchronous code."""
     return default_client().submit_many(
-        tasks, delay_seconds=delay_seconds, priority=priority, tags=tags, connection=connection
+        tasks,
+        delay_seconds=delay_seconds,
+        priority=priority,
+        tags=tags,
+        max_retries=max_retries,
+        queue=queue,
+        timeout_seconds=timeout_seconds,
+        backoff_base_seconds=backoff_base_seconds,
+        connection=connection,
     )
 
 

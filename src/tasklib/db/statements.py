@@ -185,16 +185,29 @@ CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
 )
 
+# How many tasks complete() completed and, only when that falls short of the batch (tasks this
+# worker no longer held: lease lost, or recorded by a first send whose answer was lost), which:
+# the common answer costs one count, not a row per task.
 # The results travel as one JSON array (see json_array); ORDINALITY keeps them beside their ids.
 COMPLETE = """
-SELECT count(*) FROM tasklib.complete(%s, %s::uuid[], ARRAY(
-    SELECT r.value FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, position)
-     ORDER BY r.position))
+SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
+  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], ARRAY(
+    SELECT r.value
+      FROM jsonb_array_elements(%(results)s::jsonb) WITH ORDINALITY AS r(value, position)
+     ORDER BY r.position)) AS c
 """
 
-COMPLETE_WITHOUT_RESULTS = "SELECT count(*) FROM tasklib.complete(%s, %s::uuid[])"
+COMPLETE_WITHOUT_RESULTS = """
+SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
+  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[]) AS c
+"""
 
-FAIL = "SELECT id, next_retry_at FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
+# One row per failure recorded: the state it left the task in and when its retry is due (NULL
+# when the failure is terminal). A missing id was no longer held by this worker.
+FAIL = (
+    "SELECT id::text, state, next_retry_at"
+    " FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
+)
 
 HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s) AS h"
 

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from tasklib.config import Config
+from tasklib.db import connections
 from tasklib.errors import DatabaseUnavailableError
 
 T = TypeVar("T")
@@ -29,16 +31,14 @@ class ReconnectingConnection:
 
     def __init__(
         self,
-        url: str,
+        config: Config,
         purpose: str,
-        application_name: str,
         *,
         first_backoff: float = 0.05,
         max_backoff: float = 5.0,
     ) -> None:
-        self._url = url
+        self._config = config
         self.purpose = purpose
-        self._application_name = application_name
         self._first_backoff = first_backoff
         self._max_backoff = max_backoff
         self._conn: Connection | None = None
@@ -49,9 +49,7 @@ class ReconnectingConnection:
         """The open connection, connecting first if there is none."""
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        self._conn = await psycopg.AsyncConnection.connect(
-            self._url, autocommit=True, application_name=self._application_name
-        )
+        self._conn = await connections.connect_async(self._config, f"worker:{self.purpose}")
         if self._failures:
             log.info("database connection for %s is back", self.purpose)
             self._failures = 0
@@ -66,10 +64,10 @@ class ReconnectingConnection:
         while True:
             try:
                 return await operation(await self.connection())
-            except psycopg.OperationalError as error:
+            except (psycopg.OperationalError, DatabaseUnavailableError) as error:
                 await self._lost(error)
 
-    async def _lost(self, error: psycopg.OperationalError) -> None:
+    async def _lost(self, error: psycopg.OperationalError | DatabaseUnavailableError) -> None:
         await self.close()
         self._failures += 1
         delay = min(self._max_backoff, self._first_backoff * 2 ** (self._failures - 1))

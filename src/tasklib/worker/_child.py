@@ -1,14 +1,4 @@
-"""Running a sync task in a child process, so that its timeout can stop it by killing it.
-
-Threads cannot be interrupted, so a sync task that declares a timeout runs in a process of its
-own and is killed with SIGKILL at the deadline. The child is forked from multiprocessing's fork
-server (a clean single-threaded process started once), finds the function again by module and
-qualified name, rebuilds the arguments from their JSON form and sends back an Outcome.
-
-A function that cannot be imported by name (defined in the script being run, ``__main__``, or
-inside another function) is run in a child forked from the worker itself instead: importing a
-script again would run its top level, and a nested function has no importable name.
-"""
+"""Running a sync task in a child process, so that its timeout can stop it by killing it."""
 
 from __future__ import annotations
 
@@ -23,8 +13,9 @@ from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
-from tasklib._executor import Outcome, error_outcome, exception_outcome, result_outcome
+from tasklib.db.statements import TaskId
 from tasklib.registry import TaskDefinition
+from tasklib.worker._outcomes import Outcome, failed, failed_with_exception, returned, timed_out
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _FORK = multiprocessing.get_context("fork")
@@ -47,6 +38,7 @@ def preload(modules: Iterable[str]) -> None:
 
 
 def run_in_child(
+    task_id: TaskId,
     definition: TaskDefinition[..., Any],
     args: str,
     timeout: float,
@@ -56,9 +48,16 @@ def run_in_child(
 
     Returns None when ``cancelled`` was set: the child is killed and nothing is reported.
     On timeout the child is killed and a retryable timeout failure is returned.
-    """
-    from tasklib._executor import timeout_outcome
 
+    Threads cannot be interrupted, so a sync task that declares a timeout runs in a process of
+    its own and is killed with SIGKILL at the deadline. The child is forked from
+    multiprocessing's fork server (a clean single-threaded process started once), finds the
+    function again by module and qualified name, rebuilds the arguments from their JSON form
+    and sends back an Outcome. A function that cannot be imported by name (defined in the
+    script being run, ``__main__``, or inside another function) is run in a child forked from
+    the worker itself instead: importing a script again would run its top level, and a nested
+    function has no importable name.
+    """
     target: TaskDefinition[..., Any] | tuple[str, str | None, str]
     if _importable(definition):
         context: Any = _CONTEXT
@@ -75,7 +74,7 @@ def run_in_child(
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_child_main,
-        args=(sender, target, args),
+        args=(sender, task_id, target, args),
         name=f"tasklib-task-{definition.name}",
         daemon=True,
     )
@@ -92,8 +91,9 @@ def run_in_child(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 if started:
-                    return timeout_outcome(definition, timeout, "killed with its child process")
-                return error_outcome(
+                    return timed_out(task_id, definition, timeout, "killed with its child process")
+                return failed(
+                    task_id,
                     f"child process for task {definition.name!r} did not start within "
                     f"{_START_LIMIT_SECONDS:g} s",
                     retryable=True,
@@ -104,7 +104,8 @@ def run_in_child(
                 message: Outcome | None = receiver.recv()
             except EOFError:
                 process.join(1.0)
-                return error_outcome(
+                return failed(
+                    task_id,
                     f"ChildProcessError: the process running task {definition.name!r} exited "
                     f"with code {process.exitcode} before returning a result",
                     retryable=True,
@@ -132,6 +133,7 @@ def _importable(definition: TaskDefinition[..., Any]) -> bool:
 
 def _child_main(
     sender: Connection,
+    task_id: TaskId,
     target: TaskDefinition[..., Any] | tuple[str, str | None, str],
     args: str,
 ) -> None:
@@ -140,15 +142,15 @@ def _child_main(
         kwargs = definition.rebuild_args_json(args)
     except BaseException:
         # Finding the function or rebuilding its arguments fails the same way every time.
-        sender.send((False, exception_outcome()[1], False))
+        sender.send(failed_with_exception(task_id, retryable=False))
         return
     sender.send(None)
     try:
         value = definition.fn(**kwargs)
     except BaseException:
-        sender.send(exception_outcome())
+        sender.send(failed_with_exception(task_id))
         return
-    sender.send(result_outcome(definition, value))
+    sender.send(returned(task_id, definition, value))
 
 
 def _locate(module_name: str, module_file: str | None, qualname: str) -> TaskDefinition[..., Any]:

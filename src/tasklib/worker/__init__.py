@@ -1,0 +1,16 @@
+"""The worker: claims tasks from PostgreSQL, runs them, and records what happened."""
+
+from tasklib.worker._lifecycle import IllegalTransitionError, State
+from tasklib.worker._outcomes import Completed, Failed, Outcome, TaskRun
+from tasklib.worker._worker import TaskWorker, default_worker_id
+
+__all__ = [
+    "Completed",
+    "Failed",
+    "IllegalTransitionError",
+    "Outcome",
+    "State",
+    "TaskRun",
+    "TaskWorker",
+    "default_worker_id",
+]

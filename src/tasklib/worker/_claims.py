@@ -1,0 +1,179 @@
+"""Claims due tasks for the free slots, sleeps while none are due, and hands tasks back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from typing import Any
+
+from tasklib.db import statements as sql
+from tasklib.db.statements import TaskId
+from tasklib.worker._drain import DrainLog
+from tasklib.worker._lifecycle import Lifecycle, State
+from tasklib.worker._reconnect import Connection, ReconnectingConnection
+from tasklib.worker._reporter import Reporter
+from tasklib.worker._runner import Runner
+
+log = logging.getLogger("tasklib.worker")
+
+
+class Claimer:
+    """The claim loop: one ``tasklib.claim`` per round for as many tasks as there are free slots.
+
+    While a claim is in flight more slots free up, so claims batch themselves under load. When a
+    claim comes back short the worker is idle and sleeps until a NOTIFY (``wake_up``), the next
+    delayed task or retry is due, or the poll interval passes.
+    """
+
+    def __init__(
+        self,
+        db: ReconnectingConnection,
+        *,
+        worker_id: str,
+        queues: list[str] | None,
+        lease_seconds: float,
+        poll_interval_seconds: float,
+        lifecycle: Lifecycle,
+        runner: Runner,
+        reporter: Reporter,
+        unreported_limit: int,
+    ) -> None:
+        self._db = db
+        self._worker_id = worker_id
+        self._queues = queues
+        self._queue_set = frozenset(queues) if queues is not None else None
+        self._lease_seconds = lease_seconds
+        self._poll_interval = poll_interval_seconds
+        self._lifecycle = lifecycle
+        self._runner = runner
+        self._reporter = reporter
+        self._unreported_limit = unreported_limit
+        self._wake = asyncio.Event()
+        # Set from the moment a claim is sent until its answer arrives: if the connection drops
+        # in between, the claim may have committed, and those tasks are released before the
+        # next claim.
+        self._orphans_possible = False
+
+    def wake_up(self) -> None:
+        """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim and start tasks while the worker is RUNNING; sleep while none is due."""
+        while (free := await self._free_slots()) is not None:
+            self._wake.clear()
+            claimed = await self._claim_and_start(free)
+            if claimed < free and self._lifecycle.state is State.RUNNING:
+                await self._wait_for_work()
+
+    async def run_until_idle(self, drain: DrainLog) -> None:
+        """Claim like ``run``, but return once nothing is due instead of sleeping.
+
+        Nothing is due when a claim finds no task while none was running and every outcome
+        was recorded: no retry and no task submitted by a task can become due now any more.
+        """
+        runner, reporter = self._runner, self._reporter
+        while (free := await self._free_slots()) is not None:
+            # Cleared before the claim, so that a task ending or a batch being recorded while
+            # the claim is in flight still counts as a change afterwards.
+            runner.slot_freed.clear()
+            reporter.recorded.clear()
+            settled = not runner.active and not reporter.pending()
+            claimed = await self._claim_and_start(free, drain)
+            if claimed == 0 and settled:
+                return
+            if claimed < free:
+                await _first_of(runner.slot_freed, reporter.recorded)
+
+    async def _free_slots(self) -> int | None:
+        """Wait for a free slot and a reporter that keeps up; None once the worker stops RUNNING."""
+        while self._lifecycle.state is State.RUNNING:
+            free = self._runner.free_slots()
+            if free <= 0:
+                self._runner.slot_freed.clear()
+                await self._runner.slot_freed.wait()
+            elif self._reporter.pending() >= self._unreported_limit:
+                await self._reporter.wait_for_progress()
+            else:
+                return free
+        return None
+
+    async def _claim_and_start(self, n: int, drain: DrainLog | None = None) -> int:
+        """Claim up to n tasks and start them; returns how many were claimed."""
+        rows = await self._db.run(functools.partial(self._claim, n=n))
+        if drain is not None:
+            drain.claimed(rows)
+        for row in rows:
+            self._runner.start(*row)
+        return len(rows)
+
+    async def _claim(self, conn: Connection, *, n: int) -> list[tuple[Any, ...]]:
+        if self._orphans_possible:
+            await self._release_orphans(conn)
+        self._orphans_possible = True
+        cursor = await conn.execute(
+            sql.CLAIM, (self._worker_id, n, self._queues, self._lease_seconds)
+        )
+        rows = await cursor.fetchall()
+        self._orphans_possible = False
+        return rows
+
+    async def _release_orphans(self, conn: Connection) -> None:
+        known = [*self._runner.active, *self._reporter.unreported()]
+        cursor = await conn.execute(
+            sql.RELEASE_ORPHANS, {"worker": self._worker_id, "known": sql.id_array(known)}
+        )
+        row = await cursor.fetchone()
+        if row and row[0]:
+            log.info("released %d task(s) claimed while the connection dropped", row[0])
+
+    async def _wait_for_work(self) -> None:
+        """Sleep until a NOTIFY, the next delayed task or retry is due, or the poll interval."""
+        timeout = self._poll_interval
+        if not self._wake.is_set():
+            due = await self._db.run(self._seconds_until_due)
+            if due is not None:
+                timeout = min(timeout, max(due, 0.0))
+        if timeout > 0 and not self._wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    async def _seconds_until_due(self, conn: Connection) -> float | None:
+        cursor = await conn.execute(sql.SECONDS_UNTIL_DUE, {"queues": self._queues})
+        row = await cursor.fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def listen(self, db: ReconnectingConnection) -> None:
+        """Wake the claim loop on every ``NOTIFY tasklib_submitted`` for one of its queues."""
+        while True:
+            await db.run(self._listen)
+
+    async def _listen(self, conn: Connection) -> None:
+        await conn.execute(sql.LISTEN)
+        # Submissions made while this connection was not listening sent no wake-up here.
+        self._wake.set()
+        async for notify in conn.notifies():
+            if self._queue_set is None or notify.payload in self._queue_set:
+                self._wake.set()
+
+
+async def release(conn: Connection, worker_id: str, ids: list[TaskId] | None) -> int:
+    """Hand tasks running under this worker back to pending (all of them when ids is None)."""
+    cursor = await conn.execute(
+        sql.RELEASE, (worker_id, None if ids is None else sql.id_array(ids))
+    )
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Return once any of the events is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

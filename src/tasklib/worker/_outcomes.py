@@ -1,0 +1,113 @@
+"""What one run of a task came to (Completed or Failed), built from a return value or an error."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tasklib.db.statements import TaskId
+from tasklib.models import TaskState
+from tasklib.registry import TaskDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The function returned; ``result_json`` is the JSON text of its return value."""
+
+    task_id: TaskId
+    result_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The attempt failed with ``error``; a non-retryable failure spends the remaining retries."""
+
+    task_id: TaskId
+    error: str
+    retryable: bool
+
+
+Outcome = Completed | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One task run by ``TaskWorker.run_until_idle``, and the state its outcome left it in.
+
+    ``state`` is ``"completed"`` or ``"failed"`` (then ``next_retry_at`` says when the retry is
+    due, or is None when the failure is terminal), as the database recorded it; None when the
+    database refused the outcome because this worker no longer held the task (lease lost).
+    ``result`` is the return value as stored (JSON), ``error`` the text of a failure.
+    """
+
+    task_id: UUID
+    name: str
+    state: TaskState | None
+    result: Any = None
+    error: str | None = None
+    next_retry_at: datetime | None = None
+
+
+def clean_error(text: str) -> str:
+    """The text with what PostgreSQL text cannot hold (NUL, lone surrogates) shown escaped."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            # Left as is, the whole batch of outcomes would fail to encode, again and again.
+            text = text.encode(errors="backslashreplace").decode()
+    return text
+
+
+def failed(task_id: TaskId, text: str, *, retryable: bool) -> Failed:
+    """A failed attempt with this error text."""
+    return Failed(task_id, clean_error(text), retryable)
+
+
+def failed_with_exception(task_id: TaskId, *, retryable: bool = True) -> Failed:
+    """The exception being handled, as a failure carrying its full traceback."""
+    return Failed(task_id, clean_error(traceback.format_exc()), retryable)
+
+
+def returned(task_id: TaskId, definition: TaskDefinition[..., Any], value: Any) -> Outcome:
+    """The return value as JSON text, or a non-retryable failure saying why it cannot be stored.
+
+    Running the function again would return the same unstorable value, so retrying is useless.
+    """
+    if value is None:
+        return Completed(task_id, "null")  # most tasks return nothing: skip the serializer
+    try:
+        text = json.dumps(definition.dump_result(value), allow_nan=False, separators=(",", ":"))
+    except Exception as error:
+        return failed(
+            task_id,
+            f"ResultNotSerializable: the return value of task {definition.name!r} "
+            f"(a {type(value).__name__}) cannot be stored as JSON: {error}",
+            retryable=False,
+        )
+    if "\\u0000" in text:
+        return failed(
+            task_id,
+            f"ResultNotSerializable: the return value of task {definition.name!r} contains a "
+            "NUL character, which PostgreSQL jsonb cannot store",
+            retryable=False,
+        )
+    return Completed(task_id, text)
+
+
+def timed_out(
+    task_id: TaskId, definition: TaskDefinition[..., Any], timeout: float, how: str
+) -> Failed:
+    """A retryable failure for a task that ran past its timeout."""
+    return failed(
+        task_id,
+        f"TimeoutError: task {definition.name!r} exceeded its timeout of {timeout:g} s "
+        f"and was {how}",
+        retryable=True,
+    )
