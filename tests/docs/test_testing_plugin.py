@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from tasklib.testing import TEST_DATABASE_URL_ENV
-from tasklib.worker import TaskWorker
 from tests.docs.blocks import ROOT, blocks
 
 pytest_plugins = ["pytester"]
@@ -17,12 +16,6 @@ pytest_plugins = ["pytester"]
 GUIDE = ROOT / "docs" / "testing.md"
 
 
-@pytest.mark.xfail(
-    not hasattr(TaskWorker, "run_until_idle"),
-    reason="tasklib.testing.drain calls TaskWorker.run_until_idle(), which the worker branch "
-    "(worker-internals) adds; not in main yet",
-    strict=False,
-)
 def test_the_guides_example_project_passes(
     pytester: pytest.Pytester, pg_server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
