@@ -11,9 +11,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from examples import tasks as example_tasks
 
 import tasklib
+from examples import tasks as example_tasks
 from tasklib.task_types import register_task_types
 from tests.support.waiting import wait_until_async
 
