@@ -1,4 +1,4 @@
-# The image docker-compose.yml runs: TaskLib with its CLI, plus the examples (the seed's FastAPI
+# The image docker-compose.yml runs: TaskLib with its CLI, plus the examples (the FastAPI
 # app and the worker health check). Dependencies come from uv.lock, so the image matches CI.
 FROM python:3.12-slim
 

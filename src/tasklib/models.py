@@ -1,4 +1,4 @@
-"""Task, the row of tasklib.tasks as a pydantic model, and the predicates the seed uses on it."""
+"""Task, the row of tasklib.tasks as a pydantic model, and the predicates that read it."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from tasklib.cli._support import (
     stdout,
 )
 
-# Table headers short enough for an 80-column terminal; JSON keeps the seed's names.
+# Table headers short enough for an 80-column terminal; JSON keeps the views' column names.
 _HEADERS = {
     "pending": "pending",
     "running": "running",

@@ -4,7 +4,7 @@
 calls) or, per event loop, a default AsyncClient (async calls): an asyncio pool belongs to
 the loop that opened it, and applications do run several loops (asyncio.run per test or per
 script step, a loop per thread). Submitting and waiting are async first, with ``*_sync``
-forms; inspection and administration are sync first, as the seed uses ``get_task``, with
+forms; inspection and administration are sync first, as most callers use ``get_task``, with
 ``*_async`` forms.
 """
 
