@@ -21,6 +21,8 @@ RUN uv sync --frozen --no-dev --no-install-project
 # example app's web server, which TaskLib itself does not need.
 COPY src ./src
 COPY sql ./sql
+# The wheel carries the demo's sample tasks (pyproject.toml's force-include).
+COPY examples/demo ./examples/demo
 RUN uv sync --frozen --no-dev --no-editable \
     && uv pip install --python /opt/venv/bin/python "fastapi>=0.110" "uvicorn>=0.29"
 
