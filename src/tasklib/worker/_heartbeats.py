@@ -20,6 +20,7 @@ from tasklib.task_types import register_task_types_async
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
+from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
 
@@ -42,8 +43,10 @@ class Heartbeats:
         config: Config,
         runner: Runner,
         reporter: Reporter,
+        task_log: TaskLog,
     ) -> None:
         self._db = db
+        self._task_log = task_log
         self._worker_id = worker_id
         self._queues = queues
         self._concurrency = concurrency
@@ -72,12 +75,7 @@ class Heartbeats:
             held = await self._db.run(functools.partial(self._beat, ids=ids))
             lost = [i for i in ids if i not in held and i in self._runner.active]
             for task_id in lost:
-                log.warning(
-                    "task %s is no longer held by worker %s (its lease expired, another worker "
-                    "may run it): stopping it here, its outcome will not be recorded",
-                    task_id,
-                    self._worker_id,
-                )
+                self._task_log.lease_lost(task_id)
                 self._runner.give_up(task_id)
 
     async def _beat(self, conn: Connection, *, ids: list[TaskId]) -> set[TaskId]:

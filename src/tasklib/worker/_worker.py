@@ -36,6 +36,7 @@ from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
+from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
 
@@ -139,14 +140,16 @@ class TaskWorker:
         self._heartbeat_db = connection("heartbeats")
         self._listen_db = connection("notifications")
         self._lifecycle = Lifecycle(self.worker_id)
+        task_log = TaskLog(self.worker_id)
         self._reporter = Reporter(
             self._report_db,
             self.worker_id,
             max_batch=report_batch_size,
             linger_seconds=report_linger_seconds,
             on_retry_scheduled=self._wake_claims,
+            task_log=task_log,
         )
-        self._runner = Runner(self.worker_id, concurrency, self._reporter)
+        self._runner = Runner(self.worker_id, concurrency, self._reporter, task_log)
         self._claimer = Claimer(
             self._claim_db,
             worker_id=self.worker_id,
@@ -170,6 +173,7 @@ class TaskWorker:
             config=config,
             runner=self._runner,
             reporter=self._reporter,
+            task_log=task_log,
         )
         self._first_signal_at = 0.0
 
