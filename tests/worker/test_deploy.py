@@ -184,6 +184,7 @@ def test_help_names_the_environment_variables() -> None:
         "TASKLIB_LOG_FORMAT",
     ):
         assert variable in result.stdout
+        assert variable in (ROOT / "docs" / "worker.md").read_text()
 
 
 # -- examples/deploy -------------------------------------------------------------------------
