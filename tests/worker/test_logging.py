@@ -167,6 +167,25 @@ async def test_an_outcome_refused_for_a_lost_lease_is_a_warning(
     assert "lease was lost meanwhile" in record.getMessage()
 
 
+def test_an_outcome_refused_on_a_resend_is_info_not_a_lost_lease(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A batch sent again after its answer was lost with the connection finds its tasks
+    recorded by the first send: that is no lease lost."""
+    from tasklib.worker import Completed
+    from tasklib.worker._tasklog import TaskLog
+
+    caplog.set_level(logging.INFO, logger=TASKS)
+    task_log = TaskLog("w")
+    task_log.started("id-1", "x.y", 0, 3)
+    task_log.ended("id-1")
+    task_log.completed([Completed("id-1", "null")], {"id-1"}, resent=True)
+    (record,) = task_records(caplog, "id-1")
+    assert record.levelno == logging.INFO
+    assert record.__dict__["event"] == "refused_on_resend"
+    assert "most likely recorded by the first send" in record.getMessage()
+
+
 def test_json_formatter_writes_the_fields_and_the_traceback() -> None:
     from tasklib.worker import JsonFormatter
 

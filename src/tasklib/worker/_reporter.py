@@ -106,8 +106,15 @@ class Reporter:
         if self._waiting:
             self._ready.set()
         self._in_flight = batch
+        sends = 0
+
+        async def send(conn: Connection) -> None:
+            nonlocal sends
+            sends += 1
+            await self._record(conn, batch, resent=sends > 1)
+
         try:
-            await self._db.run(lambda conn: self._record(conn, batch))
+            await self._db.run(send)
         except DatabaseUnavailableError:
             # Shutdown gave up waiting for the database: keep the outcomes so the caller can
             # count them; their tasks run again once their leases expire.
@@ -117,7 +124,9 @@ class Reporter:
             self._in_flight = []
         self._recorded.set()
 
-    async def _record(self, conn: Connection, batch: list[Outcome]) -> None:
+    async def _record(
+        self, conn: Connection, batch: list[Outcome], *, resent: bool = False
+    ) -> None:
         done = [outcome for outcome in batch if type(outcome) is Completed]
         failures = [outcome for outcome in batch if type(outcome) is Failed]
         try:
@@ -137,9 +146,9 @@ class Reporter:
                 await self._record(conn, [outcome])
             return
         if done:
-            self._task_log.completed(done, not_completed)
+            self._task_log.completed(done, not_completed, resent=resent)
         if failures:
-            _tell_failures(self._task_log, failures, fail_rows)
+            _tell_failures(self._task_log, failures, fail_rows, resent=resent)
         if self.on_recorded is not None:
             _tell(self.on_recorded, done, not_completed, failures, fail_rows)
         if any(row[2] is not None for row in fail_rows):
@@ -208,13 +217,15 @@ def _tell_failures(
     task_log: TaskLog,
     failures: list[Failed],
     fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
+    *,
+    resent: bool,
 ) -> None:
     """Log each recorded failure with the state it reached (None: refused, lease lost)."""
     recorded = {row[0]: row for row in fail_rows}
     for failure in failures:
         row = recorded.get(failure.task_id)
         if row is None:
-            task_log.failed(failure, None, None)
+            task_log.failed(failure, None, None, resent=resent)
         else:
             task_log.failed(failure, row[1], row[2])
 

@@ -45,9 +45,10 @@ class TaskLog:
 
     Every line passes ``task_id``, ``task_name``, ``attempt``, ``max_attempts``, ``duration``
     (seconds, once the function has returned), ``worker_id`` and ``event`` (started, completed,
-    retrying, failed, lease_lost) as ``extra=`` fields; failures add ``error`` (its last line)
-    and, when a retry is scheduled, ``next_retry_at``. Each call checks that its level is enabled
-    before it builds anything, so a level turned down costs a dictionary look-up per task.
+    retrying, failed, lease_lost, refused_on_resend) as ``extra=`` fields; failures add
+    ``error`` (its last line) and, when a retry is scheduled, ``next_retry_at``. Each call
+    checks that its level is enabled before it builds anything, so a level turned down costs a
+    dictionary look-up per task.
     """
 
     def __init__(self, worker_id: str) -> None:
@@ -81,21 +82,24 @@ class TaskLog:
         """The task was given up (handed back at shutdown); nothing is logged for it."""
         self._attempts.pop(task_id, None)
 
-    def completed(self, done: list[Completed], not_completed: set[TaskId]) -> None:
-        """A batch of completions was recorded; those in not_completed were refused."""
+    def completed(
+        self, done: list[Completed], not_completed: set[TaskId], *, resent: bool = False
+    ) -> None:
+        """A batch of completions was recorded; those in not_completed were refused (on a
+        re-send after a lost connection: most likely recorded by the first send)."""
         attempts = self._attempts
         if not log.isEnabledFor(INFO):
             for outcome in done:
                 attempt = attempts.pop(outcome.task_id, None)
                 if outcome.task_id in not_completed and attempt is not None:
-                    self._refused(outcome, attempt)
+                    self._refused(outcome, attempt, resent)
             return
         for outcome in done:
             attempt = attempts.pop(outcome.task_id, None)
             if attempt is None:
                 continue
             if not_completed and outcome.task_id in not_completed:
-                self._refused(outcome, attempt)
+                self._refused(outcome, attempt, resent)
                 continue
             log.info(
                 "task %s %s completed (%s%s)",
@@ -107,14 +111,20 @@ class TaskLog:
             )
 
     def failed(
-        self, failure: Failed, state: TaskState | None, next_retry_at: datetime | None
+        self,
+        failure: Failed,
+        state: TaskState | None,
+        next_retry_at: datetime | None,
+        *,
+        resent: bool = False,
     ) -> None:
-        """A failure was recorded: a retry is due at next_retry_at, or it was the last one."""
+        """A failure was recorded: a retry is due at next_retry_at, or it was the last one;
+        state None: refused, as ``completed`` says."""
         attempt = self._attempts.pop(failure.task_id, None)
         if attempt is None:
             return
         if state is None:
-            self._refused(failure, attempt)
+            self._refused(failure, attempt, resent)
             return
         timeout = is_timeout(failure)
         verb = "timed out" if timeout else "failed"
@@ -173,10 +183,27 @@ class TaskLog:
             extra=self._fields(task_id, attempt, "lease_lost"),
         )
 
-    def _refused(self, outcome: Outcome, attempt: Attempt) -> None:
+    def _refused(self, outcome: Outcome, attempt: Attempt, resent: bool) -> None:
+        what = "completed" if type(outcome) is Completed else "failed"
+        if resent:
+            # The connection dropped after the first send: its answer was lost, and it most
+            # likely committed, so that this second send finds the task recorded already.
+            if not log.isEnabledFor(INFO):
+                return
+            log.info(
+                "task %s %s %s (%s%s): its outcome, sent again after a lost connection, was "
+                "refused, most likely recorded by the first send (else its lease ran out and "
+                "it runs again elsewhere)",
+                outcome.task_id,
+                attempt.name,
+                what,
+                attempt.counted(),
+                attempt.took(),
+                extra=self._fields(outcome.task_id, attempt, "refused_on_resend"),
+            )
+            return
         if not log.isEnabledFor(WARNING):
             return
-        what = "completed" if type(outcome) is Completed else "failed"
         log.warning(
             "task %s %s %s (%s%s) but its lease was lost meanwhile: the outcome was not "
             "recorded, and the task runs again elsewhere",
