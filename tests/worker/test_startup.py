@@ -218,3 +218,33 @@ async def test_a_connection_that_worked_is_retried(url: str) -> None:
         await wait_until(
             lambda: tasklib.get_task(task_id).state == "completed", what="a task after the cut"
         )
+
+
+def test_sigterm_during_the_start_up_stops_at_once(tmp_path: Path) -> None:
+    """A server that accepts the connection and never answers: SIGTERM does not wait for the
+    connect timeout."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as silent:
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/nowhere"
+        log = tmp_path / "worker.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tasklib", "worker", "tests.worker.tasks_subprocess"],
+                cwd=ROOT,
+                env={**_env(), "TASKLIB_DATABASE_URL": url},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        with worker_processes([proc]):
+            silent.settimeout(30)
+            connection, _ = silent.accept()  # the worker is connecting, and gets no answer
+            assert proc.poll() is None, log.read_text()
+            began = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(15)
+            took = time.monotonic() - began
+            connection.close()
+    assert code == 0, log.read_text()
+    assert took < 2, log.read_text()
+    assert "stopped before it started" in log.read_text()
