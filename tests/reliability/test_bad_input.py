@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import signal
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +28,6 @@ from tasklib.task_types import register_task_types
 from tests.reliability import tasks
 from tests.reliability.conftest import Scale
 from tests.reliability.support import ScenarioReport, fetch, wait_until_settled, workers
-from tests.support.waiting import wait_until
 
 T = TypeVar("T")
 INT32 = (-(2**31), 2**31 - 1)
@@ -472,25 +470,14 @@ def test_unreachable_server_is_a_database_unavailable_error(report: ScenarioRepo
     report.figures.append(f"submit to a closed port: {raised.value} (after {waited:.1f} s)")
 
 
-@pytest.mark.slow  # ~10 s: the worker's shutdown retries its results connection
-def test_worker_waits_for_an_unreachable_server_and_says_why(tmp_path: Path) -> None:
+def test_worker_with_an_unreachable_server_exits_3_and_says_why(tmp_path: Path) -> None:
+    """Unreachable at start: a wrong URL or a server that is down. The worker says so and exits
+    (3, as `tasklib status`); it reconnects only to a server it once reached (tests/worker)."""
     url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"
     with workers(url, tmp_path) as group:
         worker = group.start("waiting")
-
-        def says_why() -> bool:
-            assert group.procs[worker].poll() is None, group.log(worker)
-            return "Connection refused" in group.log(worker)
-
-        wait_until(
-            says_why,
-            timeout=30,
-            what="the worker to log why it waits",
-            detail=lambda: group.log(worker),
-        )
-        assert group.alive() == [worker], "a worker outlives its database's absence"
-        group.procs[worker].send_signal(signal.SIGTERM)
-        assert group.procs[worker].wait(30) == 0
+        assert group.procs[worker].wait(30) == 3, group.log(worker)
+        assert "Connection refused" in group.log(worker)
 
 
 def test_worker_with_malformed_url_exits_with_the_reason(tmp_path: Path) -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import psycopg
 
@@ -148,3 +153,117 @@ def submit_many_sql(url: str, name: str, args_list: list[dict[str, Any]], **opti
             conn.execute(
                 "SELECT count(*) FROM tasklib.submit_many(%s::jsonb)", (json.dumps(payload),)
             )
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on (connections to it are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclasses.dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_tasklib(
+    *args: str,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> CliResult:
+    """`python -m tasklib ARGS` in a new process, as a user runs it; waits for its exit."""
+    environment = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tasklib", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_app(folder: Path, tasks_source: str = "") -> Path:
+    """A package ``myapp`` in folder: an empty ``__init__.py`` and ``tasks.py`` (by default one
+    async task ``myapp.tasks.hello`` that appends its argument to $TASKLIB_TEST_RECORD_DIR/ran)."""
+    package = folder / "myapp"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "tasks.py").write_text(
+        tasks_source
+        or textwrap.dedent(
+            """
+            import os
+            from pathlib import Path
+
+            import tasklib
+
+
+            @tasklib.task
+            async def hello(name: str) -> str:
+                record = Path(os.environ["TASKLIB_TEST_RECORD_DIR"]) / f"ran-{os.getpid()}"
+                with record.open("a") as out:
+                    out.write(name + "\\n")
+                return f"Hello {name}!"
+            """
+        )
+    )
+    return folder
+
+
+class Proxy:
+    """A TCP proxy in front of the test database that can cut the connections it carries.
+
+    ``cut()`` closes every connection and the listening port: the worker behind it loses its
+    connections, and reconnecting is refused, as when the server goes away.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        parts = urlsplit(database_url)
+        self._target = (parts.hostname or "localhost", parts.port or 5432)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self.url = urlunsplit(parts._replace(netloc=f"{_userinfo(parts)}127.0.0.1:{self.port}"))
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+
+def _userinfo(parts: SplitResult) -> str:
+    netloc = parts.netloc
+    return netloc.rpartition("@")[0] + "@" if "@" in netloc else ""
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)

@@ -13,6 +13,7 @@ import pytest
 
 import tasklib
 from tasklib import Config, ConfigurationError, TaskWorker
+from tasklib.errors import SchemaMissingError
 from tests.worker import tasks_inprocess as t
 from tests.worker.support import fetch, running_worker, wait_until
 
@@ -252,7 +253,7 @@ async def test_worker_on_a_database_without_the_schema_says_so(
 ) -> None:
     empty = make_database("noschema")
     worker = TaskWorker(Config(database_url=empty), handle_signals=False)
-    with pytest.raises(ConfigurationError, match="run `tasklib migrate`"):
+    with pytest.raises(SchemaMissingError, match=r"(?i)run `tasklib migrate`"):
         await asyncio.wait_for(worker.run(), 30)
 
 

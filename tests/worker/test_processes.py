@@ -48,13 +48,21 @@ def wait_for_rows(url: str, query: str, within: float) -> None:
 def test_seed_step5_script_logs_start_and_stops_on_sigterm(
     database_url: str, tmp_path: Path
 ) -> None:
-    """Step 5: `python worker.py` prints "Starting TaskWorker <id> with concurrency=4"."""
+    """Step 5: `python worker.py` prints "Starting TaskWorker <id> with concurrency=4", then
+    where its database is, its queues and the tasks it can run."""
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "tasks.py").write_text(
+        "import tasklib\n\n@tasklib.task\ndef hello(name: str) -> str:\n    return name\n"
+    )
     script = tmp_path / "worker.py"
     script.write_text(
         textwrap.dedent(
             f"""
             import asyncio
             from tasklib import Config, TaskWorker
+
+            import myapp.tasks
 
             async def main():
                 config = Config(database_url={database_url!r})
@@ -78,9 +86,14 @@ def test_seed_step5_script_logs_start_and_stops_on_sigterm(
         first = proc.stdout.readline()
         assert "Starting TaskWorker " in first
         assert first.rstrip().endswith("with concurrency=4")
+        where, tasks = proc.stdout.readline(), proc.stdout.readline()
         proc.send_signal(signal.SIGTERM)
         rest = proc.stdout.read()
         assert proc.wait(30) == 0
+    database = database_url.rsplit("/", 1)[1]
+    assert f"database: postgres@127.0.0.1:5432/{database}; queues: all" in where
+    assert "password" not in where
+    assert tasks.rstrip().endswith("tasks (1): myapp.tasks.hello")
     assert "SIGTERM received" in rest
     assert "stopped" in rest
 

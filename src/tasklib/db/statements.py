@@ -179,10 +179,12 @@ def json_array(texts: Iterable[str]) -> str:
     return "[" + ",".join(texts) + "]"
 
 
-# Only the columns dispatch needs, so each claimed row costs little to parse. The arguments come
-# as JSON text for pydantic to parse and convert in one pass (rebuild_args_json).
+# Only the columns dispatch and its log lines need, so each claimed row costs little to parse.
+# The arguments come as JSON text for pydantic to parse and convert in one pass
+# (rebuild_args_json); retry_count and max_retries make the log's "attempt n/max".
 CLAIM = (
-    "SELECT id::text, name, args::text, timeout_seconds FROM tasklib.claim(%s, %s, %s::text[], %s)"
+    "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
+    " FROM tasklib.claim(%s, %s, %s::text[], %s)"
 )
 
 # How many tasks complete() completed and, only when that falls short of the batch (tasks this

@@ -156,6 +156,8 @@ def check(rows: list[dict[str, Any]], expected: dict[UUID, Any]) -> list[str]:
 
 def _show_worker_logs(console: Console) -> None:
     # The worker's own lines ("Starting TaskWorker ...") go through rich, above the live bars.
+    # Its line per task would scroll bars and summary away: they show every task already.
+    logging.getLogger("tasklib.worker.tasks").setLevel(logging.CRITICAL)
     logger = logging.getLogger("tasklib")
     if not logger.handlers:
         handler = RichHandler(console=console, show_path=False, show_time=False)

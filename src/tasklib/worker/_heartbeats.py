@@ -14,12 +14,13 @@ import psycopg
 from tasklib.config import Config
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
-from tasklib.errors import DatabaseUnavailableError, TaskLibError
+from tasklib.errors import DatabaseUnavailableError, SchemaMissingError, TaskLibError, translate
 from tasklib.registry import registered_tasks
 from tasklib.task_types import register_task_types_async
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
+from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
 
@@ -42,8 +43,10 @@ class Heartbeats:
         config: Config,
         runner: Runner,
         reporter: Reporter,
+        task_log: TaskLog,
     ) -> None:
         self._db = db
+        self._task_log = task_log
         self._worker_id = worker_id
         self._queues = queues
         self._concurrency = concurrency
@@ -51,22 +54,28 @@ class Heartbeats:
         self._runner = runner
         self._reporter = reporter
 
+    async def announce(self) -> None:
+        """Register the task types this process defines, then the worker itself (at start-up).
+
+        No retry: this is the worker's first use of the database, where a connection that
+        cannot be made (DatabaseUnavailableError) or a schema that is missing
+        (SchemaMissingError) means the worker cannot start.
+        """
+        try:
+            await self._announce(await self._db.connection())
+        except psycopg.Error as error:
+            raise translate(error) from error
+
     async def run(self) -> None:
-        """Announce the worker, then renew leases until cancelled."""
+        """Renew leases until cancelled (``announce`` has run)."""
         interval = self._config.lease_seconds / 3
-        await self._db.run(self._announce)
         while True:
             await asyncio.sleep(interval)
             ids = [*self._runner.active, *self._reporter.unreported()]
             held = await self._db.run(functools.partial(self._beat, ids=ids))
             lost = [i for i in ids if i not in held and i in self._runner.active]
             for task_id in lost:
-                log.warning(
-                    "task %s is no longer held by worker %s (its lease expired, another worker "
-                    "may run it): stopping it here, its outcome will not be recorded",
-                    task_id,
-                    self._worker_id,
-                )
+                self._task_log.lease_lost(task_id)
                 self._runner.give_up(task_id)
 
     async def _beat(self, conn: Connection, *, ids: list[TaskId]) -> set[TaskId]:
@@ -82,9 +91,8 @@ class Heartbeats:
         """Register the task types this process defines, then the worker itself."""
         try:
             await register_task_types_async(conn, config=self._config)
-        except DatabaseUnavailableError as error:
-            # Same as a lost connection: let ReconnectingConnection retry.
-            raise psycopg.OperationalError(str(error)) from error
+        except (DatabaseUnavailableError, SchemaMissingError):
+            raise
         except TaskLibError as error:
             # SQL submitters lose the defaults and schema checks; Python ones are unaffected.
             log.error("could not record the task types in tasklib.task_types: %s", error)

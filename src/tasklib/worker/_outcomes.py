@@ -101,13 +101,20 @@ def returned(task_id: TaskId, definition: TaskDefinition[..., Any], value: Any) 
     return Completed(task_id, text)
 
 
+_TIMEOUT_PREFIX = "TimeoutError: task "
+
+
+def is_timeout(failure: Failed) -> bool:
+    """Whether the failure is one that ``timed_out`` made (a traceback starts otherwise)."""
+    return failure.error.startswith(_TIMEOUT_PREFIX) and "exceeded its timeout" in failure.error
+
+
 def timed_out(
     task_id: TaskId, definition: TaskDefinition[..., Any], timeout: float, how: str
 ) -> Failed:
     """A retryable failure for a task that ran past its timeout."""
     return failed(
         task_id,
-        f"TimeoutError: task {definition.name!r} exceeded its timeout of {timeout:g} s "
-        f"and was {how}",
+        f"{_TIMEOUT_PREFIX}{definition.name!r} exceeded its timeout of {timeout:g} s and was {how}",
         retryable=True,
     )

@@ -26,7 +26,10 @@ class ReconnectingConnection:
 
     Each loss is logged with the wait before the next attempt (exponential, with jitter, up to
     ``max_backoff``). Set ``give_up_at`` (an event-loop time) to make ``run`` raise
-    DatabaseUnavailableError instead of waiting past it, as shutdown does.
+    DatabaseUnavailableError instead of waiting past it, as shutdown does; ``stop_retrying``
+    gives up at once, also ending a wait in progress. The worker makes the first connection of
+    each with ``connection()`` at start-up, where a failure is an error: retrying is for a
+    connection that once worked.
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class ReconnectingConnection:
         self._conn: Connection | None = None
         self._failures = 0
         self.give_up_at: float | None = None
+        self._stop_waiting = asyncio.Event()
 
     async def connection(self) -> Connection:
         """The open connection, connecting first if there is none."""
@@ -84,7 +88,23 @@ class ReconnectingConnection:
             reason,
             delay,
         )
-        await asyncio.sleep(delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_waiting.wait(), delay)
+        if self._stop_waiting.is_set():
+            raise DatabaseUnavailableError(
+                f"database unavailable for {self.purpose}: {reason}"
+            ) from error
+
+    @property
+    def reconnecting(self) -> bool:
+        """Whether the last attempt on this connection failed and none has worked since."""
+        return self._failures > 0
+
+    def stop_retrying(self) -> None:
+        """Give up now: ``run`` raises DatabaseUnavailableError at the next loss, or at once if
+        it is waiting to reconnect (shutdown with nothing left to record, a second signal)."""
+        self.give_up_at = asyncio.get_running_loop().time()
+        self._stop_waiting.set()
 
     async def close(self) -> None:
         """Close the connection if open; errors of an already broken connection are ignored."""

@@ -17,6 +17,7 @@ from tasklib.errors import DatabaseUnavailableError
 from tasklib.models import TaskState
 from tasklib.worker._outcomes import Completed, Failed, Outcome, clean_error
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
+from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
 
@@ -42,8 +43,10 @@ class Reporter:
         max_batch: int,
         linger_seconds: float,
         on_retry_scheduled: Callable[[], None],
+        task_log: TaskLog,
     ) -> None:
         self._db = db
+        self._task_log = task_log
         self._worker_id = worker_id
         self._max_batch = max_batch
         self._linger = linger_seconds
@@ -103,8 +106,15 @@ class Reporter:
         if self._waiting:
             self._ready.set()
         self._in_flight = batch
+        sends = 0
+
+        async def send(conn: Connection) -> None:
+            nonlocal sends
+            sends += 1
+            await self._record(conn, batch, resent=sends > 1)
+
         try:
-            await self._db.run(lambda conn: self._record(conn, batch))
+            await self._db.run(send)
         except DatabaseUnavailableError:
             # Shutdown gave up waiting for the database: keep the outcomes so the caller can
             # count them; their tasks run again once their leases expire.
@@ -114,7 +124,9 @@ class Reporter:
             self._in_flight = []
         self._recorded.set()
 
-    async def _record(self, conn: Connection, batch: list[Outcome]) -> None:
+    async def _record(
+        self, conn: Connection, batch: list[Outcome], *, resent: bool = False
+    ) -> None:
         done = [outcome for outcome in batch if type(outcome) is Completed]
         failures = [outcome for outcome in batch if type(outcome) is Failed]
         try:
@@ -133,13 +145,10 @@ class Reporter:
             for outcome in batch:
                 await self._record(conn, [outcome])
             return
-        refused = len(not_completed) + len(failures) - len(fail_rows)
-        if refused:
-            log.warning(
-                "%d finished task(s) were no longer held by this worker (lease lost); "
-                "their results were not recorded and they run again elsewhere",
-                refused,
-            )
+        if done:
+            self._task_log.completed(done, not_completed, resent=resent)
+        if failures:
+            _tell_failures(self._task_log, failures, fail_rows, resent=resent)
         if self.on_recorded is not None:
             _tell(self.on_recorded, done, not_completed, failures, fail_rows)
         if any(row[2] is not None for row in fail_rows):
@@ -188,6 +197,7 @@ class Reporter:
             outcome.task_id,
             reason,
         )
+        self._task_log.forget(outcome.task_id)
         if self.on_recorded is not None:
             self.on_recorded(outcome, None, None)
 
@@ -201,6 +211,23 @@ async def _not_completed(
         return set()
     completed = {str(task_id) for task_id in row[1] or ()}
     return {c.task_id for c in done if c.task_id not in completed}
+
+
+def _tell_failures(
+    task_log: TaskLog,
+    failures: list[Failed],
+    fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
+    *,
+    resent: bool,
+) -> None:
+    """Log each recorded failure with the state it reached (None: refused, lease lost)."""
+    recorded = {row[0]: row for row in fail_rows}
+    for failure in failures:
+        row = recorded.get(failure.task_id)
+        if row is None:
+            task_log.failed(failure, None, None, resent=resent)
+        else:
+            task_log.failed(failure, row[1], row[2])
 
 
 def _tell(

@@ -20,6 +20,7 @@ from tasklib.worker._outcomes import (
     timed_out,
 )
 from tasklib.worker._reporter import Reporter
+from tasklib.worker._tasklog import TaskLog
 
 THREAD_NAME_PREFIX = "tasklib-task"
 
@@ -33,10 +34,13 @@ class Runner:
 
     _loop: asyncio.AbstractEventLoop  # set by open()
 
-    def __init__(self, worker_id: str, concurrency: int, reporter: Reporter) -> None:
+    def __init__(
+        self, worker_id: str, concurrency: int, reporter: Reporter, task_log: TaskLog
+    ) -> None:
         self._worker_id = worker_id
         self._concurrency = concurrency
         self._reporter = reporter
+        self._task_log = task_log
         self.active: dict[TaskId, asyncio.Task[None]] = {}
         self._kill_switches: dict[TaskId, threading.Event] = {}
         self.slot_freed = asyncio.Event()
@@ -51,8 +55,17 @@ class Runner:
         """How many more tasks may start now."""
         return self._concurrency - len(self.active)
 
-    def start(self, task_id: TaskId, name: str, args: str, timeout: float | None) -> None:
+    def start(
+        self,
+        task_id: TaskId,
+        name: str,
+        args: str,
+        timeout: float | None,
+        retry_count: int | None = None,
+        max_retries: int | None = None,
+    ) -> None:
         """Start one claimed row; a row that cannot run fails at once, without retries."""
+        self._task_log.started(task_id, name, retry_count, max_retries)
         definition = get_definition(name)
         if definition is None:
             self._reporter.add(
@@ -143,6 +156,7 @@ class Runner:
 
     def _free(self, task_id: TaskId) -> None:
         self.active.pop(task_id, None)
+        self._task_log.ended(task_id)
         self.slot_freed.set()
 
     async def _run_in_child(
@@ -172,6 +186,7 @@ class Runner:
     def give_up(self, task_id: TaskId) -> None:
         """Stop a task without reporting it: cancel it, kill its child; a thread runs on."""
         task = self.active.pop(task_id, None)
+        self._task_log.forget(task_id)
         switch = self._kill_switches.get(task_id)
         if switch is not None:
             switch.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -14,10 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
+import psycopg.conninfo
 import psycopg.errors
 
 from tasklib.config import Config
-from tasklib.errors import ConfigurationError, DatabaseUnavailableError, TaskLibError
+from tasklib.errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    TaskLibError,
+    is_schema_missing,
+    translate,
+)
 from tasklib.registry import registered_tasks
 from tasklib.worker._child import preload
 from tasklib.worker._claims import Claimer, release
@@ -28,6 +36,7 @@ from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
+from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
 
@@ -37,6 +46,11 @@ _SHUTDOWN_DATABASE_SECONDS = 10.0
 # A claim in flight at shutdown may finish within this, so its tasks are known (run or released).
 _CLAIM_IN_FLIGHT_SECONDS = 1.0
 _DUPLICATE_SIGNAL_WINDOW = 1.0
+
+NO_TASKS = (
+    "no tasks are registered in this process: import the module that defines the @task "
+    "functions before starting a worker (a worker without them cannot run any task)"
+)
 
 
 def default_worker_id() -> str:
@@ -126,14 +140,16 @@ class TaskWorker:
         self._heartbeat_db = connection("heartbeats")
         self._listen_db = connection("notifications")
         self._lifecycle = Lifecycle(self.worker_id)
+        task_log = TaskLog(self.worker_id)
         self._reporter = Reporter(
             self._report_db,
             self.worker_id,
             max_batch=report_batch_size,
             linger_seconds=report_linger_seconds,
             on_retry_scheduled=self._wake_claims,
+            task_log=task_log,
         )
-        self._runner = Runner(self.worker_id, concurrency, self._reporter)
+        self._runner = Runner(self.worker_id, concurrency, self._reporter, task_log)
         self._claimer = Claimer(
             self._claim_db,
             worker_id=self.worker_id,
@@ -157,6 +173,7 @@ class TaskWorker:
             config=config,
             runner=self._runner,
             reporter=self._reporter,
+            task_log=task_log,
         )
         self._first_signal_at = 0.0
 
@@ -203,6 +220,8 @@ class TaskWorker:
                 f"this TaskWorker is {self._lifecycle.state.name} (it ran, or was stopped "
                 "before it ran); create a new one"
             )
+        if not registered_tasks():
+            raise ConfigurationError(NO_TASKS)
         self._lifecycle.advance(State.STARTING)
         loop = asyncio.get_running_loop()
         if drain is not None:
@@ -210,12 +229,16 @@ class TaskWorker:
         signals = (
             self._install_signal_handlers(loop) if self.handle_signals and drain is None else []
         )
+        # A drain never sleeps waiting for work, so it has no use for notifications.
+        listen = self.config.listen_notify and drain is None
         try:
             _ensure_log_output()
-            log.info("Starting TaskWorker %s with concurrency=%d", self.worker_id, self.concurrency)
+            if not await self._start_up(listen):
+                return
+            self._log_banner()
             preload(d.fn.__module__ for d in registered_tasks().values())
             self._runner.open()
-            jobs = self._start_jobs(drain)
+            jobs = self._start_jobs(drain, listen)
             self._lifecycle.advance(State.RUNNING)
             try:
                 failure = await self._until_stop_requested(jobs, draining=drain is not None)
@@ -228,18 +251,83 @@ class TaskWorker:
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
-        if isinstance(
-            failure,
-            psycopg.errors.UndefinedFunction
-            | psycopg.errors.UndefinedTable
-            | psycopg.errors.InvalidSchemaName,
-        ):
-            raise ConfigurationError(
-                f"the tasklib schema is missing or outdated in this database ({failure}); "
-                "run `tasklib migrate`"
-            ) from failure
+        if failure is not None and is_schema_missing(failure):
+            # Dropped or downgraded while the worker ran; the start-up checks it otherwise.
+            assert isinstance(failure, psycopg.Error)
+            raise translate(failure) from failure
         if failure is not None:
             raise failure
+
+    async def _start_up(self, listen: bool) -> bool:
+        """Connect every connection once and announce the worker; False if stopped meanwhile.
+
+        The first connections are not retried: a server that cannot be reached now is a wrong
+        URL or a server that is down, and the caller hears it at once (DatabaseUnavailableError),
+        as it does a missing schema (SchemaMissingError). Reconnecting is for connections that
+        once worked. A stop request (signal, ``stop()``) ends the start-up at once.
+        """
+        starting = asyncio.ensure_future(self._connect_and_announce(listen))
+        stop_requested = asyncio.ensure_future(self._lifecycle.reached(State.DRAINING))
+        try:
+            await asyncio.wait([starting, stop_requested], return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            starting.cancel()
+            await self._abort_start_up(starting)
+            raise
+        finally:
+            stop_requested.cancel()
+        started = starting.done() and not starting.cancelled() and starting.exception() is None
+        if started and self._lifecycle.state is State.STARTING:
+            return True
+        starting.cancel()
+        await self._abort_start_up(starting)
+        if not starting.cancelled() and (error := starting.exception()) is not None:
+            raise error
+        log.info("TaskWorker %s stopped before it started", self.worker_id)
+        return False
+
+    async def _connect_and_announce(self, listen: bool) -> None:
+        dbs = [self._claim_db, self._report_db, self._heartbeat_db]
+        if listen:
+            dbs.append(self._listen_db)
+        results = await asyncio.gather(*(db.connection() for db in dbs), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        await self._heartbeats.announce()
+
+    async def _abort_start_up(self, starting: asyncio.Future[None]) -> None:
+        """Undo what the start-up did (the announcement, connections) and end in STOPPED."""
+        await asyncio.gather(starting, return_exceptions=True)
+        if not starting.cancelled() and starting.exception() is None:
+            # Announced, then told to stop before running: one attempt to take it back.
+            self._report_db.stop_retrying()
+            with contextlib.suppress(DatabaseUnavailableError, psycopg.Error):
+                await self._report_db.run(functools.partial(unregister, worker_id=self.worker_id))
+        for db in self._connections():
+            await db.close()
+        self._skip_grace()
+        self._lifecycle.advance(State.STOPPED)
+
+    def _log_banner(self) -> None:
+        """Say who this worker is, where its database is and what it takes, before it starts."""
+        names = sorted(registered_tasks())
+        queues = ", ".join(self.queues) if self.queues is not None else "all"
+        database = describe_database(self.config.require_database_url())
+        log.info(
+            "Starting TaskWorker %s with concurrency=%d",
+            self.worker_id,
+            self.concurrency,
+            extra={
+                "worker_id": self.worker_id,
+                "concurrency": self.concurrency,
+                "queues": self.queues,
+                "tasks": names,
+                "database": database,
+            },
+        )
+        log.info("  database: %s; queues: %s", database, queues)
+        log.info("  tasks (%d): %s", len(names), ", ".join(names))
 
     async def stop(self, *, grace_seconds: float | None = None) -> None:
         """Ask the worker to stop and wait until ``run`` has finished its shutdown.
@@ -258,9 +346,7 @@ class TaskWorker:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _start_jobs(self, drain: DrainLog | None) -> _Jobs:
-        # A drain never sleeps waiting for work, so it has no use for notifications.
-        listen = self.config.listen_notify and drain is None
+    def _start_jobs(self, drain: DrainLog | None, listen: bool) -> _Jobs:
         return _Jobs(
             claims=asyncio.create_task(
                 self._claimer.run() if drain is None else self._claimer.run_until_idle(drain),
@@ -334,6 +420,15 @@ class TaskWorker:
                 return
             log.warning("%s again: cancelling running tasks now", name)
             self._skip_grace()
+        elif state is State.STOPPING:
+            if now - self._first_signal_at < _DUPLICATE_SIGNAL_WINDOW:
+                return
+            log.warning("%s again: not waiting for the database any longer", name)
+            for db in self._connections():
+                db.stop_retrying()
+
+    def _connections(self) -> tuple[ReconnectingConnection, ...]:
+        return (self._claim_db, self._report_db, self._heartbeat_db, self._listen_db)
 
     def _skip_grace(self) -> None:
         """Go to STOPPING now, unless already there: running tasks are cancelled, not awaited."""
@@ -353,9 +448,11 @@ class TaskWorker:
             self._lifecycle.advance(State.STOPPED)
 
     async def _stop_claiming(self, jobs: _Jobs) -> None:
-        # The claim loop ends once it sees the state; wake it wherever it sleeps.
+        # The claim loop ends once it sees the state; wake it wherever it sleeps, including a
+        # wait to reconnect: a claim that cannot be sent now is not worth waiting for.
         self._claimer.wake_up()
         self._runner.slot_freed.set()
+        self._claim_db.stop_retrying()
         if jobs.notifications is not None:
             jobs.notifications.cancel()
         # A claim in flight is allowed to finish so its tasks are known (and run or released).
@@ -397,7 +494,17 @@ class TaskWorker:
     async def _hand_back(self, jobs: _Jobs) -> None:
         """Cancel what still runs, record every outcome, release the rest, close everything."""
         leftovers = self._runner.give_up_all()
-        self._report_db.give_up_at = asyncio.get_running_loop().time() + _SHUTDOWN_DATABASE_SECONDS
+        # The database is waited for (it may be restarting) only while this worker holds
+        # something for it: outcomes, or tasks to hand back. An idle worker makes one attempt
+        # to say goodbye and exits, database or not; should a claim whose answer was lost have
+        # taken tasks meanwhile, their leases expire as after a crash.
+        holds = bool(leftovers or self._reporter.pending())
+        if holds:
+            self._report_db.give_up_at = (
+                asyncio.get_running_loop().time() + _SHUTDOWN_DATABASE_SECONDS
+            )
+        else:
+            self._report_db.stop_retrying()
         self._reporter.close()
         recorded = await _finish(jobs.results)
         jobs.heartbeats.cancel()
@@ -413,19 +520,26 @@ class TaskWorker:
             )
             await self._report_db.run(functools.partial(unregister, worker_id=self.worker_id))
         except (DatabaseUnavailableError, psycopg.Error) as error:
-            log.error(
-                "%s; %d task(s) stay leased to %s and run again when the lease expires",
-                error,
-                len(leftovers),
-                self.worker_id,
-            )
+            if holds:
+                log.error(
+                    "%s; %d task(s) stay leased to %s and run again when the lease expires",
+                    error,
+                    len(leftovers),
+                    self.worker_id,
+                )
+            else:
+                log.warning(
+                    "%s: could not remove %s from tasklib.workers (it held no task)",
+                    error,
+                    self.worker_id,
+                )
         if self._reporter.pending():
             log.error(
                 "%d result(s) could not be recorded before exit; those tasks run again "
                 "after their leases expire",
                 self._reporter.pending(),
             )
-        for db in (self._claim_db, self._report_db, self._heartbeat_db, self._listen_db):
+        for db in self._connections():
             await db.close()
         if self._runner.close() and leftovers:
             log.warning(
@@ -450,6 +564,20 @@ async def _finish(reporter_task: asyncio.Task[None]) -> bool:
     return True
 
 
+def describe_database(url: str) -> str:
+    """``user@host:port/dbname`` of a database URL, for logs: never its password."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "(unreadable URL)"
+    host = str(params.get("host") or params.get("hostaddr") or "localhost")
+    if params.get("port"):
+        host = f"{host}:{params['port']}"
+    user = f"{params['user']}@" if params.get("user") else ""
+    dbname = f"/{params['dbname']}" if params.get("dbname") else ""
+    return f"{user}{host}{dbname}"
+
+
 def _ensure_log_output() -> None:
     """Show the worker's INFO lines when the application has configured no logging at all.
 
@@ -466,4 +594,4 @@ def _ensure_log_output() -> None:
         package.setLevel(logging.INFO)
 
 
-__all__ = ["TaskWorker", "default_worker_id"]
+__all__ = ["TaskWorker", "default_worker_id", "describe_database"]

@@ -1,0 +1,232 @@
+"""One log line per task event (start, success, retry, failure for good, lease lost), structured."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from tasklib.db.statements import TaskId
+from tasklib.models import TaskState
+from tasklib.worker._outcomes import Completed, Failed, Outcome, is_timeout
+
+# Per-task lines have their own logger, so that they can be turned down alone:
+# logging.getLogger("tasklib.worker.tasks").setLevel(logging.WARNING).
+log = logging.getLogger("tasklib.worker.tasks")
+
+DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
+
+
+class Attempt:
+    """One run of one task: its name, which attempt of how many, when it started and took."""
+
+    __slots__ = ("attempt", "duration", "max_attempts", "name", "started")
+
+    def __init__(self, name: str, attempt: int, max_attempts: int | None) -> None:
+        self.name = name
+        self.attempt = attempt
+        self.max_attempts = max_attempts
+        self.started = time.monotonic()
+        self.duration: float | None = None
+
+    def counted(self) -> str:
+        """'attempt 2/4' (or 'attempt 2' when the maximum is not known)."""
+        if self.max_attempts is None:
+            return f"attempt {self.attempt}"
+        return f"attempt {self.attempt}/{self.max_attempts}"
+
+    def took(self) -> str:
+        return "" if self.duration is None else f", {self.duration:.3f} s"
+
+
+class TaskLog:
+    """Knows each task from its claim until its outcome is recorded, and logs what it came to.
+
+    Every line passes ``task_id``, ``task_name``, ``attempt``, ``max_attempts``, ``duration``
+    (seconds, once the function has returned), ``worker_id`` and ``event`` (started, completed,
+    retrying, failed, lease_lost, refused_on_resend) as ``extra=`` fields; failures add
+    ``error`` (its last line) and, when a retry is scheduled, ``next_retry_at``. Each call
+    checks that its level is enabled before it builds anything, so a level turned down costs a
+    dictionary look-up per task.
+    """
+
+    def __init__(self, worker_id: str) -> None:
+        self._worker_id = worker_id
+        self._attempts: dict[TaskId, Attempt] = {}
+
+    def started(
+        self, task_id: TaskId, name: str, retry_count: int | None, max_retries: int | None
+    ) -> None:
+        """A claimed task is about to run (or to fail at once: unknown name, bad arguments)."""
+        attempt = Attempt(
+            name, (retry_count or 0) + 1, None if max_retries is None else max_retries + 1
+        )
+        self._attempts[task_id] = attempt
+        if log.isEnabledFor(DEBUG):
+            log.debug(
+                "task %s %s started (%s)",
+                task_id,
+                name,
+                attempt.counted(),
+                extra=self._fields(task_id, attempt, "started"),
+            )
+
+    def ended(self, task_id: TaskId) -> None:
+        """The function returned or raised: its duration is known."""
+        attempt = self._attempts.get(task_id)
+        if attempt is not None:
+            attempt.duration = time.monotonic() - attempt.started
+
+    def forget(self, task_id: TaskId) -> None:
+        """The task was given up (handed back at shutdown); nothing is logged for it."""
+        self._attempts.pop(task_id, None)
+
+    def completed(
+        self, done: list[Completed], not_completed: set[TaskId], *, resent: bool = False
+    ) -> None:
+        """A batch of completions was recorded; those in not_completed were refused (on a
+        re-send after a lost connection: most likely recorded by the first send)."""
+        attempts = self._attempts
+        if not log.isEnabledFor(INFO):
+            for outcome in done:
+                attempt = attempts.pop(outcome.task_id, None)
+                if outcome.task_id in not_completed and attempt is not None:
+                    self._refused(outcome, attempt, resent)
+            return
+        for outcome in done:
+            attempt = attempts.pop(outcome.task_id, None)
+            if attempt is None:
+                continue
+            if not_completed and outcome.task_id in not_completed:
+                self._refused(outcome, attempt, resent)
+                continue
+            log.info(
+                "task %s %s completed (%s%s)",
+                outcome.task_id,
+                attempt.name,
+                attempt.counted(),
+                attempt.took(),
+                extra=self._fields(outcome.task_id, attempt, "completed"),
+            )
+
+    def failed(
+        self,
+        failure: Failed,
+        state: TaskState | None,
+        next_retry_at: datetime | None,
+        *,
+        resent: bool = False,
+    ) -> None:
+        """A failure was recorded: a retry is due at next_retry_at, or it was the last one;
+        state None: refused, as ``completed`` says."""
+        attempt = self._attempts.pop(failure.task_id, None)
+        if attempt is None:
+            return
+        if state is None:
+            self._refused(failure, attempt, resent)
+            return
+        timeout = is_timeout(failure)
+        verb = "timed out" if timeout else "failed"
+        summary = _last_line(failure.error)
+        if next_retry_at is not None:
+            if not log.isEnabledFor(WARNING):
+                return
+            due = next_retry_at.isoformat(timespec="milliseconds")
+            wait = (next_retry_at - datetime.now(UTC)).total_seconds()
+            fields = self._fields(failure.task_id, attempt, "retrying")
+            fields.update(error=summary, timeout=timeout, next_retry_at=due)
+            log.warning(
+                "task %s %s %s (%s%s); retry at %s (in %.1f s): %s",
+                failure.task_id,
+                attempt.name,
+                verb,
+                attempt.counted(),
+                attempt.took(),
+                due,
+                max(wait, 0.0),
+                summary,
+                extra=fields,
+            )
+            return
+        if not log.isEnabledFor(ERROR):
+            return
+        fields = self._fields(failure.task_id, attempt, "failed")
+        fields.update(error=summary, timeout=timeout)
+        why = "" if failure.retryable else ", not retryable"
+        record = log.makeRecord(
+            log.name,
+            ERROR,
+            __file__,
+            0,
+            "task %s %s %s for good (%s%s%s): %s",
+            (failure.task_id, attempt.name, verb, attempt.counted(), attempt.took(), why, summary),
+            None,
+            extra=fields,
+        )
+        if "\n" in failure.error.strip():
+            # Formatters print exc_text below the message, as for log.exception().
+            record.exc_text = failure.error.rstrip()
+        log.handle(record)
+
+    def lease_lost(self, task_id: TaskId) -> None:
+        """The heartbeat found the task held by no one or by another worker: it stops here."""
+        attempt = self._attempts.pop(task_id, None)
+        if attempt is None or not log.isEnabledFor(WARNING):
+            return
+        log.warning(
+            "task %s %s lost its lease (%s): stopped here, its outcome will not be recorded; "
+            "another worker may run it",
+            task_id,
+            attempt.name,
+            attempt.counted(),
+            extra=self._fields(task_id, attempt, "lease_lost"),
+        )
+
+    def _refused(self, outcome: Outcome, attempt: Attempt, resent: bool) -> None:
+        what = "completed" if type(outcome) is Completed else "failed"
+        if resent:
+            # The connection dropped after the first send: its answer was lost, and it most
+            # likely committed, so that this second send finds the task recorded already.
+            if not log.isEnabledFor(INFO):
+                return
+            log.info(
+                "task %s %s %s (%s%s): its outcome, sent again after a lost connection, was "
+                "refused, most likely recorded by the first send (else its lease ran out and "
+                "it runs again elsewhere)",
+                outcome.task_id,
+                attempt.name,
+                what,
+                attempt.counted(),
+                attempt.took(),
+                extra=self._fields(outcome.task_id, attempt, "refused_on_resend"),
+            )
+            return
+        if not log.isEnabledFor(WARNING):
+            return
+        log.warning(
+            "task %s %s %s (%s%s) but its lease was lost meanwhile: the outcome was not "
+            "recorded, and the task runs again elsewhere",
+            outcome.task_id,
+            attempt.name,
+            what,
+            attempt.counted(),
+            attempt.took(),
+            extra=self._fields(outcome.task_id, attempt, "lease_lost"),
+        )
+
+    def _fields(self, task_id: TaskId, attempt: Attempt, event: str) -> dict[str, Any]:
+        return {
+            "event": event,
+            "task_id": task_id,
+            "task_name": attempt.name,
+            "attempt": attempt.attempt,
+            "max_attempts": attempt.max_attempts,
+            "duration": attempt.duration,
+            "worker_id": self._worker_id,
+        }
+
+
+def _last_line(text: str) -> str:
+    """The exception line of a traceback (its last line), or the whole of a one-line error."""
+    return text.rstrip().rpartition("\n")[2].strip()
