@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from tasklib.cli._support import EXIT_CODES
 from tests.cli.conftest import RunCli, run_tasklib
@@ -84,12 +82,6 @@ def test_a_task_in_the_wrong_state_is_refused(
     assert again.err.startswith("error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug (issue 15 item 7), src/tasklib/cli/_worker.py: the worker's jobs log "
-    "ERROR lines (one says '0 task(s) stay leased') before the command's own line, and the "
-    "command exits 2 for every TaskLibError instead of the table's code (1 here)",
-)
 def test_a_worker_before_migrate_exits_1_with_one_clear_line(
     make_database: Callable[[str], str],
 ) -> None:
@@ -100,13 +92,6 @@ def test_a_worker_before_migrate_exits_1_with_one_clear_line(
     ), result.err
 
 
-@pytest.mark.slow  # 5 s while the bug lasts: the worker runs until the timeout
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, subprocess.TimeoutExpired),
-    reason="product bug (issue 15 item 4): a worker whose first connection is refused retries "
-    "forever instead of exiting 3 like `tasklib status`",
-)
 def test_a_worker_that_cannot_reach_the_database_exits_3() -> None:
     result = run_tasklib("worker", EXAMPLE_TASKS, "--database-url", _closed_port_url(), timeout=5)
     assert result.code == 3, result.err

@@ -38,7 +38,7 @@ def terminal(task_id: object) -> bool:
     return tasklib.is_terminal(tasklib.get_task(task_id))  # type: ignore[arg-type]
 
 
-async def test_a_success_is_info_with_its_duration_and_its_start_is_debug(
+async def test_a_success_and_its_start_are_debug_with_its_duration(
     url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=TASKS)
@@ -56,7 +56,7 @@ async def test_a_success_is_info_with_its_duration_and_its_start_is_debug(
         "max_attempts": 4,
         "worker_id": "w-log",
     }
-    assert completed.levelno == logging.INFO
+    assert completed.levelno == logging.DEBUG
     assert fields(completed)["event"] == "completed"
     duration = completed.__dict__["duration"]
     assert 0.05 <= duration < 5
@@ -246,7 +246,10 @@ def test_tasklib_worker_log_format_json(database_url: str, tmp_path: Path) -> No
     (banner,) = [e for e in entries if e["message"].startswith("Starting TaskWorker")]
     assert banner["tasks"] == ["myapp.tasks.hello"]
     mine = [e for e in entries if e.get("task_id") == str(task_id)]
-    assert [(e["level"], e["event"]) for e in mine] == [("DEBUG", "started"), ("INFO", "completed")]
+    assert [(e["level"], e["event"]) for e in mine] == [
+        ("DEBUG", "started"),
+        ("DEBUG", "completed"),
+    ]
     done = mine[1]
     assert (done["task_name"], done["attempt"], done["max_attempts"]) == ("myapp.tasks.hello", 1, 4)
     assert isinstance(done["duration"], float)
