@@ -16,21 +16,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import psycopg
 import pytest
 
 import tasklib
 from tasklib import AsyncClient, Client, Config
-from tasklib.client import _async, _listener, _sync
-from tests.client.simulated_worker import claim, complete
+from tests.pooler.support import WOKEN_WITHIN, Conn, add, finish
 from tests.support.waiting import wait_until, wait_until_async
-
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-@tasklib.task
-def add(a: int, b: int) -> int:
-    return a + b
 
 
 def _count(conn: Conn) -> int:
@@ -105,22 +96,6 @@ async def test_async_reads(pooled_config: Config) -> None:
 
 
 # -- waits -------------------------------------------------------------------------------------
-# The 5 s re-read that saves a wait whose notification was lost is pushed far out, so a wait
-# that ends long before it and before its own timeout (whose last look would also see the
-# task finished) was woken by a notification, or by its own polling.
-WOKEN_WITHIN = 10.0
-
-
-@pytest.fixture
-def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (_listener, _sync, _async):
-        monkeypatch.setattr(module, "FALLBACK_SECONDS", 600.0, raising=False)
-
-
-def _finish(conn: Conn) -> None:
-    """Complete every due task, as a worker would, on a direct connection."""
-    for task_id, _name, args in claim(conn):
-        complete(conn, task_id, args["a"] + args["b"])
 
 
 def _first_read(client: Client | AsyncClient, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
@@ -166,7 +141,7 @@ def test_a_wait_ends_when_the_task_finishes(
         read = _first_read(client, monkeypatch)
         waiter = pool.submit(client.wait_for_result, add, task_id, timeout=2 * WOKEN_WITHIN)
         wait_until(read.is_set, what="the wait's first read of its task")
-        _finish(conn)
+        finish(conn)
         assert waiter.result(timeout=WOKEN_WITHIN) == 5
 
 
@@ -184,5 +159,5 @@ async def test_an_async_wait_ends_when_the_task_finishes(
         read = _first_read(client, monkeypatch)
         waiter = asyncio.create_task(client.wait_for_result(add, task_id, timeout=2 * WOKEN_WITHIN))
         await wait_until_async(read.is_set, what="the wait's first read of its task")
-        await asyncio.to_thread(_finish, conn)
+        await asyncio.to_thread(finish, conn)
         assert await asyncio.wait_for(waiter, WOKEN_WITHIN) == 5
