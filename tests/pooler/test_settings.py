@@ -136,3 +136,13 @@ async def test_an_unreachable_listen_url_falls_back_to_polling_async(
             )
             await asyncio.to_thread(finish, conn)
             assert await asyncio.wait_for(waiter, WOKEN_WITHIN) == 4
+
+
+@pytest.mark.slow
+def test_the_pooler_benchmark_runs(pg_server_url: str) -> None:
+    """bench/poolers.py (the numbers of docs/poolers.md) on a tiny scale, so it cannot rot."""
+    from bench.poolers import run
+
+    report = run(pg_server_url, submits=20, waits=2)
+    assert "| pgbouncer | off |" in report
+    assert "| LISTEN on `listen_url` (direct) |" in report
