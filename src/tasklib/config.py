@@ -10,11 +10,30 @@ import psycopg.conninfo
 from tasklib.errors import ConfigurationError
 
 DATABASE_URL_ENV = "TASKLIB_DATABASE_URL"
+LISTEN_URL_ENV = "TASKLIB_LISTEN_URL"
+PREPARED_STATEMENTS_ENV = "TASKLIB_PREPARED_STATEMENTS"
 _SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+_ON = frozenset({"1", "on", "true", "yes"})
+_OFF = frozenset({"0", "off", "false", "no"})
 
 
 def _database_url_from_env() -> str | None:
     return os.environ.get(DATABASE_URL_ENV) or None
+
+
+def _listen_url_from_env() -> str | None:
+    return os.environ.get(LISTEN_URL_ENV) or None
+
+
+def _prepared_statements_from_env() -> bool:
+    value = os.environ.get(PREPARED_STATEMENTS_ENV, "").strip().lower()
+    if not value or value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise ConfigurationError(
+        f"{PREPARED_STATEMENTS_ENV} must be on or off (or 1/0, true/false, yes/no), got {value!r}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +55,16 @@ class Config:
     by default) are lost as if never submitted; an application crash loses nothing, and the
     queue stays consistent either way. Submits given ``connection=`` follow that
     connection's transaction and settings, and nothing else (claims, results) changes.
+
+    Behind a connection pooler in transaction mode (PgBouncer, pooled endpoints of managed
+    PostgreSQL; see docs/poolers.md): ``prepared_statements=False`` (or
+    $TASKLIB_PREPARED_STATEMENTS=off) makes every connection TaskLib opens send its statements
+    unprepared (psycopg's ``prepare_threshold=None``), since a statement prepared on one server
+    connection is missing on the next; PgBouncer 1.21+ with ``max_prepared_statements`` keeps
+    them working, so leave it on there and on direct connections. ``listen_url`` (or
+    $TASKLIB_LISTEN_URL) is a direct connection used for LISTEN only, which needs a session of
+    its own; without it, set ``listen_notify=False`` behind such a pooler: waits (and workers)
+    then poll every ``poll_interval_seconds`` instead of listening.
     """
 
     database_url: str | None = field(default_factory=_database_url_from_env)
@@ -50,10 +79,14 @@ class Config:
     connect_timeout_seconds: float = 10.0
     application_name: str = "tasklib"
     durable_submits: bool = True
+    prepared_statements: bool = field(default_factory=_prepared_statements_from_env)
+    listen_url: str | None = field(default_factory=_listen_url_from_env)
 
     def __post_init__(self) -> None:
         if self.database_url is not None:
             _check_database_url(self.database_url)
+        if self.listen_url is not None:
+            _check_database_url(self.listen_url, "listen_url")
         if self.min_pool_size < 0:
             raise ConfigurationError(f"min_pool_size must be >= 0, got {self.min_pool_size}")
         if self.max_pool_size < max(1, self.min_pool_size):
@@ -81,25 +114,25 @@ class Config:
         return self.database_url
 
 
-def _check_database_url(url: str) -> None:
+def _check_database_url(url: str, setting: str = "database_url") -> None:
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigurationError(
-            f"database_url must start with postgresql:// or postgres://, got {_redact(url)!r}"
+            f"{setting} must start with postgresql:// or postgres://, got {_redact(url)!r}"
         )
     try:
         params = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as error:
-        raise ConfigurationError(f"malformed database_url {_redact(url)!r}: {error}") from None
+        raise ConfigurationError(f"malformed {setting} {_redact(url)!r}: {error}") from None
     # libpq accepts these at parse time and fails only when connecting, after pool retries.
     for port in str(params.get("port") or "").split(","):
         if port and not (port.isdigit() and 0 < int(port) < 65536):
             raise ConfigurationError(
-                f"malformed database_url {_redact(url)!r}: port {port!r} is not a number 1-65535"
+                f"malformed {setting} {_redact(url)!r}: port {port!r} is not a number 1-65535"
             )
     sslmode = params.get("sslmode")
     if sslmode is not None and sslmode not in _SSLMODES:
         raise ConfigurationError(
-            f"malformed database_url {_redact(url)!r}: sslmode {sslmode!r} is not one of "
+            f"malformed {setting} {_redact(url)!r}: sslmode {sslmode!r} is not one of "
             + ", ".join(sorted(_SSLMODES))
         )
 

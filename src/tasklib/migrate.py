@@ -113,13 +113,29 @@ def _yoyo_url(database_url: str) -> str:
 
 @contextmanager
 def _migration_lock(database_url: str) -> Iterator[None]:
+    """Hold the migration lock while the block runs (yoyo's connection does the work).
+
+    The lock is transaction-scoped, taken in a transaction that this connection of its own
+    keeps open until the block ends: behind a transaction-mode pooler an open transaction
+    keeps its server connection, whereas a session lock would stay behind on whichever
+    server connection took it (held for good, so the next migrate waits forever).
+    """
     config = Config(database_url=database_url, application_name="tasklib-migrate")
-    with connections.connect(config) as connection:
+    with connections.connect(config) as connection, connection.transaction():
         connection.execute(statements.MIGRATION_LOCK, (_ADVISORY_LOCK_KEY,))
-        try:
-            yield
-        finally:
-            connection.execute(statements.MIGRATION_UNLOCK, (_ADVISORY_LOCK_KEY,))
+        yield
+
+
+def _backend(database_url: str) -> Any:
+    """yoyo's backend for the database, on a connection that prepares no statements.
+
+    yoyo runs BEGIN, SAVEPOINT and its bookkeeping inserts once per change, so psycopg would
+    prepare them; behind a transaction-mode pooler a prepared statement is missing on the
+    next server connection. A migration gains nothing from preparing.
+    """
+    backend = get_backend(_yoyo_url(database_url))
+    backend.connection.prepare_threshold = None
+    return backend
 
 
 def _resolve_url(database_url: str | None) -> str:
@@ -130,7 +146,7 @@ def migrate(database_url: str | None = None) -> list[str]:
     """Apply every change not yet applied; return their names (empty when up to date)."""
     url = _resolve_url(database_url)
     with _migration_lock(url):
-        backend = get_backend(_yoyo_url(url))
+        backend = _backend(url)
         try:
             with backend.lock():
                 pending = backend.to_apply(_migrations())
@@ -144,7 +160,7 @@ def rollback(database_url: str | None = None, *, steps: int | None = None) -> li
     """Revert the last ``steps`` applied changes (all when None); return their names."""
     url = _resolve_url(database_url)
     with _migration_lock(url):
-        backend = get_backend(_yoyo_url(url))
+        backend = _backend(url)
         try:
             with backend.lock():
                 applied = backend.to_rollback(_migrations())
@@ -159,7 +175,7 @@ def rollback(database_url: str | None = None, *, steps: int | None = None) -> li
 def applied_changes(database_url: str | None = None) -> list[str]:
     """Names of the changes applied to the database, in plan order."""
     url = _resolve_url(database_url)
-    backend = get_backend(_yoyo_url(url))
+    backend = _backend(url)
     try:
         applied = backend.get_applied_migration_hashes()
         return [m.id for m in _migrations() if m.hash in applied]

@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from tasklib.client import _core
 from tasklib.client._core import ClientCore, Row, Statement
-from tasklib.client._listener import FALLBACK_SECONDS, AsyncFinishedListener
+from tasklib.client._listener import AsyncFinishedListener
 from tasklib.config import Config
 from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
@@ -227,7 +227,8 @@ class AsyncClient:
             task = _core.task_or_not_found(await self._one(statement, None), task_uuid)
             while not is_terminal(task):
                 left = _core.remaining(end, task_uuid, timeout)
-                wait = FALLBACK_SECONDS if left is None else min(left, FALLBACK_SECONDS)
+                recheck = self._listener.recheck_seconds()
+                wait = recheck if left is None else min(left, recheck)
                 try:
                     async with asyncio.timeout(wait):
                         await woken.wait()

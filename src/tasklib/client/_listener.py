@@ -6,6 +6,11 @@ notifications on its own connection and wakes the subscribers of each id, so a t
 waits share one connection instead of holding a thousand. A waiter re-reads its task's row
 after every wake-up (and every ``FALLBACK_SECONDS`` regardless), so a notification lost
 while the listener reconnects costs a little latency, never a hang.
+
+The connection goes to ``Config.listen_url`` when set (a direct connection beside a pooled
+database_url). While there is no listening connection (``listen_notify=False``, or a
+listen_url that cannot be reached, which is retried) waiters re-read every
+``poll_interval_seconds`` instead (``recheck_seconds``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from uuid import UUID
 
 import psycopg
 
-from tasklib.config import Config
+from tasklib.config import Config, _redact
 from tasklib.db import connections, statements
+from tasklib.errors import first_line
 
 log = logging.getLogger("tasklib.client")
 
@@ -35,6 +41,27 @@ def finished_ids(payload: str) -> list[str]:
     return payload.split(",") if payload else []
 
 
+def _recheck_seconds(config: Config, listening: bool) -> float:
+    # Listening: a re-read only saves a wake-up lost while reconnecting. Not: polling.
+    return FALLBACK_SECONDS if listening else config.poll_interval_seconds
+
+
+def _log_lost(config: Config, error: BaseException, *, first: bool, was_listening: bool) -> None:
+    """One warning when listening stops or cannot start; quiet while it keeps failing."""
+    if first:
+        log.warning(
+            "cannot LISTEN for finished tasks at %s (%s): waits re-read their task every %g s"
+            " until it can",
+            _redact(connections.listen_url(config)),
+            first_line(error),
+            config.poll_interval_seconds,
+        )
+    elif was_listening:
+        log.warning("listener for finished tasks lost its connection: %s", first_line(error))
+    else:
+        log.debug("listener for finished tasks still cannot connect: %s", first_line(error))
+
+
 class FinishedListener:
     """The sync client's listener: a daemon thread reading one connection."""
 
@@ -46,10 +73,16 @@ class FinishedListener:
         self._listening = threading.Event()
         self._stop = threading.Event()
         self._error: BaseException | None = None
+        self._connected = False
+
+    def recheck_seconds(self) -> float:
+        """How long a waiter waits for a wake-up before it re-reads its task anyway."""
+        return _recheck_seconds(self._config, self._connected)
 
     def subscribe(self, task_id: UUID) -> threading.Event:
         """An event set when the task may have finished; listening has begun on return."""
-        self._start()
+        if self._config.listen_notify:
+            self._start()
         event = threading.Event()
         with self._lock:
             self._waiters[str(task_id)].add(event)
@@ -68,6 +101,7 @@ class FinishedListener:
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout=2 * _STOP_CHECK_SECONDS + 1)
+        self._connected = False
 
     def _start(self) -> None:
         with self._lock:
@@ -87,8 +121,9 @@ class FinishedListener:
         first = True
         while not self._stop.is_set():
             try:
-                with connections.connect(self._config, "listen") as conn:
+                with connections.connect_listen(self._config) as conn:
                     conn.execute(statements.LISTEN_FINISHED)
+                    self._connected = True
                     self._listening.set()
                     # Finishes missed while not listening: every waiter looks again.
                     self._wake_all()
@@ -97,12 +132,15 @@ class FinishedListener:
                         for notify in conn.notifies(timeout=_STOP_CHECK_SECONDS):
                             self._wake(finished_ids(notify.payload))
             except Exception as error:
-                if first:
+                if first and self._config.listen_url is None:
                     # The first connection failed: the waiter that started us says why.
                     self._error = error
                     self._listening.set()
                     return
-                log.warning("listener for finished tasks lost its connection: %s", error)
+                _log_lost(self._config, error, first=first, was_listening=self._connected)
+                self._connected = False
+                first = False
+                self._listening.set()
                 self._wake_all()
                 self._stop.wait(_RECONNECT_SECONDS)
 
@@ -127,10 +165,16 @@ class AsyncFinishedListener:
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._listening: asyncio.Future[None] | None = None
+        self._connected = False
+
+    def recheck_seconds(self) -> float:
+        """How long a waiter waits for a wake-up before it re-reads its task anyway."""
+        return _recheck_seconds(self._config, self._connected)
 
     async def subscribe(self, task_id: UUID) -> asyncio.Event:
         """An event set when the task may have finished; listening has begun on return."""
-        await self._start()
+        if self._config.listen_notify:
+            await self._start()
         event = asyncio.Event()
         self._waiters[str(task_id)].add(event)
         return event
@@ -145,6 +189,7 @@ class AsyncFinishedListener:
     async def close(self) -> None:
         task, self._task = self._task, None
         self._listening = None
+        self._connected = False
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -158,10 +203,13 @@ class AsyncFinishedListener:
         await asyncio.shield(self._listening)
 
     async def _run(self, listening: asyncio.Future[None]) -> None:
+        first = True
         while True:
             try:
-                async with await connections.connect_async(self._config, "listen") as conn:
+                async with await connections.connect_listen_async(self._config) as conn:
                     await conn.execute(statements.LISTEN_FINISHED)
+                    self._connected = True
+                    first = False
                     if not listening.done():
                         listening.set_result(None)
                     self._wake_all()
@@ -170,11 +218,15 @@ class AsyncFinishedListener:
                             for event in self._waiters.get(task_id, ()):
                                 event.set()
             except (psycopg.Error, OSError, Exception) as error:
-                if not listening.done():
+                if not listening.done() and self._config.listen_url is None:
                     listening.set_exception(error)
                     self._task = None
                     return
-                log.warning("listener for finished tasks lost its connection: %s", error)
+                _log_lost(self._config, error, first=first, was_listening=self._connected)
+                self._connected = False
+                first = False
+                if not listening.done():
+                    listening.set_result(None)
                 self._wake_all()
                 await asyncio.sleep(_RECONNECT_SECONDS)
 

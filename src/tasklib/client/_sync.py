@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from tasklib.client import _core
 from tasklib.client._core import ClientCore, Row, Statement
-from tasklib.client._listener import FALLBACK_SECONDS, FinishedListener
+from tasklib.client._listener import FinishedListener
 from tasklib.config import Config
 from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
@@ -222,7 +222,8 @@ class Client:
             task = _core.task_or_not_found(self._one(statement, None), task_uuid)
             while not is_terminal(task):
                 left = _core.remaining(end, task_uuid, timeout)
-                woken.wait(FALLBACK_SECONDS if left is None else min(left, FALLBACK_SECONDS))
+                recheck = self._listener.recheck_seconds()
+                woken.wait(recheck if left is None else min(left, recheck))
                 woken.clear()
                 task = _core.task_or_not_found(self._one(statement, None), task_uuid)
             return task

@@ -3,8 +3,14 @@
 Every connection is autocommit (each call is one statement, or a function that is its own
 transaction), carries ``application_name`` (with a suffix saying what it is for, so
 ``pg_stat_activity`` tells a worker's claim connection from a client's pool) and
-``connect_timeout``, and a failure to connect becomes DatabaseUnavailableError naming the
-server, password hidden.
+``connect_timeout``, prepares no statements when ``Config.prepared_statements`` is off (a
+transaction-mode pooler), and a failure to connect becomes DatabaseUnavailableError naming
+the server, password hidden. LISTEN connections (``connect_listen``) go to
+``Config.listen_url`` when it is set: a session of their own, beside a pooled database_url.
+
+Nothing TaskLib sends keeps state in the session between transactions (no SET outside a
+transaction, no session advisory lock, no temporary table), so that any server connection of
+a pooler can run any of its transactions; LISTEN is the one exception, hence its own URL.
 """
 
 from __future__ import annotations
@@ -29,16 +35,34 @@ POOL_OPEN_TIMEOUT_SECONDS = 30.0
 def connection_kwargs(config: Config, purpose: str | None = None) -> dict[str, Any]:
     """The keyword arguments of every TaskLib connection made under ``config``."""
     name = config.application_name if purpose is None else f"{config.application_name}:{purpose}"
-    return {
+    kwargs: dict[str, Any] = {
         "autocommit": True,
         "application_name": name,
         "connect_timeout": max(1, round(config.connect_timeout_seconds)),
     }
+    if not config.prepared_statements:
+        # psycopg prepares a statement on its 5th execution under a name (_pg3_0, ...) that
+        # lives in the server session; None sends every statement unnamed, in one round trip.
+        kwargs["prepare_threshold"] = None
+    return kwargs
+
+
+def listen_url(config: Config) -> str:
+    """Where LISTEN connections go: ``config.listen_url``, else the database URL."""
+    return config.listen_url or config.require_database_url()
 
 
 def connect(config: Config, purpose: str | None = None, **kwargs: Any) -> SyncConnection:
     """One connection, or DatabaseUnavailableError saying where and why not."""
-    url = config.require_database_url()
+    return _connect(config.require_database_url(), config, purpose, **kwargs)
+
+
+def connect_listen(config: Config, purpose: str = "listen") -> SyncConnection:
+    """A connection for LISTEN (see ``listen_url``)."""
+    return _connect(listen_url(config), config, purpose)
+
+
+def _connect(url: str, config: Config, purpose: str | None, **kwargs: Any) -> SyncConnection:
     try:
         return psycopg.Connection.connect(url, **connection_kwargs(config, purpose), **kwargs)
     except psycopg.OperationalError as error:
@@ -49,7 +73,17 @@ async def connect_async(
     config: Config, purpose: str | None = None, **kwargs: Any
 ) -> AsyncConnection:
     """``connect`` for asyncio."""
-    url = config.require_database_url()
+    return await _connect_async(config.require_database_url(), config, purpose, **kwargs)
+
+
+async def connect_listen_async(config: Config, purpose: str = "listen") -> AsyncConnection:
+    """``connect_listen`` for asyncio."""
+    return await _connect_async(listen_url(config), config, purpose)
+
+
+async def _connect_async(
+    url: str, config: Config, purpose: str | None, **kwargs: Any
+) -> AsyncConnection:
     try:
         return await psycopg.AsyncConnection.connect(
             url, **connection_kwargs(config, purpose), **kwargs

@@ -128,9 +128,15 @@ SELECT (tasklib.register_task_type(
 
 # -- migrations and the embedded server ---------------------------------------------------------
 
-# A session lock: yoyo commits each step itself, so the lock must outlive its transactions.
-MIGRATION_LOCK = "SELECT pg_advisory_lock(%s)"
-MIGRATION_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+# Serialises migrators. yoyo commits each change itself, so the lock must outlive those
+# transactions: it is taken in a transaction kept open on a connection of its own for the
+# whole migration (see migrate._migration_lock), transaction-scoped so that no session state
+# is left behind a pooler. That transaction sends nothing while it waits, so the server's
+# idle_in_transaction_session_timeout (if any) is lifted for it alone.
+MIGRATION_LOCK = (
+    "SELECT pg_advisory_xact_lock(%s)"
+    " FROM pg_catalog.set_config('idle_in_transaction_session_timeout', '0', true)"
+)
 
 DATABASE_EXISTS = "SELECT 1 FROM pg_database WHERE datname = %s"
 
