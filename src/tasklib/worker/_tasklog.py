@@ -21,14 +21,14 @@ DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logg
 class Attempt:
     """One run of one task: its name, which attempt of how many, when it started and took."""
 
-    __slots__ = ("attempt", "duration", "max_attempts", "name", "started")
+    __slots__ = ("attempt", "duration", "max_attempts", "name")
 
-    def __init__(self, name: str, attempt: int, max_attempts: int | None) -> None:
-        self.name = name
-        self.attempt = attempt
-        self.max_attempts = max_attempts
-        self.started = time.monotonic()
-        self.duration: float | None = None
+    def __init__(self, entry: list[Any]) -> None:
+        name, retry_count, max_retries, _started, duration = entry
+        self.name: str = name
+        self.attempt = (retry_count or 0) + 1
+        self.max_attempts: int | None = None if max_retries is None else max_retries + 1
+        self.duration: float | None = duration
 
     def counted(self) -> str:
         """'attempt 2/4' (or 'attempt 2' when the maximum is not known)."""
@@ -53,17 +53,19 @@ class TaskLog:
 
     def __init__(self, worker_id: str) -> None:
         self._worker_id = worker_id
-        self._attempts: dict[TaskId, Attempt] = {}
+        # Per task, until its outcome is recorded: [name, retry_count, max_retries, started,
+        # duration]. A plain list, because this is paid for every task; an Attempt is built
+        # only for a line that is written.
+        self._attempts: dict[TaskId, list[Any]] = {}
 
     def started(
         self, task_id: TaskId, name: str, retry_count: int | None, max_retries: int | None
     ) -> None:
         """A claimed task is about to run (or to fail at once: unknown name, bad arguments)."""
-        attempt = Attempt(
-            name, (retry_count or 0) + 1, None if max_retries is None else max_retries + 1
-        )
-        self._attempts[task_id] = attempt
+        entry = [name, retry_count, max_retries, time.monotonic(), None]
+        self._attempts[task_id] = entry
         if log.isEnabledFor(DEBUG):
+            attempt = Attempt(entry)
             log.debug(
                 "task %s %s started (%s)",
                 task_id,
@@ -74,9 +76,9 @@ class TaskLog:
 
     def ended(self, task_id: TaskId) -> None:
         """The function returned or raised: its duration is known."""
-        attempt = self._attempts.get(task_id)
-        if attempt is not None:
-            attempt.duration = time.monotonic() - attempt.started
+        entry = self._attempts.get(task_id)
+        if entry is not None:
+            entry[4] = time.monotonic() - entry[3]
 
     def forget(self, task_id: TaskId) -> None:
         """The task was given up (handed back at shutdown); nothing is logged for it."""
@@ -93,14 +95,15 @@ class TaskLog:
         # needs attention (retries, failures, timeouts, lost leases) is WARNING or ERROR.
         if not log.isEnabledFor(DEBUG):
             for outcome in done:
-                attempt = attempts.pop(outcome.task_id, None)
-                if outcome.task_id in not_completed and attempt is not None:
-                    self._refused(outcome, attempt, resent)
+                entry = attempts.pop(outcome.task_id, None)
+                if entry is not None and outcome.task_id in not_completed:
+                    self._refused(outcome, Attempt(entry), resent)
             return
         for outcome in done:
-            attempt = attempts.pop(outcome.task_id, None)
-            if attempt is None:
+            entry = attempts.pop(outcome.task_id, None)
+            if entry is None:
                 continue
+            attempt = Attempt(entry)
             if not_completed and outcome.task_id in not_completed:
                 self._refused(outcome, attempt, resent)
                 continue
@@ -123,9 +126,10 @@ class TaskLog:
     ) -> None:
         """A failure was recorded: a retry is due at next_retry_at, or it was the last one;
         state None: refused, as ``completed`` says."""
-        attempt = self._attempts.pop(failure.task_id, None)
-        if attempt is None:
+        entry = self._attempts.pop(failure.task_id, None)
+        if entry is None:
             return
+        attempt = Attempt(entry)
         if state is None:
             self._refused(failure, attempt, resent)
             return
@@ -174,9 +178,10 @@ class TaskLog:
 
     def lease_lost(self, task_id: TaskId) -> None:
         """The heartbeat found the task held by no one or by another worker: it stops here."""
-        attempt = self._attempts.pop(task_id, None)
-        if attempt is None or not log.isEnabledFor(WARNING):
+        entry = self._attempts.pop(task_id, None)
+        if entry is None or not log.isEnabledFor(WARNING):
             return
+        attempt = Attempt(entry)
         log.warning(
             "task %s %s lost its lease (%s): stopped here, its outcome will not be recorded; "
             "another worker may run it",
