@@ -89,6 +89,7 @@ DECLARE
     v_position bigint;
     v_type text;
     v_key text;
+    v_value jsonb;
     v_mode text;
     v_first_id uuid;
 BEGIN
@@ -151,7 +152,8 @@ BEGIN
                                                  v_mode, tt.name IS NOT NULL, tt.args_check)
                     THEN NULL
                     ELSE tasklib._check_submission(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
-                                                   i.timeout_seconds, i.queue, i.backoff_base_seconds)
+                                                   i.timeout_seconds, i.queue, i.backoff_base_seconds,
+                                                   element_index => i.ord - 1)
                END AS ok
           FROM input i
           LEFT JOIN LATERAL (SELECT t.* FROM tasklib.task_types t WHERE t.name = i.name LIMIT 1) tt ON true
@@ -174,8 +176,31 @@ BEGIN
     )
     SELECT c.id FROM checked c, (SELECT count(*) FROM woken) w ORDER BY c.ord;
 EXCEPTION
-    -- An option of the wrong JSON type (say "priority": "high") fails its cast above.
+    -- An option of the wrong JSON type (say "priority": "high", 1.5 or 1e10) fails its cast above,
+    -- at whichever element the executor reached first. Only then, find and name the first one in
+    -- input order: the happy path pays nothing for it.
     WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        FOR v_position, v_key, v_value IN
+            SELECT e.ord - 1, o.key, o.value
+              FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord),
+                   jsonb_each(e.task) AS o(key, value)
+             WHERE o.key IN ('delay_seconds', 'priority', 'max_retries', 'timeout_seconds', 'backoff_base_seconds')
+             ORDER BY e.ord, o.key
+        LOOP
+            BEGIN
+                IF v_key IN ('priority', 'max_retries') THEN
+                    PERFORM (v_value #>> '{}')::integer;
+                ELSE
+                    PERFORM (v_value #>> '{}')::double precision;
+                END IF;
+            EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'tasks[%].% must be %, got %', v_position, v_key,
+                    CASE WHEN v_key IN ('priority', 'max_retries')
+                         THEN 'an integer from -2147483648 to 2147483647' ELSE 'a number' END,
+                    CASE WHEN length(v_value::text) > 40 THEN left(v_value::text, 37) || '...' ELSE v_value::text END
+                    USING ERRCODE = 'TL002';
+            END;
+        END LOOP;
         RAISE EXCEPTION 'an option in tasks has the wrong type: %', SQLERRM USING ERRCODE = 'TL002';
 END;
 $$;
@@ -238,6 +263,8 @@ CREATE FUNCTION tasklib.claim(
     lease_seconds double precision DEFAULT 60
 ) RETURNS SETOF tasklib.tasks
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_problem text;
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -245,9 +272,10 @@ BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be >= 0, got %', n USING ERRCODE = 'TL002';
     END IF;
-    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
-    IF lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
+    v_problem := tasklib._option_problem(lease_seconds => claim.lease_seconds);
+    IF lease_seconds IS NULL OR v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', coalesce(v_problem, 'lease_seconds must be a number > 0 and at most 86400 (1 day), got NULL')
+            USING ERRCODE = 'TL002';
     END IF;
 
     PERFORM tasklib.recover_expired();
@@ -287,7 +315,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) for worker, leased for lease_seconds. Skips rows other claimers hold.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) for worker, leased for lease_seconds (at most 1 day). Skips rows other claimers hold.';
 
 -- Record results. Only the worker that holds a task may complete it: a worker whose lease
 -- expired and whose task moved on gets nothing back for that id and changes nothing.
@@ -402,6 +430,8 @@ CREATE FUNCTION tasklib.heartbeat(
     lease_seconds double precision DEFAULT 60
 ) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_problem text;
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -409,9 +439,10 @@ BEGIN
     IF ids IS NULL THEN
         RAISE EXCEPTION 'heartbeat needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
     END IF;
-    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
-    IF lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
+    v_problem := tasklib._option_problem(lease_seconds => heartbeat.lease_seconds);
+    IF lease_seconds IS NULL OR v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', coalesce(v_problem, 'lease_seconds must be a number > 0 and at most 86400 (1 day), got NULL')
+            USING ERRCODE = 'TL002';
     END IF;
     RETURN QUERY
     UPDATE tasklib.tasks t
@@ -421,7 +452,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.heartbeat IS
-    'Extend the lease of the given tasks still running under worker; returns the ids it still holds (a missing id was lost).';
+    'Extend the lease (at most 1 day) of the given tasks still running under worker; returns the ids it still holds (a missing id was lost).';
 
 -- Hand unfinished tasks back at shutdown so they run again at once, not after the lease.
 CREATE FUNCTION tasklib.release(worker text, ids uuid[] DEFAULT NULL) RETURNS SETOF uuid

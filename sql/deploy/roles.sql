@@ -68,7 +68,7 @@ GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monit
 
 GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_delay TO tasklib_producer;
 -- Read-only helpers of the public API: anyone who reads tasks may ask them.
-GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults
+GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults, tasklib.limits
     TO tasklib_producer, tasklib_worker, tasklib_monitor;
 GRANT SELECT ON tasklib.tasks, tasklib.task_types TO tasklib_producer;
 

@@ -57,6 +57,34 @@ RETURN ROW('default', 0, 3, 5, 3600)::tasklib.task_options;
 COMMENT ON FUNCTION tasklib.task_defaults IS
     'The global defaults of a task''s options: what an option takes when neither the submission nor its task type sets it (SELECT * FROM tasklib.task_defaults() lists them).';
 
+-- The limits on what callers may pass, in one place, next to the defaults: _option_problem (the
+-- options of submit, submit_many, register_task_type, and claim's and heartbeat's lease),
+-- _json_small and _json_problem (args and tags) and _schema_problem (a task type's schema) read
+-- them from here, folded into constants like task_defaults(); the tables' CHECKs repeat them (see
+-- there). Constants, not settings: a custom setting can be changed by any session, so it could not
+-- bound what a caller sends.
+CREATE TYPE tasklib.limit_values AS (
+    max_retries              integer,           -- max_retries is 0 to this
+    min_backoff_base_seconds double precision,  -- backoff_base_seconds is at least this
+    max_lease_seconds        double precision,  -- lease_seconds of claim and heartbeat is at most this
+    max_delay_seconds        double precision,  -- delay_seconds of submit and retry is at most this
+    max_args_bytes           integer,           -- args, as JSON text
+    max_args_keys            integer,           -- keys in all objects of args together
+    max_tags_bytes           integer,           -- tags, as JSON text (tags are GIN-indexed: keep them small)
+    max_tags_keys            integer,           -- keys in all objects of tags together
+    max_json_depth           integer,           -- levels a value of args or tags may sit below the top
+    max_schema_bytes         integer,           -- a task type's args_schema, as JSON text
+    max_schema_nodes         integer            -- subschemas and required keys a schema check expands to
+);
+COMMENT ON TYPE tasklib.limit_values IS
+    'The limits on the values callers pass to TaskLib (see limits()).';
+
+CREATE FUNCTION tasklib.limits() RETURNS tasklib.limit_values
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ROW(100, 0.001, 86400, 3155760000, 1048576, 10000, 65536, 1000, 64, 1048576, 2000)::tasklib.limit_values;
+COMMENT ON FUNCTION tasklib.limits IS
+    'The limits on what callers pass (SELECT * FROM tasklib.limits() lists them): max_retries, the shortest backoff base, the longest lease and delay, the size, key count and nesting depth of args and tags, the size and complexity of a task type''s schema. Beyond one, TaskLib raises TL002 naming the value.';
+
 -- Whether a task is finished for good: completed, cancelled, or failed with no retry left. The
 -- one statement of that rule; everything else reads the column tasklib.tasks.terminal derived
 -- from it (or, where that cannot be read, calls this). A SQL expression the planner inlines.
@@ -74,10 +102,13 @@ CREATE TABLE tasklib.task_types (
     name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
     queue                text CHECK (queue <> ''),
     priority             integer,
-    max_retries          integer CHECK (max_retries >= 0),
+    -- The CHECKs here and in tasks write the bounds of limits() as literals: a CHECK is prepared
+    -- each time an INSERT or UPDATE statement starts, and folding limits() there cost ~15 us per
+    -- CHECK and statement. sqltests/_option_problem/test_agrees_with_callers keeps them equal.
+    max_retries          integer CHECK (max_retries >= 0 AND max_retries <= 100),
     -- PostgreSQL orders NaN above Infinity, so "< 'Infinity'" also keeps NaN out.
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
-    backoff_base_seconds double precision CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+    backoff_base_seconds double precision CHECK (backoff_base_seconds >= 0.001 AND backoff_base_seconds < 'Infinity'),
     backoff_max_seconds  double precision CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     args_schema          jsonb,
     updated_at           timestamptz NOT NULL DEFAULT now()
@@ -97,13 +128,15 @@ CREATE TABLE tasklib.tasks (
     result               jsonb,
     error                text,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-    max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries CHECK (max_retries >= 0),
+    max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries
+                         CHECK (max_retries >= 0 AND max_retries <= 100),
     -- A failure that must not be retried lowers max_retries (see fail); the value it replaced
     -- stays here so that retry() can give the task its retries back. NULL: never lowered.
-    max_retries_submitted integer CHECK (max_retries_submitted >= 0),
+    max_retries_submitted integer
+                         CHECK (max_retries_submitted >= 0 AND max_retries_submitted <= 100),
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
     backoff_base_seconds double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_base_seconds
-                         CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+                         CHECK (backoff_base_seconds >= 0.001 AND backoff_base_seconds < 'Infinity'),
     backoff_max_seconds  double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_max_seconds
                          CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     scheduled_at         timestamptz NOT NULL DEFAULT now(),
