@@ -228,7 +228,7 @@ BEGIN
          WHERE t.state = 'running' AND t.locked_until < now()
          ORDER BY t.locked_until
          LIMIT recover_expired.max_tasks
-           FOR UPDATE SKIP LOCKED
+           FOR NO KEY UPDATE SKIP LOCKED
     ),
     failed AS (
         UPDATE tasklib.tasks t
@@ -282,14 +282,15 @@ BEGIN
 
     RETURN QUERY
     WITH due AS (
-        -- The row's ctid is stable while FOR UPDATE holds it, and reaching the row by it skips
-        -- a primary-key probe per claimed task.
+        -- The row's ctid is stable while the row lock holds it, and reaching the row by it skips
+        -- a primary-key probe per claimed task. FOR NO KEY UPDATE, the lock the UPDATE below
+        -- takes anyway (it changes no key column): it does not block a foreign key's KEY SHARE.
         SELECT t.ctid AS row_id, t.run_at FROM tasklib.tasks t
          WHERE t.run_at <= now()
            AND (claim.queues IS NULL OR t.queue = ANY (claim.queues))
          ORDER BY t.priority DESC, t.run_at, t.created_at
          LIMIT claim.n
-           FOR UPDATE SKIP LOCKED
+           FOR NO KEY UPDATE SKIP LOCKED
     ),
     claimed AS (
         UPDATE tasklib.tasks t

@@ -295,6 +295,76 @@ $$;
 COMMENT ON FUNCTION tasklib._json_problem IS
     'Private: what is wrong with a JSON value a caller sends (size as JSON text, nesting depth, key count; the bounds of limits()), naming it as "what", or NULL.';
 
+-- Bounds the work of checking arguments against a task type's schema, before register_task_type
+-- stores it: _schema_types (and so the compiled args_check and _args_problem) follows $ref into
+-- $defs and every branch of anyOf/oneOf, up to 8 levels deep, so a small schema can expand to
+-- millions of subschemas (60 branches 3 levels deep: 216,000, which took 3.9 s to compile). This
+-- walks the same way, counting each subschema it visits and each required key, and stops as soon
+-- as the count passes limits().max_schema_nodes, so it never does more than that much work.
+CREATE FUNCTION tasklib._schema_problem(args_schema jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    v_limit integer := (tasklib.limits()).max_schema_nodes;
+    v_defs jsonb := args_schema->'$defs';
+    v_nodes integer := 0;
+    v_stack jsonb[] := '{}';
+    v_depths integer[] := '{}';
+    v_node jsonb;
+    v_depth integer;
+    v_top integer;
+    v_bytes integer;
+    v_branches jsonb;
+BEGIN
+    IF args_schema IS NULL OR jsonb_typeof(args_schema) <> 'object' THEN
+        RETURN NULL;
+    END IF;
+    v_bytes := octet_length(args_schema::text);
+    IF v_bytes > (tasklib.limits()).max_schema_bytes THEN
+        RETURN 'args_schema must be at most ' || (tasklib.limits()).max_schema_bytes
+            || ' bytes of JSON text, got ' || v_bytes;
+    END IF;
+    IF jsonb_typeof(args_schema->'required') = 'array' THEN
+        v_nodes := jsonb_array_length(args_schema->'required');
+    END IF;
+    IF jsonb_typeof(args_schema->'properties') = 'object' THEN
+        v_stack := ARRAY(SELECT p.value FROM jsonb_each(args_schema->'properties') p);
+        v_depths := array_fill(0, ARRAY[cardinality(v_stack)]);
+    END IF;
+    WHILE cardinality(v_stack) > 0 AND v_nodes <= v_limit LOOP
+        v_top := cardinality(v_stack);
+        v_node := v_stack[v_top];
+        v_depth := v_depths[v_top];
+        v_stack := v_stack[1:v_top - 1];
+        v_depths := v_depths[1:v_top - 1];
+        v_nodes := v_nodes + 1;
+        -- The descent of _schema_types: the same branches, the same depth cap.
+        CONTINUE WHEN jsonb_typeof(v_node) IS DISTINCT FROM 'object' OR v_depth > 8;
+        IF v_node ? '$ref' THEN
+            IF v_node->>'$ref' LIKE '#/$defs/%' AND v_defs IS NOT NULL THEN
+                v_stack := v_stack || (v_defs -> substr(v_node->>'$ref', 9));
+                v_depths := v_depths || (v_depth + 1);
+            END IF;
+        ELSIF jsonb_typeof(v_node->'type') IN ('string', 'array') THEN
+            NULL;
+        ELSIF jsonb_typeof(v_node->'anyOf') = 'array' OR jsonb_typeof(v_node->'oneOf') = 'array' THEN
+            v_branches := coalesce(v_node->'anyOf', v_node->'oneOf');
+            v_stack := v_stack || ARRAY(SELECT b FROM jsonb_array_elements(v_branches) b);
+            v_depths := v_depths || array_fill(v_depth + 1, ARRAY[jsonb_array_length(v_branches)]);
+        ELSIF jsonb_typeof(v_node->'allOf') = 'array' AND jsonb_array_length(v_node->'allOf') = 1 THEN
+            v_stack := v_stack || (v_node->'allOf'->0);
+            v_depths := v_depths || (v_depth + 1);
+        END IF;
+    END LOOP;
+    IF v_nodes > v_limit THEN
+        RETURN 'args_schema is too complex: checking arguments against it would expand to more than '
+            || v_limit || ' subschemas and required keys (properties, anyOf/oneOf branches, $ref expansions)';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION tasklib._schema_problem IS
+    'Private: what makes an args_schema too large or too complex to check submissions against (limits().max_schema_bytes, max_schema_nodes), or NULL. Takes at most max_schema_nodes steps.';
+
 -- The same test as _check_submission as one boolean expression: true when a submission passes
 -- it, false or NULL when _check_submission would raise. A SQL function the planner inlines, so
 -- submit and submit_many test every task without a PL/pgSQL call and only call

@@ -31,10 +31,13 @@ BEGIN
         RAISE EXCEPTION 'args_schema of task type % must be a JSON Schema object, got %', name, jsonb_typeof(args_schema)
             USING ERRCODE = 'TL002';
     END IF;
-    -- The same rules as a submission's options.
-    v_problem := tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
-                                         queue => queue, backoff_base_seconds => backoff_base_seconds,
-                                         backoff_max_seconds => backoff_max_seconds);
+    -- The same rules as a submission's options; then a bound on the work the schema's check can
+    -- cost, before the INSERT compiles it (task_types.args_check).
+    v_problem := coalesce(
+        tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
+                                queue => queue, backoff_base_seconds => backoff_base_seconds,
+                                backoff_max_seconds => backoff_max_seconds),
+        tasklib._schema_problem(args_schema));
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION '% (task type %)', v_problem, name USING ERRCODE = 'TL002';
     END IF;

@@ -3,7 +3,7 @@ BEGIN;
 
 SELECT 'tasklib._check_submission'::regproc, 'tasklib._submission_ok'::regproc, 'tasklib._submit_validation'::regproc, 'tasklib._args_problem'::regproc,
        'tasklib._compile_args_schema'::regproc, 'tasklib._schema_types'::regproc, 'tasklib._option_problem'::regproc,
-       'tasklib._json_problem'::regproc, 'tasklib._json_small'::regproc, 'tasklib._json_key_count'::regproc;
+       'tasklib._json_problem'::regproc, 'tasklib._json_small'::regproc, 'tasklib._json_key_count'::regproc, 'tasklib._schema_problem'::regproc;
 SELECT args_check FROM tasklib.task_types WHERE false;
 SELECT 1 / (jsonb_path_match('{"to": "a"}',
     tasklib._compile_args_schema('{"properties": {"to": {"type": "string"}}, "required": ["to"]}')))::int;
