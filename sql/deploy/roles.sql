@@ -1,6 +1,6 @@
 -- Deploy tasklib:roles
 -- Who may do what. Three group roles (NOLOGIN; grant them to your login roles):
---   tasklib_producer  submit tasks and read tasks and task types;
+--   tasklib_producer  submit tasks and read tasks (but their lease tokens) and task types;
 --   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, register task
 --                     types and announce itself; read tasks, task types and workers;
 --   tasklib_monitor   read the monitoring views, nothing else.
@@ -70,13 +70,24 @@ GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_d
 -- Read-only helpers of the public API: anyone who reads tasks may ask them.
 GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults, tasklib.limits
     TO tasklib_producer, tasklib_worker, tasklib_monitor;
-GRANT SELECT ON tasklib.tasks, tasklib.task_types TO tasklib_producer;
 
 GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
     tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
     tasklib.backoff_delay
     TO tasklib_worker;
-GRANT SELECT ON tasklib.tasks, tasklib.task_types, tasklib.workers TO tasklib_worker;
+-- Every column of tasks but lease_token: the secret that proves a worker holds an attempt, so
+-- only the owner reads it. (SELECT * is refused for these roles: name the columns. A column
+-- added later must be granted.)
+DO $$
+BEGIN
+    EXECUTE format('GRANT SELECT (%s) ON tasklib.tasks TO tasklib_producer, tasklib_worker',
+        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = 'tasklib.tasks'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            AND a.attname <> 'lease_token'));
+END;
+$$;
+GRANT SELECT ON tasklib.task_types TO tasklib_producer, tasklib_worker;
+GRANT SELECT ON tasklib.workers TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
     tasklib.worker_health, tasklib.recent_failures, tasklib.throughput

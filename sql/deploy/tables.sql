@@ -145,6 +145,16 @@ CREATE TABLE tasklib.tasks (
     completed_at         timestamptz,
     created_at           timestamptz NOT NULL DEFAULT now(),
     worker_id            text,
+    -- How many times the task has been claimed (River's and Oban's "attempt"): every claim adds
+    -- one, nothing resets it. Not the retry rule's input (retry_count is): a release hands the
+    -- task back without spending a retry, but its next claim is still a new attempt.
+    attempt              integer NOT NULL DEFAULT 0,
+    -- The fencing token of the running attempt: a random uuid the claiming worker chose (or claim
+    -- drew) for its claim call. complete, fail, heartbeat and release change a task only for the
+    -- caller that presents it, so a worker whose attempt ended (lease expired, task recovered
+    -- and claimed again) changes nothing. Set exactly while running (CHECK below). Secret: no
+    -- TaskLib role may read this column (see roles).
+    lease_token          uuid,
     locked_until         timestamptz,
     -- When the task may next be claimed, or NULL when it may not. Derived so that no code path
     -- can forget it, and so that one partial index orders pending tasks and due retries alike.
@@ -164,7 +174,11 @@ CREATE TABLE tasklib.tasks (
     terminal             boolean NOT NULL GENERATED ALWAYS AS (tasklib.is_terminal(state, retry_count, max_retries)) STORED,
     -- A failure with no retry left waits for none: fail and recover_expired clear next_retry_at
     -- when they make a failure terminal, and a row written by hand cannot contradict them.
-    CONSTRAINT tasks_terminal_failure_no_retry CHECK (NOT (state = 'failed' AND terminal AND next_retry_at IS NOT NULL))
+    CONSTRAINT tasks_terminal_failure_no_retry CHECK (NOT (state = 'failed' AND terminal AND next_retry_at IS NOT NULL)),
+    -- A running task has a lease token and no other task has one. complete and fail rely on it:
+    -- they test the token, not the state, so that the lease index (partial on state =
+    -- 'running') is no candidate for their plans and the primary key is (see complete).
+    CONSTRAINT tasks_lease_token_running CHECK ((state = 'running') = (lease_token IS NOT NULL))
 )
 -- Every claim, heartbeat and completion writes a new row version, and each changes an indexed
 -- column, so none is a HOT update: what bounds the table is vacuum, hence the low scale factors
@@ -183,6 +197,8 @@ COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task 
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
+COMMENT ON COLUMN tasklib.tasks.attempt IS 'How many times the task has been claimed (each claim adds 1; never reset).';
+COMMENT ON COLUMN tasklib.tasks.lease_token IS 'Fencing token of the running attempt, chosen by its claimer; NULL unless running. Readable by the owner only.';
 COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';
 COMMENT ON COLUMN tasklib.tasks.run_at IS 'When the task may next be claimed; NULL when it may not (derived).';
 COMMENT ON COLUMN tasklib.tasks.terminal IS 'Finished for good: completed, cancelled, or failed with no retry left (derived from is_terminal(state, retry_count, max_retries)).';

@@ -4,6 +4,23 @@
 -- them by hand (DROP ROLE) once no database of the server does.
 BEGIN;
 
+-- A table-level REVOKE leaves column privileges alone: take those back by name too.
+DO $$
+DECLARE
+    v_statement text;
+BEGIN
+    FOR v_statement IN
+        SELECT format('REVOKE ALL (%I) ON %I.%I FROM tasklib_producer, tasklib_worker, tasklib_monitor',
+                      a.attname, n.nspname, c.relname)
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'tasklib' AND a.attnum > 0 AND a.attacl IS NOT NULL
+    LOOP
+        EXECUTE v_statement;
+    END LOOP;
+END;
+$$;
 REVOKE ALL ON ALL TABLES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
 REVOKE ALL ON ALL ROUTINES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
 REVOKE ALL ON SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
