@@ -256,6 +256,14 @@ $$;
 COMMENT ON FUNCTION tasklib.recover_expired IS
     'Fail running tasks whose lease has expired (worker presumed dead), scheduling retries as usual; returns how many. Called by claim.';
 
+-- Plans. claim, complete, fail and heartbeat run with plan_cache_mode = force_generic_plan: the
+-- plan of each of their statements is the same whatever the arguments (the claim index in
+-- order, with a LIMIT; the primary key for a list of ids), and PL/pgSQL otherwise rebuilt a
+-- custom plan on every call, because the generic plan's estimate (a LIMIT of 10% of the due
+-- tasks, 10 ids) looks dearer than one for n = 1: ~100 us of server CPU per claim, the largest
+-- part of a claim of one task. sqltests/claim/test_plan.sql and the test_plan files of the
+-- other three check the generic plans against a large backlog and stale statistics.
+
 -- Take up to n runnable tasks for a worker, under a lease. lease_token fences the attempts this
 -- call starts: complete, fail, heartbeat and release change a task only for a caller presenting
 -- it. The worker should choose it (a fresh random uuid per call), so that it still knows it when
@@ -268,7 +276,9 @@ CREATE FUNCTION tasklib.claim(
     lease_seconds double precision DEFAULT 60,
     lease_token   uuid DEFAULT NULL
 ) RETURNS SETOF tasklib.tasks
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_token uuid := coalesce(claim.lease_token, pg_catalog.gen_random_uuid());
     v_problem text;
@@ -351,7 +361,9 @@ CREATE FUNCTION tasklib.complete(
     lease_tokens uuid[],
     results      jsonb[] DEFAULT NULL
 ) RETURNS SETOF uuid
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -405,7 +417,9 @@ CREATE FUNCTION tasklib.fail(
     errors       text[],
     retryable    boolean[] DEFAULT NULL
 ) RETURNS TABLE (id uuid, state text, next_retry_at timestamptz)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -481,7 +495,9 @@ CREATE FUNCTION tasklib.heartbeat(
     lease_tokens  uuid[],
     lease_seconds double precision DEFAULT 60
 ) RETURNS SETOF uuid
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_problem text;
 BEGIN
