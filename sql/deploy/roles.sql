@@ -75,19 +75,22 @@ GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib
     tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
     tasklib.backoff_delay
     TO tasklib_worker;
--- Every column of tasks but lease_token: the secret that proves a worker holds an attempt, so
--- only the owner reads it. (SELECT * is refused for these roles: name the columns. A column
--- added later must be granted.)
+-- Every column of tasks but lease_token, and of workers but registration: those two are the
+-- secrets that prove a worker holds an attempt or a registration, so only the owner reads them.
+-- (SELECT * is refused for these roles: name the columns. A column added later must be granted.)
 DO $$
 BEGIN
     EXECUTE format('GRANT SELECT (%s) ON tasklib.tasks TO tasklib_producer, tasklib_worker',
         (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
           WHERE a.attrelid = 'tasklib.tasks'::regclass AND a.attnum > 0 AND NOT a.attisdropped
             AND a.attname <> 'lease_token'));
+    EXECUTE format('GRANT SELECT (%s) ON tasklib.workers TO tasklib_worker',
+        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = 'tasklib.workers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            AND a.attname <> 'registration'));
 END;
 $$;
 GRANT SELECT ON tasklib.task_types TO tasklib_producer, tasklib_worker;
-GRANT SELECT ON tasklib.workers TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
     tasklib.worker_health, tasklib.recent_failures, tasklib.throughput
