@@ -3,7 +3,8 @@
 -- functions, in one statement, so a crash between two steps cannot leave a task half-changed.
 -- Domain errors carry SQLSTATEs of class TL (documented in docs/sql-api.md):
 --   TL001 unknown task name, TL002 invalid argument, TL003 task not found,
---   TL004 invalid state for the operation, TL005 arguments do not match the task's schema.
+--   TL004 invalid state for the operation, TL005 arguments do not match the task's schema,
+--   TL006 a task type is registered with another definition (register_task_type).
 BEGIN;
 
 -- Delay before the next attempt: base x 2^retry_count seconds, capped. The exponent is bounded

@@ -1,9 +1,11 @@
 -- Deploy tasklib:roles
--- Who may do what. Three group roles (NOLOGIN; grant them to your login roles):
+-- Who may do what. Four group roles (NOLOGIN; grant them to your login roles):
 --   tasklib_producer  submit tasks and read tasks (but their lease tokens) and task types;
---   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, register task
+--   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, create task
 --                     types and announce itself; read tasks, task types and workers;
---   tasklib_monitor   read the monitoring views, nothing else.
+--   tasklib_monitor   read the monitoring views, nothing else;
+--   tasklib_admin     change registered task types, cancel, retry, purge, read what a worker or
+--                     monitor reads.
 -- PUBLIC gets nothing in schema tasklib. The API functions run as their owner
 -- (SECURITY DEFINER) with search_path pinned to pg_catalog, so a caller can reach the tables
 -- only through them and cannot redirect an unqualified name to an object of its own.
@@ -19,8 +21,9 @@ DECLARE
 BEGIN
     FOR v_role, v_purpose IN VALUES
         ('tasklib_producer', 'TaskLib: submit tasks and read their status'),
-        ('tasklib_worker', 'TaskLib: claim and finish tasks, register task types'),
-        ('tasklib_monitor', 'TaskLib: read the monitoring views')
+        ('tasklib_worker', 'TaskLib: claim and finish tasks, register new task types'),
+        ('tasklib_monitor', 'TaskLib: read the monitoring views'),
+        ('tasklib_admin', 'TaskLib: change task types, cancel, retry, purge; read error text and arguments')
     LOOP
         CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_role);
         BEGIN
@@ -33,6 +36,24 @@ BEGIN
             WHEN insufficient_privilege THEN
                 RAISE EXCEPTION 'role % does not exist and % may not create roles', v_role, current_user
                     USING HINT = format('Have an administrator run CREATE ROLE %I NOLOGIN, then migrate again.', v_role);
+        END;
+    END LOOP;
+END;
+$$;
+
+-- Whoever migrates may change task types (tasklib_admin). A superuser is a member of every role
+-- already.
+DO $$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['tasklib_admin'] LOOP
+        CONTINUE WHEN pg_catalog.pg_has_role(current_user, v_role, 'MEMBER');
+        BEGIN
+            EXECUTE format('GRANT %I TO %I', v_role, current_user);
+        EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation THEN
+            RAISE EXCEPTION '% is not a member of % and may not make itself one', current_user, v_role
+                USING HINT = format('Have an administrator run GRANT %I TO %I, then migrate again.', v_role, current_user);
         END;
     END LOOP;
 END;
@@ -64,38 +85,44 @@ ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catal
 -- configuration save and restore on each of the 50,000 per-second calls of a bulk submit.
 -- purge_all stays SECURITY INVOKER because it commits (see retention).
 
-GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor;
+GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
 
-GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_delay TO tasklib_producer;
--- Read-only helpers of the public API: anyone who reads tasks may ask them.
-GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults, tasklib.limits
-    TO tasklib_producer, tasklib_worker, tasklib_monitor;
-
-GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
-    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
-    tasklib.backoff_delay
-    TO tasklib_worker;
 -- Every column of tasks but lease_token, and of workers but registration: those two are the
 -- secrets that prove a worker holds an attempt or a registration, so only the owner reads them.
 -- (SELECT * is refused for these roles: name the columns. A column added later must be granted.)
 DO $$
 BEGIN
-    EXECUTE format('GRANT SELECT (%s) ON tasklib.tasks TO tasklib_producer, tasklib_worker',
+    EXECUTE format('GRANT SELECT (%s) ON tasklib.tasks TO tasklib_producer, tasklib_worker, tasklib_admin',
         (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
           WHERE a.attrelid = 'tasklib.tasks'::regclass AND a.attnum > 0 AND NOT a.attisdropped
             AND a.attname <> 'lease_token'));
-    EXECUTE format('GRANT SELECT (%s) ON tasklib.workers TO tasklib_worker',
+    EXECUTE format('GRANT SELECT (%s) ON tasklib.workers TO tasklib_worker, tasklib_admin',
         (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
           WHERE a.attrelid = 'tasklib.workers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
             AND a.attname <> 'registration'));
 END;
 $$;
-GRANT SELECT ON tasklib.task_types TO tasklib_producer, tasklib_worker;
+GRANT SELECT ON tasklib.task_types TO tasklib_producer, tasklib_worker, tasklib_admin;
+
+-- Read-only helpers of the public API: anyone who reads tasks may ask them.
+GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults, tasklib.limits, tasklib.backoff_delay
+    TO tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
+
+GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many TO tasklib_producer;
+
+GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
+    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker
+    TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
     tasklib.worker_health, tasklib.recent_failures, tasklib.throughput
-    TO tasklib_monitor;
+    TO tasklib_monitor, tasklib_admin;
 -- A view's function calls are checked against the reader, not the view's owner.
-GRANT EXECUTE ON FUNCTION tasklib.backoff_delay, tasklib._error_line TO tasklib_monitor;
+GRANT EXECUTE ON FUNCTION tasklib._error_line TO tasklib_monitor, tasklib_admin;
+
+-- register_task_type changes a stored definition only for a member of tasklib_admin.
+GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.retry, tasklib.purge,
+    tasklib.purge_workers TO tasklib_admin;
+GRANT EXECUTE ON PROCEDURE tasklib.purge_all TO tasklib_admin;
 
 COMMIT;

@@ -1,7 +1,8 @@
 -- Revert tasklib:roles
 -- Takes back what this database granted and restores PostgreSQL's defaults (functions
--- executable by PUBLIC, run as the caller). The roles stay: other databases may use them; drop
--- them by hand (DROP ROLE) once no database of the server does.
+-- executable by PUBLIC, run as the caller). The roles, and the migrating role's membership in
+-- tasklib_admin, stay: other databases may use them; drop them by hand (DROP ROLE) once no
+-- database of the server does.
 BEGIN;
 
 -- A table-level REVOKE leaves column privileges alone: take those back by name too.
@@ -10,7 +11,7 @@ DECLARE
     v_statement text;
 BEGIN
     FOR v_statement IN
-        SELECT format('REVOKE ALL (%I) ON %I.%I FROM tasklib_producer, tasklib_worker, tasklib_monitor',
+        SELECT format('REVOKE ALL (%I) ON %I.%I FROM tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin',
                       a.attname, n.nspname, c.relname)
           FROM pg_catalog.pg_attribute a
           JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -21,9 +22,9 @@ BEGIN
     END LOOP;
 END;
 $$;
-REVOKE ALL ON ALL TABLES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
-REVOKE ALL ON ALL ROUTINES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
-REVOKE ALL ON SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor;
+REVOKE ALL ON ALL TABLES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
+REVOKE ALL ON SCHEMA tasklib FROM tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
 
 ALTER FUNCTION tasklib.submit SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.submit_many SECURITY INVOKER RESET search_path;

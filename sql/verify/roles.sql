@@ -2,7 +2,7 @@
 BEGIN;
 
 SELECT 1 / count(*)::int FROM pg_catalog.pg_roles
- WHERE rolname IN ('tasklib_producer', 'tasklib_worker', 'tasklib_monitor') HAVING count(*) = 3;
+ WHERE rolname IN ('tasklib_producer', 'tasklib_worker', 'tasklib_monitor', 'tasklib_admin') HAVING count(*) = 4;
 SELECT 1 / (has_function_privilege('tasklib_producer', 'tasklib.submit(text,jsonb,double precision,integer,jsonb,integer,double precision,text,double precision)', 'EXECUTE')
             AND NOT has_function_privilege('public', 'tasklib.claim(text,integer,text[],double precision,uuid)', 'EXECUTE')
             AND (SELECT prosecdef FROM pg_catalog.pg_proc WHERE oid = 'tasklib.submit'::regproc)

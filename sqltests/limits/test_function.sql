@@ -12,7 +12,8 @@ SELECT results_eq($$SELECT * FROM tasklib.limits()$$,
     'the documented limits');
 SELECT ok(has_function_privilege('tasklib_producer', 'tasklib.limits()', 'EXECUTE')
           AND has_function_privilege('tasklib_worker', 'tasklib.limits()', 'EXECUTE')
-          AND has_function_privilege('tasklib_monitor', 'tasklib.limits()', 'EXECUTE'),
+          AND has_function_privilege('tasklib_monitor', 'tasklib.limits()', 'EXECUTE')
+          AND has_function_privilege('tasklib_admin', 'tasklib.limits()', 'EXECUTE'),
     'every TaskLib role may read them');
 SELECT throws_ok($$INSERT INTO tasklib.tasks (name, max_retries) VALUES ('limits.x', 101)$$, '23514', NULL,
     'the CHECK of tasks.max_retries is the limit');

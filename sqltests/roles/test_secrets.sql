@@ -2,7 +2,7 @@
 -- the owner only: a worker that could read another's token could complete, fail or release that
 -- worker's tasks. Every other column stays readable by the roles that read the table.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 DELETE FROM tasklib.tasks;
 SELECT tasklib.submit('secrets.t');
@@ -25,6 +25,9 @@ RESET ROLE;
 
 SET LOCAL ROLE tasklib_producer;
 SELECT throws_ok($$SELECT lease_token FROM tasklib.tasks$$, '42501', NULL, 'a producer cannot read lease tokens');
+RESET ROLE;
+SET LOCAL ROLE tasklib_admin;
+SELECT throws_ok($$SELECT lease_token FROM tasklib.tasks$$, '42501', NULL, 'nor can an administrator');
 RESET ROLE;
 SELECT is((SELECT state FROM tasklib.tasks), 'running', 'the victim''s task still runs');
 
