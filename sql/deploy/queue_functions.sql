@@ -23,6 +23,8 @@ COMMENT ON FUNCTION tasklib.backoff_delay IS
 
 -- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
 -- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
+-- The task's submitted_by is the caller's login role: the column's default, session_user, which
+-- this SECURITY DEFINER function does not change (current_user would be the owner).
 CREATE FUNCTION tasklib.submit(
     name                 text,
     args                 jsonb DEFAULT '{}',
@@ -331,7 +333,7 @@ BEGIN
     SELECT c.id, c.name, c.queue, c.args, c.state, c.priority, c.tags, c.result, c.error,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
-           c.created_at, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
+           c.created_at, c.submitted_by, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
            c.terminal
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;

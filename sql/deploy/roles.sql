@@ -1,11 +1,12 @@
 -- Deploy tasklib:roles
 -- Who may do what. Four group roles (NOLOGIN; grant them to your login roles):
---   tasklib_producer  submit tasks and read tasks (but their lease tokens) and task types;
+--   tasklib_producer  submit tasks; read its own tasks (row level security) and the task types;
 --   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, create task
 --                     types and announce itself; read tasks, task types and workers;
---   tasklib_monitor   read the monitoring views, nothing else;
---   tasklib_admin     change registered task types, cancel, retry, purge, read what a worker or
---                     monitor reads.
+--   tasklib_monitor   read the monitoring views (counts and metadata, no arguments, results or
+--                     error text), nothing else;
+--   tasklib_admin     change registered task types, cancel, retry, purge, read everything a
+--                     worker or monitor reads, with the error text and arguments.
 -- PUBLIC gets nothing in schema tasklib. The API functions run as their owner
 -- (SECURITY DEFINER) with search_path pinned to pg_catalog, so a caller can reach the tables
 -- only through them and cannot redirect an unqualified name to an object of its own.
@@ -84,6 +85,16 @@ ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catal
 -- the functions above call them, inside their pinned search_path, and a SET clause would cost a
 -- configuration save and restore on each of the 50,000 per-second calls of a bulk submit.
 -- purge_all stays SECURITY INVOKER because it commits (see retention).
+
+-- Producers read their own tasks; workers and administrators every task. The owner (and so the
+-- SECURITY DEFINER functions and the views, which run as it) is not subject to these policies,
+-- so nothing on the claim or completion path changes. No policy allows a write: no TaskLib role
+-- may write a table directly.
+ALTER TABLE tasklib.tasks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tasks_producer_reads_own ON tasklib.tasks FOR SELECT TO tasklib_producer
+    USING (submitted_by = session_user);
+CREATE POLICY tasks_worker_reads_all ON tasklib.tasks FOR SELECT TO tasklib_worker USING (true);
+CREATE POLICY tasks_admin_reads_all ON tasklib.tasks FOR SELECT TO tasklib_admin USING (true);
 
 GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
 

@@ -144,6 +144,12 @@ CREATE TABLE tasklib.tasks (
     started_at           timestamptz,
     completed_at         timestamptz,
     created_at           timestamptz NOT NULL DEFAULT now(),
+    -- The login role that submitted the task (session_user: submit and submit_many run as their
+    -- owner, so current_user would name the owner). Producers read only their own tasks (row
+    -- level security, see roles). text, not name: name is a fixed 64 bytes in every row. (No
+    -- CHECK: PostgreSQL reads and prepares every CHECK of a table at the start of each INSERT or
+    -- UPDATE statement, ~3 us each; only the functions write these two columns.)
+    submitted_by         text NOT NULL DEFAULT session_user,
     worker_id            text,
     -- How many times the task has been claimed (River's and Oban's "attempt"): every claim adds
     -- one, nothing resets it. Not the retry rule's input (retry_count is): a release hands the
@@ -197,6 +203,7 @@ COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task 
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
+COMMENT ON COLUMN tasklib.tasks.submitted_by IS 'The login role (session_user) that submitted the task; a producer reads only its own tasks.';
 COMMENT ON COLUMN tasklib.tasks.attempt IS 'How many times the task has been claimed (each claim adds 1; never reset).';
 COMMENT ON COLUMN tasklib.tasks.lease_token IS 'Fencing token of the running attempt, chosen by its claimer; NULL unless running. Readable by the owner only.';
 COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';

@@ -1,9 +1,14 @@
 -- Revert tasklib:roles
 -- Takes back what this database granted and restores PostgreSQL's defaults (functions
--- executable by PUBLIC, run as the caller). The roles, and the migrating role's membership in
+-- executable by PUBLIC, run as the caller, no row level security). The roles, and the migrating role's membership in
 -- tasklib_admin, stay: other databases may use them; drop them by hand (DROP ROLE) once no
 -- database of the server does.
 BEGIN;
+
+DROP POLICY tasks_producer_reads_own ON tasklib.tasks;
+DROP POLICY tasks_worker_reads_all ON tasklib.tasks;
+DROP POLICY tasks_admin_reads_all ON tasklib.tasks;
+ALTER TABLE tasklib.tasks DISABLE ROW LEVEL SECURITY;
 
 -- A table-level REVOKE leaves column privileges alone: take those back by name too.
 DO $$

@@ -6,6 +6,7 @@ SELECT 1 / count(*)::int FROM pg_catalog.pg_roles
 SELECT 1 / (has_function_privilege('tasklib_producer', 'tasklib.submit(text,jsonb,double precision,integer,jsonb,integer,double precision,text,double precision)', 'EXECUTE')
             AND NOT has_function_privilege('public', 'tasklib.claim(text,integer,text[],double precision,uuid)', 'EXECUTE')
             AND (SELECT prosecdef FROM pg_catalog.pg_proc WHERE oid = 'tasklib.submit'::regproc)
+            AND (SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = 'tasklib.tasks'::regclass)
             AND NOT has_column_privilege('tasklib_worker', 'tasklib.tasks', 'lease_token', 'SELECT'))::int;
 
 ROLLBACK;

@@ -15,7 +15,7 @@ SELECT throws_ok($$SELECT * FROM tasklib.tasks$$, '42501', NULL, 'nor through SE
 SELECT throws_ok($$SELECT count(*) FROM tasklib.tasks WHERE lease_token IS NOT NULL$$, '42501', NULL,
     'nor test them in a WHERE');
 SELECT throws_ok($$SELECT registration FROM tasklib.workers$$, '42501', NULL, 'nor registrations');
-SELECT lives_ok($$SELECT id, name, state, worker_id, attempt, locked_until FROM tasklib.tasks$$,
+SELECT lives_ok($$SELECT id, name, state, worker_id, attempt, locked_until, submitted_by FROM tasklib.tasks$$,
     'it reads every other column of tasks');
 SELECT lives_ok($$SELECT worker, queues, concurrency, info, started_at, last_seen_at FROM tasklib.workers$$,
     'and of workers');
