@@ -1,6 +1,7 @@
 -- Revert tasklib:roles
--- Takes back what this database granted and restores PostgreSQL's defaults (functions
--- executable by PUBLIC, run as the caller, no row level security). The roles, and the migrating role's membership in
+-- Takes back what this database granted, hands the schema and its objects back to the migrating
+-- role and restores PostgreSQL's defaults (functions executable by PUBLIC, run as the caller, no
+-- row level security). The roles, and the migrating role's membership in tasklib_owner and
 -- tasklib_admin, stay: other databases may use them; drop them by hand (DROP ROLE) once no
 -- database of the server does.
 BEGIN;
@@ -48,5 +49,33 @@ ALTER FUNCTION tasklib.unregister_worker SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.purge_workers SECURITY INVOKER RESET search_path;
 
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA tasklib TO PUBLIC;
+
+DO $$
+DECLARE
+    v_statement text;
+BEGIN
+    FOR v_statement IN
+        SELECT format('ALTER %s %I.%I OWNER TO CURRENT_USER',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                     WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                      n.nspname, c.relname)
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'tasklib' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        UNION ALL
+        SELECT format('ALTER ROUTINE %I.%I(%s) OWNER TO CURRENT_USER',
+                      n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = 'tasklib'
+        UNION ALL
+        SELECT format('ALTER TYPE %I.%I OWNER TO CURRENT_USER', n.nspname, t.typname)
+          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+          JOIN pg_catalog.pg_class c ON c.oid = t.typrelid
+         WHERE n.nspname = 'tasklib' AND t.typtype = 'c' AND c.relkind = 'c'
+    LOOP
+        EXECUTE v_statement;
+    END LOOP;
+END;
+$$;
+ALTER SCHEMA tasklib OWNER TO CURRENT_USER;
 
 COMMIT;
