@@ -33,11 +33,13 @@ def producer_url(database_url: str) -> Iterator[str]:
 
 
 def test_a_producer_sees_only_its_own_tasks(database_url: str, producer_url: str) -> None:
+    role = producer_url.split("//")[1].split(":")[0]
     with tasklib.Client(tasklib.Config(database_url=database_url)) as other:
         not_mine = other.submit_task(note, text="someone else's")
     with tasklib.Client(tasklib.Config(database_url=producer_url)) as producer:
         mine = producer.submit_task(note, text="mine")
-        assert producer.get_task(mine).args == {"text": "mine"}
+        task = producer.get_task(mine)
+        assert (task.args, task.submitted_by, task.attempt) == ({"text": "mine"}, role, 0)
         with pytest.raises(tasklib.TaskNotFoundError):
             producer.get_task(not_mine)
         assert [task.id for task in producer.list_tasks()] == [mine]

@@ -112,7 +112,8 @@ async def test_a_task_type_stored_with_another_definition_warns_and_the_worker_r
             if r.levelno == logging.WARNING and defined_here.name in r.getMessage()
         ]
         assert len(warnings) == 1, warnings
-        assert "tasklib register" in warnings[0] and "tasklib_admin" in warnings[0]
+        assert "tasklib register" in warnings[0]
+        assert "tasklib_admin" in warnings[0]
         # The stored definition stays; the worker's other task types were recorded.
         assert fetch(
             url, "SELECT max_retries FROM tasklib.task_types WHERE name = %s", (defined_here.name,)

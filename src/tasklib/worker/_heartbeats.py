@@ -154,8 +154,8 @@ class Heartbeats:
                 # service); it stays in force for SQL submitters until an admin changes it.
                 log.warning(
                     "task %s: %s. The stored definition stays in force for SQL submitters "
-                    "(this worker runs the task as defined here); to change it, run "
-                    "`tasklib register` as a login in the role tasklib_admin",
+                    "(this worker runs the task as defined here): `tasklib register` run as "
+                    "a login in tasklib_admin changes it",
                     name,
                     error,
                 )
