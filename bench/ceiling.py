@@ -21,10 +21,10 @@ from bench.stats import summary
 # ids with one result each, as two statements (two transactions, as the worker commits them).
 # An empty claim (the pre-filled queue ran dry) completes an empty batch instead of failing.
 SCRIPT = """\
-SELECT coalesce(array_agg(id), '{{}}') AS ids
+SELECT coalesce(array_agg(id), '{{}}') AS ids, coalesce(array_agg(lease_token), '{{}}') AS tokens
   FROM tasklib.claim('pgbench-' || :client_id, {n}) \\gset
 SELECT count(*) FROM tasklib.complete('pgbench-' || :client_id, ':ids'::uuid[], \
-    array_fill('null'::jsonb, ARRAY[cardinality(':ids'::uuid[])]));
+    ':tokens'::uuid[], array_fill('null'::jsonb, ARRAY[cardinality(':ids'::uuid[])]));
 """
 
 _PENDING = "INSERT INTO tasklib.tasks (name) SELECT 'bench.noop' FROM generate_series(1, %s)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import uuid
 from typing import Any
 
 import psycopg
@@ -29,12 +30,21 @@ def _cycle(conn: psycopg.Connection[Any]) -> float:
     """Queue 100 tasks, time one claim of 100, complete them; return the claim's seconds."""
     payload = json.dumps([{"name": "bench.noop"}] * BATCH)
     conn.execute("SELECT count(*) FROM tasklib.submit_many(%s::jsonb)", (payload,))
+    token = uuid.uuid4()
     started = time.perf_counter()
-    ids = [row[0] for row in conn.execute("SELECT id FROM tasklib.claim(%s, %s)", (WORKER, BATCH))]
+    ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM tasklib.claim(%s, %s, lease_token => %s)", (WORKER, BATCH, token)
+        )
+    ]
     elapsed = time.perf_counter() - started
     if len(ids) != BATCH:
         raise RuntimeError(f"claim returned {len(ids)} tasks, expected {BATCH}")
-    conn.execute("SELECT count(*) FROM tasklib.complete(%s, %s)", (WORKER, ids))
+    conn.execute(
+        "SELECT count(*) FROM tasklib.complete(%s, %s, %s::uuid[])",
+        (WORKER, ids, [token] * len(ids)),
+    )
     return elapsed
 
 

@@ -19,14 +19,17 @@ def _drain(url: str, worker: str, claimed: list[uuid.UUID], start: threading.Bar
     with psycopg.connect(url, autocommit=True) as conn:
         start.wait()
         while True:
-            rows = conn.execute("SELECT id FROM tasklib.claim(%s, %s)", (worker, BATCH)).fetchall()
+            token = uuid.uuid4()
+            rows = conn.execute(
+                "SELECT id FROM tasklib.claim(%s, %s, lease_token => %s)", (worker, BATCH, token)
+            ).fetchall()
             if not rows:
                 return
             ids = [row[0] for row in rows]
             claimed.extend(ids)
             done = conn.execute(
-                "SELECT * FROM tasklib.complete(%s, %s, %s::jsonb[])",
-                (worker, ids, [Jsonb(worker)] * len(ids)),
+                "SELECT * FROM tasklib.complete(%s, %s, %s::uuid[], %s::jsonb[])",
+                (worker, ids, [token] * len(ids), [Jsonb(worker)] * len(ids)),
             ).fetchall()
             # Nobody else may have finished a task this worker holds.
             assert sorted(row[0] for row in done) == sorted(ids)

@@ -18,8 +18,10 @@ def _function_query(conn: psycopg.Connection[tuple[object, ...]], function: str,
     """The body of the CTE named cte inside a tasklib function."""
     row = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (function,)).fetchone()
     assert row is not None
-    match = re.search(rf"WITH {cte} AS \((.*?FOR UPDATE SKIP LOCKED)", str(row[0]), re.DOTALL)
-    assert match is not None, f"no '{cte}' query with FOR UPDATE SKIP LOCKED in {function}"
+    match = re.search(
+        rf"WITH {cte} AS \((.*?FOR NO KEY UPDATE SKIP LOCKED)", str(row[0]), re.DOTALL
+    )
+    assert match is not None, f"no '{cte}' query with FOR NO KEY UPDATE SKIP LOCKED in {function}"
     return match.group(1)
 
 

@@ -9,7 +9,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_task tasklib.tasks;
 BEGIN
-    SELECT * INTO v_task FROM tasklib.tasks t WHERE t.id = cancel.id FOR UPDATE;
+    SELECT * INTO v_task FROM tasklib.tasks t WHERE t.id = cancel.id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'task % not found', cancel.id USING ERRCODE = 'TL003';
     END IF;
@@ -39,7 +39,7 @@ BEGIN
     IF delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= 3155760000) THEN
         RAISE EXCEPTION 'delay_seconds must be a number from 0 to 3155760000 (100 years), got %', delay_seconds USING ERRCODE = 'TL002';
     END IF;
-    SELECT * INTO v_task FROM tasklib.tasks t WHERE t.id = retry.id FOR UPDATE;
+    SELECT * INTO v_task FROM tasklib.tasks t WHERE t.id = retry.id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'task % not found', retry.id USING ERRCODE = 'TL003';
     END IF;

@@ -3,7 +3,8 @@
 -- functions, in one statement, so a crash between two steps cannot leave a task half-changed.
 -- Domain errors carry SQLSTATEs of class TL (documented in docs/sql-api.md):
 --   TL001 unknown task name, TL002 invalid argument, TL003 task not found,
---   TL004 invalid state for the operation, TL005 arguments do not match the task's schema.
+--   TL004 invalid state for the operation, TL005 arguments do not match the task's schema,
+--   TL006 a task type is registered with another definition (register_task_type).
 BEGIN;
 
 -- Delay before the next attempt: base x 2^retry_count seconds, capped. The exponent is bounded
@@ -22,6 +23,8 @@ COMMENT ON FUNCTION tasklib.backoff_delay IS
 
 -- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
 -- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
+-- The task's submitted_by is the caller's login role: the column's default, session_user, which
+-- this SECURITY DEFINER function does not change (current_user would be the owner).
 CREATE FUNCTION tasklib.submit(
     name                 text,
     args                 jsonb DEFAULT '{}',
@@ -89,6 +92,7 @@ DECLARE
     v_position bigint;
     v_type text;
     v_key text;
+    v_value jsonb;
     v_mode text;
     v_first_id uuid;
 BEGIN
@@ -151,7 +155,8 @@ BEGIN
                                                  v_mode, tt.name IS NOT NULL, tt.args_check)
                     THEN NULL
                     ELSE tasklib._check_submission(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
-                                                   i.timeout_seconds, i.queue, i.backoff_base_seconds)
+                                                   i.timeout_seconds, i.queue, i.backoff_base_seconds,
+                                                   element_index => i.ord - 1)
                END AS ok
           FROM input i
           LEFT JOIN LATERAL (SELECT t.* FROM tasklib.task_types t WHERE t.name = i.name LIMIT 1) tt ON true
@@ -174,8 +179,31 @@ BEGIN
     )
     SELECT c.id FROM checked c, (SELECT count(*) FROM woken) w ORDER BY c.ord;
 EXCEPTION
-    -- An option of the wrong JSON type (say "priority": "high") fails its cast above.
+    -- An option of the wrong JSON type (say "priority": "high", 1.5 or 1e10) fails its cast above,
+    -- at whichever element the executor reached first. Only then, find and name the first one in
+    -- input order: the happy path pays nothing for it.
     WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        FOR v_position, v_key, v_value IN
+            SELECT e.ord - 1, o.key, o.value
+              FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord),
+                   jsonb_each(e.task) AS o(key, value)
+             WHERE o.key IN ('delay_seconds', 'priority', 'max_retries', 'timeout_seconds', 'backoff_base_seconds')
+             ORDER BY e.ord, o.key
+        LOOP
+            BEGIN
+                IF v_key IN ('priority', 'max_retries') THEN
+                    PERFORM (v_value #>> '{}')::integer;
+                ELSE
+                    PERFORM (v_value #>> '{}')::double precision;
+                END IF;
+            EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+                RAISE EXCEPTION 'tasks[%].% must be %, got %', v_position, v_key,
+                    CASE WHEN v_key IN ('priority', 'max_retries')
+                         THEN 'an integer from -2147483648 to 2147483647' ELSE 'a number' END,
+                    CASE WHEN length(v_value::text) > 40 THEN left(v_value::text, 37) || '...' ELSE v_value::text END
+                    USING ERRCODE = 'TL002';
+            END;
+        END LOOP;
         RAISE EXCEPTION 'an option in tasks has the wrong type: %', SQLERRM USING ERRCODE = 'TL002';
 END;
 $$;
@@ -203,13 +231,14 @@ BEGIN
          WHERE t.state = 'running' AND t.locked_until < now()
          ORDER BY t.locked_until
          LIMIT recover_expired.max_tasks
-           FOR UPDATE SKIP LOCKED
+           FOR NO KEY UPDATE SKIP LOCKED
     ),
     failed AS (
         UPDATE tasklib.tasks t
            SET state = 'failed',
                error = format('lease expired: worker %s presumed dead', t.worker_id),
                locked_until = NULL,
+               lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
                next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
@@ -230,14 +259,32 @@ $$;
 COMMENT ON FUNCTION tasklib.recover_expired IS
     'Fail running tasks whose lease has expired (worker presumed dead), scheduling retries as usual; returns how many. Called by claim.';
 
--- Take up to n runnable tasks for a worker, under a lease.
+-- Plans. claim, complete, fail and heartbeat run with plan_cache_mode = force_generic_plan: the
+-- plan of each of their statements is the same whatever the arguments (the claim index in
+-- order, with a LIMIT; the primary key for a list of ids), and PL/pgSQL otherwise rebuilt a
+-- custom plan on every call, because the generic plan's estimate (a LIMIT of 10% of the due
+-- tasks, 10 ids) looks dearer than one for n = 1: ~100 us of server CPU per claim, the largest
+-- part of a claim of one task. sqltests/claim/test_plan.sql and the test_plan files of the
+-- other three check the generic plans against a large backlog and stale statistics.
+
+-- Take up to n runnable tasks for a worker, under a lease. lease_token fences the attempts this
+-- call starts: complete, fail, heartbeat and release change a task only for a caller presenting
+-- it. The worker should choose it (a fresh random uuid per call), so that it still knows it when
+-- the answer is lost with the connection and can release exactly those tasks; NULL draws one
+-- here, once per call. Every claim adds 1 to the task's attempt.
 CREATE FUNCTION tasklib.claim(
     worker        text,
     n             integer DEFAULT 1,
     queues        text[] DEFAULT NULL,
-    lease_seconds double precision DEFAULT 60
+    lease_seconds double precision DEFAULT 60,
+    lease_token   uuid DEFAULT NULL
 ) RETURNS SETOF tasklib.tasks
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_token uuid := coalesce(claim.lease_token, pg_catalog.gen_random_uuid());
+    v_problem text;
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -245,28 +292,32 @@ BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be >= 0, got %', n USING ERRCODE = 'TL002';
     END IF;
-    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
-    IF lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
+    v_problem := tasklib._option_problem(lease_seconds => claim.lease_seconds);
+    IF lease_seconds IS NULL OR v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', coalesce(v_problem, 'lease_seconds must be a number > 0 and at most 86400 (1 day), got NULL')
+            USING ERRCODE = 'TL002';
     END IF;
 
     PERFORM tasklib.recover_expired();
 
     RETURN QUERY
     WITH due AS (
-        -- The row's ctid is stable while FOR UPDATE holds it, and reaching the row by it skips
-        -- a primary-key probe per claimed task.
+        -- The row's ctid is stable while the row lock holds it, and reaching the row by it skips
+        -- a primary-key probe per claimed task. FOR NO KEY UPDATE, the lock the UPDATE below
+        -- takes anyway (it changes no key column): it does not block a foreign key's KEY SHARE.
         SELECT t.ctid AS row_id, t.run_at FROM tasklib.tasks t
          WHERE t.run_at <= now()
            AND (claim.queues IS NULL OR t.queue = ANY (claim.queues))
          ORDER BY t.priority DESC, t.run_at, t.created_at
          LIMIT claim.n
-           FOR UPDATE SKIP LOCKED
+           FOR NO KEY UPDATE SKIP LOCKED
     ),
     claimed AS (
         UPDATE tasklib.tasks t
            SET state = 'running',
                worker_id = claim.worker,
+               attempt = t.attempt + 1,
+               lease_token = v_token,
                started_at = now(),
                locked_until = now() + make_interval(secs => claim.lease_seconds),
                -- Leaving 'failed' means a retry starts now.
@@ -282,27 +333,50 @@ BEGIN
     SELECT c.id, c.name, c.queue, c.args, c.state, c.priority, c.tags, c.result, c.error,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
-           c.created_at, c.worker_id, c.locked_until, c.run_at, c.terminal
+           c.created_at, c.submitted_by, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
+           c.terminal
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) for worker, leased for lease_seconds. Skips rows other claimers hold.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold.';
 
--- Record results. Only the worker that holds a task may complete it: a worker whose lease
--- expired and whose task moved on gets nothing back for that id and changes nothing.
+-- Record results. Fenced by attempt: a task changes only while it runs under the lease token the
+-- caller presents for it (one per id, the token of the claim that took it) and its lease has not
+-- expired. A worker whose attempt is over (lease expired, whether or not recover_expired has
+-- failed the task yet, or the task claimed again since) gets nothing back for that id and changes
+-- nothing.
+--
+-- The plan reaches each row through the primary key, whatever the statistics say:
+--   - the WHERE names the ids (t.id = ANY) and tests the lease token, never the state. A running
+--     task is the only kind with a token (CHECK tasks_lease_token_running), so the token test
+--     implies the state, but the lease index, partial on state = 'running', is then no
+--     candidate: with it, stale statistics once made the planner scan the whole lease index
+--     (and, with a long transaction open, every dead entry in it) to complete one task. A
+--     sequential scan would test "= ANY" on every row, which the planner prices accordingly;
+--   - there is no join: each row finds its token and result at its id's position in the arrays
+--     (array_position). Joined to unnest(ids, ...), the generic plan PL/pgSQL caches (which
+--     guesses 10 ids) paired the rows in a nested loop, n x n comparisons: 100 ids cost 13 us
+--     more per task than this lookup, which costs about 2.5 us more per task at 1,000 ids.
 CREATE FUNCTION tasklib.complete(
-    worker  text,
-    ids     uuid[],
-    results jsonb[] DEFAULT NULL
+    worker       text,
+    ids          uuid[],
+    lease_tokens uuid[],
+    results      jsonb[] DEFAULT NULL
 ) RETURNS SETOF uuid
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
     END IF;
     IF ids IS NULL THEN
         RAISE EXCEPTION 'complete needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
+    END IF;
+    IF lease_tokens IS NULL OR cardinality(lease_tokens) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'complete got % ids but % lease tokens', cardinality(ids),
+            coalesce(cardinality(lease_tokens)::text, 'NULL') USING ERRCODE = 'TL002';
     END IF;
     IF results IS NOT NULL AND cardinality(results) <> cardinality(ids) THEN
         RAISE EXCEPTION 'complete got % ids but % results', cardinality(ids), cardinality(results)
@@ -313,13 +387,17 @@ BEGIN
     WITH done AS (
         UPDATE tasklib.tasks t
            SET state = 'completed',
-               result = jsonb_build_object('value', coalesce(r.result, 'null'::jsonb)),
+               result = jsonb_build_object('value', coalesce(complete.results[array_position(complete.ids, t.id)],
+                                                             'null'::jsonb)),
                error = NULL,
                completed_at = now(),
                locked_until = NULL,
+               lease_token = NULL,
                next_retry_at = NULL
-          FROM unnest(complete.ids, complete.results) AS r(id, result)
-         WHERE t.id = r.id AND t.state = 'running' AND t.worker_id = complete.worker
+         WHERE t.id = ANY (complete.ids)
+           AND t.lease_token = complete.lease_tokens[array_position(complete.ids, t.id)]
+           AND t.worker_id = complete.worker
+           AND t.locked_until > now()
         RETURNING t.id
     ),
     notified AS (
@@ -331,22 +409,30 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.complete IS
-    'Mark tasks completed with their results (stored as {"value": result}); only tasks still running under worker change. Returns the ids completed.';
+    'Mark tasks completed with their results (stored as {"value": result}). A task changes only while it runs under worker with the lease token given for it (one per id) and an unexpired lease. Returns the ids completed.';
 
--- Record failed attempts: schedule the retry, or make the failure terminal.
+-- Record failed attempts: schedule the retry, or make the failure terminal. Fenced and planned
+-- like complete.
 CREATE FUNCTION tasklib.fail(
-    worker    text,
-    ids       uuid[],
-    errors    text[],
-    retryable boolean[] DEFAULT NULL
+    worker       text,
+    ids          uuid[],
+    lease_tokens uuid[],
+    errors       text[],
+    retryable    boolean[] DEFAULT NULL
 ) RETURNS TABLE (id uuid, state text, next_retry_at timestamptz)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
     END IF;
     IF ids IS NULL THEN
         RAISE EXCEPTION 'fail needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
+    END IF;
+    IF lease_tokens IS NULL OR cardinality(lease_tokens) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'fail got % ids but % lease tokens', cardinality(ids),
+            coalesce(cardinality(lease_tokens)::text, 'NULL') USING ERRCODE = 'TL002';
     END IF;
     IF errors IS NULL OR cardinality(errors) <> cardinality(ids) THEN
         RAISE EXCEPTION 'fail got % ids but % errors', cardinality(ids), coalesce(cardinality(errors)::text, 'NULL')
@@ -361,26 +447,35 @@ BEGIN
     WITH failed AS (
         UPDATE tasklib.tasks t
            SET state = 'failed',
-               error = f.error,
+               error = fail.errors[array_position(fail.ids, t.id)],
                locked_until = NULL,
+               lease_token = NULL,
                -- A failure that must not be retried spends the remaining retries, so that
                -- is_terminal needs no other input than state, retry_count and max_retries.
                -- t.terminal is the running row's (false): the CASEs ask the rule about the
-               -- failed row with the max_retries it had.
-               max_retries = CASE WHEN coalesce(f.retryable, true) THEN t.max_retries
+               -- failed row with the max_retries it had. (retryable NULL, the usual case, means
+               -- every failure may be retried, without looking its flag up.)
+               max_retries = CASE WHEN fail.retryable IS NULL
+                                       OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true)
+                                  THEN t.max_retries
                                   ELSE least(t.max_retries, t.retry_count) END,
-               max_retries_submitted = CASE WHEN coalesce(f.retryable, true)
+               max_retries_submitted = CASE WHEN fail.retryable IS NULL
+                                                 OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true)
                                                  OR tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                                             THEN t.max_retries_submitted
                                             ELSE coalesce(t.max_retries_submitted, t.max_retries) END,
-               next_retry_at = CASE WHEN coalesce(f.retryable, true)
+               next_retry_at = CASE WHEN (fail.retryable IS NULL
+                                          OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                          AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN coalesce(f.retryable, true)
+               completed_at = CASE WHEN (fail.retryable IS NULL
+                                         OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
                    THEN NULL ELSE now() END
-          FROM unnest(fail.ids, fail.errors, fail.retryable) AS f(id, error, retryable)
-         WHERE t.id = f.id AND t.state = 'running' AND t.worker_id = fail.worker
+         WHERE t.id = ANY (fail.ids)
+           AND t.lease_token = fail.lease_tokens[array_position(fail.ids, t.id)]
+           AND t.worker_id = fail.worker
+           AND t.locked_until > now()
         RETURNING t.id, t.state, t.next_retry_at, t.terminal
     ),
     notified AS (
@@ -393,15 +488,21 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.fail IS
-    'Record failed attempts with their errors: schedule a retry after backoff_delay, or make the failure terminal (retries spent, or retryable = false). Only tasks still running under worker change.';
+    'Record failed attempts with their errors: schedule a retry after backoff_delay, or make the failure terminal (retries spent, or retryable = false). A task changes only while it runs under worker with the lease token given for it (one per id) and an unexpired lease.';
 
--- Extend the leases of tasks a live worker is still running.
+-- Extend the leases of tasks a live worker is still running. Fenced and planned like complete: an
+-- expired lease is not extended (the task is lost to its worker, recovered or not yet).
 CREATE FUNCTION tasklib.heartbeat(
     worker        text,
     ids           uuid[],
+    lease_tokens  uuid[],
     lease_seconds double precision DEFAULT 60
 ) RETURNS SETOF uuid
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_problem text;
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -409,26 +510,45 @@ BEGIN
     IF ids IS NULL THEN
         RAISE EXCEPTION 'heartbeat needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
     END IF;
-    -- NaN sorts above Infinity in PostgreSQL, so this rejects it too.
-    IF lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds < 'Infinity') THEN
-        RAISE EXCEPTION 'lease_seconds must be a finite number > 0, got %', lease_seconds USING ERRCODE = 'TL002';
+    IF lease_tokens IS NULL OR cardinality(lease_tokens) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'heartbeat got % ids but % lease tokens', cardinality(ids),
+            coalesce(cardinality(lease_tokens)::text, 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    v_problem := tasklib._option_problem(lease_seconds => heartbeat.lease_seconds);
+    IF lease_seconds IS NULL OR v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', coalesce(v_problem, 'lease_seconds must be a number > 0 and at most 86400 (1 day), got NULL')
+            USING ERRCODE = 'TL002';
     END IF;
     RETURN QUERY
     UPDATE tasklib.tasks t
        SET locked_until = now() + make_interval(secs => heartbeat.lease_seconds)
-     WHERE t.id = ANY (heartbeat.ids) AND t.state = 'running' AND t.worker_id = heartbeat.worker
+     WHERE t.id = ANY (heartbeat.ids)
+       AND t.lease_token = heartbeat.lease_tokens[array_position(heartbeat.ids, t.id)]
+       AND t.worker_id = heartbeat.worker
+       AND t.locked_until > now()
     RETURNING t.id;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.heartbeat IS
-    'Extend the lease of the given tasks still running under worker; returns the ids it still holds (a missing id was lost).';
+    'Extend the lease (at most 1 day) of the given tasks still running under worker with the lease token given for each (one per id) and an unexpired lease; returns the ids it still holds (a missing id was lost).';
 
--- Hand unfinished tasks back at shutdown so they run again at once, not after the lease.
-CREATE FUNCTION tasklib.release(worker text, ids uuid[] DEFAULT NULL) RETURNS SETOF uuid
+-- Hand unfinished tasks back at shutdown so they run again at once, not after the lease; or, with
+-- the token of a claim whose answer was lost with the connection, the tasks that claim took.
+-- lease_tokens is a set, not one per id: every running task of worker holding one of them (and,
+-- when ids is given, only those ids) goes back. Required (NULL raises TL002); it has a default
+-- only because PostgreSQL wants one after ids'.
+CREATE FUNCTION tasklib.release(
+    worker       text,
+    ids          uuid[] DEFAULT NULL,
+    lease_tokens uuid[] DEFAULT NULL
+) RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF lease_tokens IS NULL THEN
+        RAISE EXCEPTION 'release needs the lease tokens of the claims to hand back, got NULL' USING ERRCODE = 'TL002';
     END IF;
     RETURN QUERY
     WITH released AS (
@@ -437,8 +557,14 @@ BEGIN
                scheduled_at = now(),
                worker_id = NULL,
                started_at = NULL,
-               locked_until = NULL
-         WHERE t.state = 'running' AND t.worker_id = release.worker
+               locked_until = NULL,
+               lease_token = NULL
+         -- state = 'running' (implied by the token) lets a release of every task of a claim read
+         -- the small lease index instead of the table.
+         WHERE t.state = 'running'
+           AND t.lease_token = ANY (release.lease_tokens)
+           AND t.worker_id = release.worker
+           AND t.locked_until > now()
            AND (release.ids IS NULL OR t.id = ANY (release.ids))
         RETURNING t.id, t.queue
     ),
@@ -449,6 +575,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.release IS
-    'Return tasks running under worker (all of them when ids is NULL) to pending so another worker takes them now; used at graceful shutdown.';
+    'Return to pending the tasks running under worker with one of lease_tokens and an unexpired lease (only those in ids when ids is given) so another worker takes them now: graceful shutdown, or the tasks of a claim whose answer was lost.';
 
 COMMIT;

@@ -1,15 +1,23 @@
 -- Deploy tasklib:roles
--- Who may do what. Three group roles (NOLOGIN; grant them to your login roles):
---   tasklib_producer  submit tasks and read tasks and task types;
---   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, register task
+-- Who may do what (docs/security.md). Five roles, all NOLOGIN (grant the first four to your
+-- login roles; nobody logs in as the fifth):
+--   tasklib_producer  submit tasks; read its own tasks (row level security) and the task types;
+--   tasklib_worker    claim, complete, fail, heartbeat, release, recover leases, create task
 --                     types and announce itself; read tasks, task types and workers;
---   tasklib_monitor   read the monitoring views, nothing else.
--- PUBLIC gets nothing in schema tasklib. The API functions run as their owner
--- (SECURITY DEFINER) with search_path pinned to pg_catalog, so a caller can reach the tables
--- only through them and cannot redirect an unqualified name to an object of its own.
+--   tasklib_monitor   read the monitoring views (counts and metadata, no arguments, results or
+--                     error text), nothing else;
+--   tasklib_admin     change registered task types, cancel, retry, purge, read everything a
+--                     worker or monitor reads, with the error text and arguments;
+--   tasklib_owner     owns the schema and everything in it: the API functions run as this role.
+-- PUBLIC gets nothing in schema tasklib. The API functions run as tasklib_owner (SECURITY
+-- DEFINER) with search_path pinned to pg_catalog, so a caller reaches the tables only through
+-- them and cannot redirect an unqualified name to an object of its own; and since the owner is a
+-- NOLOGIN role without superuser or BYPASSRLS rights, a flaw in one of them can do no more than
+-- the owner of these tables can, even when a superuser migrated.
 -- Roles belong to the whole cluster, not to this database: they are created when missing and
--- never dropped by the revert, which only takes back what this database granted them (another
--- database on the same server may use them). Cost: catalog changes only.
+-- never dropped by the revert, which only takes back what this database granted them and hands
+-- the objects back to the migrating role (another database on the same server may use the
+-- roles). Cost: catalog changes only.
 BEGIN;
 
 DO $$
@@ -19,8 +27,10 @@ DECLARE
 BEGIN
     FOR v_role, v_purpose IN VALUES
         ('tasklib_producer', 'TaskLib: submit tasks and read their status'),
-        ('tasklib_worker', 'TaskLib: claim and finish tasks, register task types'),
-        ('tasklib_monitor', 'TaskLib: read the monitoring views')
+        ('tasklib_worker', 'TaskLib: claim and finish tasks, register new task types'),
+        ('tasklib_monitor', 'TaskLib: read the monitoring views'),
+        ('tasklib_admin', 'TaskLib: change task types, cancel, retry, purge; read error text and arguments'),
+        ('tasklib_owner', 'TaskLib: owns schema tasklib; its API functions run as this role. Never LOGIN.')
     LOOP
         CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_role);
         BEGIN
@@ -34,6 +44,70 @@ BEGIN
                 RAISE EXCEPTION 'role % does not exist and % may not create roles', v_role, current_user
                     USING HINT = format('Have an administrator run CREATE ROLE %I NOLOGIN, then migrate again.', v_role);
         END;
+    END LOOP;
+END;
+$$;
+
+-- The owner must not be more than an owner: SECURITY DEFINER functions run with its rights.
+DO $$
+DECLARE
+    v_owner pg_catalog.pg_roles;
+BEGIN
+    SELECT * INTO v_owner FROM pg_catalog.pg_roles r WHERE r.rolname = 'tasklib_owner';
+    IF v_owner.rolsuper OR v_owner.rolbypassrls OR v_owner.rolcanlogin OR v_owner.rolcreaterole
+       OR v_owner.rolcreatedb OR v_owner.rolreplication THEN
+        RAISE EXCEPTION 'role tasklib_owner must be NOLOGIN, NOSUPERUSER, NOBYPASSRLS, NOCREATEROLE, NOCREATEDB and NOREPLICATION: TaskLib''s functions run as it'
+            USING HINT = 'ALTER ROLE tasklib_owner NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION, then migrate again.';
+    END IF;
+END;
+$$;
+
+-- The migrating role hands the objects to tasklib_owner and changes them in later migrations,
+-- for which it must be a member; and whoever migrates may change task types (tasklib_admin). A
+-- superuser is a member of every role already.
+DO $$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['tasklib_owner', 'tasklib_admin'] LOOP
+        CONTINUE WHEN pg_catalog.pg_has_role(current_user, v_role, 'MEMBER');
+        BEGIN
+            EXECUTE format('GRANT %I TO %I', v_role, current_user);
+        EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation THEN
+            RAISE EXCEPTION '% is not a member of % and may not make itself one', current_user, v_role
+                USING HINT = format('Have an administrator run GRANT %I TO %I, then migrate again.', v_role, current_user);
+        END;
+    END LOOP;
+END;
+$$;
+
+-- Hand the schema and everything in it to tasklib_owner. A later change that adds an object must
+-- do the same (and the REVOKE and GRANT below); sqltests/roles/test_owner.sql fails otherwise.
+ALTER SCHEMA tasklib OWNER TO tasklib_owner;
+DO $$
+DECLARE
+    v_statement text;
+BEGIN
+    FOR v_statement IN
+        SELECT format('ALTER %s %I.%I OWNER TO tasklib_owner',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                     WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                      n.nspname, c.relname)
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'tasklib' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        UNION ALL
+        SELECT format('ALTER ROUTINE %I.%I(%s) OWNER TO tasklib_owner',
+                      n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = 'tasklib'
+        UNION ALL
+        -- Composite types of their own (task_options, limit_values); a table's row type follows it.
+        SELECT format('ALTER TYPE %I.%I OWNER TO tasklib_owner', n.nspname, t.typname)
+          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+          JOIN pg_catalog.pg_class c ON c.oid = t.typrelid
+         WHERE n.nspname = 'tasklib' AND t.typtype = 'c' AND c.relkind = 'c'
+    LOOP
+        EXECUTE v_statement;
     END LOOP;
 END;
 $$;
@@ -64,24 +138,54 @@ ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catal
 -- configuration save and restore on each of the 50,000 per-second calls of a bulk submit.
 -- purge_all stays SECURITY INVOKER because it commits (see retention).
 
-GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor;
+-- Producers read their own tasks; workers and administrators every task. The owner (and so the
+-- SECURITY DEFINER functions and the views, which run as it) is not subject to these policies,
+-- so nothing on the claim or completion path changes. No policy allows a write: no TaskLib role
+-- may write a table directly.
+ALTER TABLE tasklib.tasks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tasks_producer_reads_own ON tasklib.tasks FOR SELECT TO tasklib_producer
+    USING (submitted_by = session_user);
+CREATE POLICY tasks_worker_reads_all ON tasklib.tasks FOR SELECT TO tasklib_worker USING (true);
+CREATE POLICY tasks_admin_reads_all ON tasklib.tasks FOR SELECT TO tasklib_admin USING (true);
 
-GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many, tasklib.backoff_delay TO tasklib_producer;
+GRANT USAGE ON SCHEMA tasklib TO tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
+
+-- Every column of tasks but lease_token, and of workers but registration: those two are the
+-- secrets that prove a worker holds an attempt or a registration, so only the owner reads them.
+-- (SELECT * is refused for these roles: name the columns. A column added later must be granted.)
+DO $$
+BEGIN
+    EXECUTE format('GRANT SELECT (%s) ON tasklib.tasks TO tasklib_producer, tasklib_worker, tasklib_admin',
+        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = 'tasklib.tasks'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            AND a.attname <> 'lease_token'));
+    EXECUTE format('GRANT SELECT (%s) ON tasklib.workers TO tasklib_worker, tasklib_admin',
+        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = 'tasklib.workers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            AND a.attname <> 'registration'));
+END;
+$$;
+GRANT SELECT ON tasklib.task_types TO tasklib_producer, tasklib_worker, tasklib_admin;
+
 -- Read-only helpers of the public API: anyone who reads tasks may ask them.
-GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults
-    TO tasklib_producer, tasklib_worker, tasklib_monitor;
-GRANT SELECT ON tasklib.tasks, tasklib.task_types TO tasklib_producer;
+GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults, tasklib.limits, tasklib.backoff_delay
+    TO tasklib_producer, tasklib_worker, tasklib_monitor, tasklib_admin;
+
+GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many TO tasklib_producer;
 
 GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
-    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
-    tasklib.backoff_delay
+    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker
     TO tasklib_worker;
-GRANT SELECT ON tasklib.tasks, tasklib.task_types, tasklib.workers TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
     tasklib.worker_health, tasklib.recent_failures, tasklib.throughput
-    TO tasklib_monitor;
+    TO tasklib_monitor, tasklib_admin;
 -- A view's function calls are checked against the reader, not the view's owner.
-GRANT EXECUTE ON FUNCTION tasklib.backoff_delay, tasklib._error_line TO tasklib_monitor;
+GRANT EXECUTE ON FUNCTION tasklib._error_line TO tasklib_monitor, tasklib_admin;
+
+-- register_task_type changes a stored definition only for a member of tasklib_admin.
+GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.retry, tasklib.purge,
+    tasklib.purge_workers TO tasklib_admin;
+GRANT EXECUTE ON PROCEDURE tasklib.purge_all TO tasklib_admin;
 
 COMMIT;

@@ -182,60 +182,213 @@ COMMENT ON FUNCTION tasklib._submit_validation IS
     'Private: the value of tasklib.submit_validation (off, known or strict; unset means known), unchecked.';
 
 -- The rules of a task's options, in one place: submit and submit_many (through _submission_ok
--- and _check_submission) and register_task_type all ask this function, so the three cannot
--- disagree; the CHECK constraints of tasks and task_types stay as the backstop for rows written
--- by hand. Returns what is wrong with the first bad option, naming it and its value, or NULL
--- when all are fine. A NULL option is unset and passes (the task type's or the global default
--- applies), except delay_seconds, which a submission must give (callers without one pass 0).
+-- and _check_submission), register_task_type, and claim and heartbeat (their lease) all ask this
+-- function, so they cannot disagree; the CHECK constraints of tasks and task_types stay as the
+-- backstop for rows written by hand. Returns what is wrong with the first bad option, naming it
+-- and its value, or NULL when all are fine. A NULL option is unset and passes (the task type's or
+-- the global default applies), except delay_seconds, which a submission must give (callers
+-- without one pass 0). The bounds come from limits(), folded into constants.
 -- Plain comparisons and text concatenation (no format(), which is only STABLE): an IMMUTABLE
 -- SQL expression the planner inlines into _submission_ok, and from there into the INSERTs.
 CREATE FUNCTION tasklib._option_problem(
-    max_retries          integer,
-    timeout_seconds      double precision,
-    queue                text,
-    backoff_base_seconds double precision,
+    max_retries          integer DEFAULT NULL,
+    timeout_seconds      double precision DEFAULT NULL,
+    queue                text DEFAULT NULL,
+    backoff_base_seconds double precision DEFAULT NULL,
     backoff_max_seconds  double precision DEFAULT NULL,
-    delay_seconds        double precision DEFAULT 0
+    delay_seconds        double precision DEFAULT 0,
+    lease_seconds        double precision DEFAULT NULL
 ) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- PostgreSQL orders NaN above Infinity (and NaN = NaN), so "< 'Infinity'" rejects both. The
--- delay is bounded so that now() + delay stays a valid timestamp.
+-- delay is bounded so that now() + delay stays a valid timestamp; the lease so that a stalled
+-- worker's tasks come back within a day and now() + lease is always valid; max_retries and the
+-- backoff base so that no task can retry in a tight loop (2,147,483,647 retries 1e-300 s apart).
 RETURN CASE
-    WHEN delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= 3155760000)
+    WHEN delay_seconds IS NULL OR NOT (delay_seconds >= 0 AND delay_seconds <= (tasklib.limits()).max_delay_seconds)
         THEN 'delay_seconds must be a number from 0 to 3155760000 (100 years), got '
              || coalesce(delay_seconds::text, 'NULL')
-    WHEN max_retries < 0
-        THEN 'max_retries must be >= 0, got ' || max_retries::text
+    WHEN NOT (max_retries >= 0 AND max_retries <= (tasklib.limits()).max_retries)
+        THEN 'max_retries must be an integer from 0 to ' || (tasklib.limits()).max_retries::text
+             || ', got ' || max_retries::text
     WHEN NOT (timeout_seconds > 0 AND timeout_seconds < 'Infinity')
         THEN 'timeout_seconds must be a finite number > 0, got ' || timeout_seconds::text
-    WHEN NOT (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity')
-        THEN 'backoff_base_seconds must be a finite number > 0, got ' || backoff_base_seconds::text
+    WHEN NOT (backoff_base_seconds >= (tasklib.limits()).min_backoff_base_seconds AND backoff_base_seconds < 'Infinity')
+        THEN 'backoff_base_seconds must be a finite number >= ' || (tasklib.limits()).min_backoff_base_seconds::text
+             || ', got ' || backoff_base_seconds::text
     WHEN NOT (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity')
         THEN 'backoff_max_seconds must be a finite number > 0, got ' || backoff_max_seconds::text
+    WHEN NOT (lease_seconds > 0 AND lease_seconds <= (tasklib.limits()).max_lease_seconds)
+        THEN 'lease_seconds must be a number > 0 and at most ' || (tasklib.limits()).max_lease_seconds::text
+             || ' (1 day), got ' || lease_seconds::text
     WHEN queue = ''
         THEN 'queue must be a non-empty string, got '''''
 END;
 COMMENT ON FUNCTION tasklib._option_problem IS
-    'Private: the rules of task options (delay_seconds, max_retries, timeout_seconds, backoff_base_seconds, backoff_max_seconds, queue) shared by submit, submit_many and register_task_type: what is wrong with the first bad one, naming it and its value, or NULL. NULL options are unset and pass, except delay_seconds.';
+    'Private: the rules of task options (delay_seconds, max_retries, timeout_seconds, backoff_base_seconds, backoff_max_seconds, queue) and of a lease (lease_seconds), shared by submit, submit_many, register_task_type, claim and heartbeat, with the bounds of limits(): what is wrong with the first bad one, naming it and its value, or NULL. NULL options are unset and pass, except delay_seconds.';
+
+-- How many keys the objects of a JSON value hold together, counted in its text form, which
+-- PostgreSQL writes as "key": value. Once the escaped backslashes and then the escaped quotes are
+-- removed, no quote is left inside a string, so splitting the text at its quotes alternates
+-- between what lies outside strings (the odd pieces) and their contents (the even ones): every
+-- string followed by a piece that starts with a colon is a key. Linear, and on a large nested
+-- document several times faster than a jsonpath walk, which copies every key-value pair (1 MB of
+-- 60,000 keys: ~30 ms). Only called for values too large to be under the key limit for certain.
+CREATE FUNCTION tasklib._json_key_count(value jsonb) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT count(*)::integer
+          FROM unnest(pg_catalog.string_to_array(
+                   pg_catalog.replace(pg_catalog.replace(value::text, '\\', ''), '\"', ''), '"'))
+               WITH ORDINALITY AS piece(text, n)
+         WHERE piece.n % 2 = 1 AND piece.n > 1 AND pg_catalog.starts_with(piece.text, ':'));
+COMMENT ON FUNCTION tasklib._json_key_count IS
+    'Private: the number of keys in all objects of a JSON value together.';
+
+-- Whether a JSON value a caller sends is certainly within every limit of limits() on args and
+-- tags, in two O(1) calls: a value stored uncompressed in at most 8 bytes per allowed level of
+-- nesting (512) is, because every level of nesting takes at least 8 bytes (arrays in arrays 65
+-- deep take 520), so does every key (its entry and its value's: 64 keys at most, the lowest key
+-- limit is 1,000), and its text is at most 6 times longer than its stored form (a control
+-- character is 1 byte stored, 6 written as \u0001: 3 KB at most, the lowest size limit is 64 KB).
+-- Nearly every submission's args and tags are that small, and pay only this test (inlined);
+-- the others go through _json_problem. STABLE only because pg_column_size and
+-- pg_column_compression are.
+CREATE FUNCTION tasklib._json_small(value jsonb) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN pg_catalog.pg_column_size(value) <= 8 * (tasklib.limits()).max_json_depth
+   AND pg_catalog.pg_column_compression(value) IS NULL;
+COMMENT ON FUNCTION tasklib._json_small IS
+    'Private: whether a JSON value is certainly within the size, depth and key limits of limits() (stored uncompressed in at most 512 bytes); false says nothing.';
+
+-- The limits of limits() on a JSON value a caller sends (a task's args or tags): its size as JSON
+-- text, how deep a value sits below the top, how many keys its objects hold; "what" names it in
+-- the message. Writes the value's text (a few times) and walks it once with jsonpath; counts its
+-- keys only when its text is long enough to hold too many (every key takes at least 4 bytes of
+-- text). PL/pgSQL, so that the statements that call it for a value that is not _json_small do not
+-- carry (and start up, on every execution) this expression inlined.
+CREATE FUNCTION tasklib._json_problem(what text, value jsonb, max_bytes integer, max_keys integer)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    v_bytes integer;
+    v_keys integer;
+BEGIN
+    IF value IS NULL OR tasklib._json_small(value) THEN
+        RETURN NULL;
+    END IF;
+    v_bytes := octet_length(value::text);
+    IF v_bytes > max_bytes THEN
+        RETURN what || ' must be at most ' || max_bytes || ' bytes of JSON text, got ' || v_bytes;
+    END IF;
+    IF jsonb_path_exists(value, ('strict $.**{' || (tasklib.limits()).max_json_depth + 1 || '}')::jsonpath) THEN
+        RETURN what || ' must not nest values more than ' || (tasklib.limits()).max_json_depth || ' levels deep';
+    END IF;
+    IF v_bytes > 4 * max_keys THEN
+        v_keys := tasklib._json_key_count(value);
+        IF v_keys > max_keys THEN
+            RETURN what || ' must have at most ' || max_keys || ' keys (in all its objects together), got ' || v_keys;
+        END IF;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION tasklib._json_problem IS
+    'Private: what is wrong with a JSON value a caller sends (size as JSON text, nesting depth, key count; the bounds of limits()), naming it as "what", or NULL.';
+
+-- Bounds the work of checking arguments against a task type's schema, before register_task_type
+-- stores it: _schema_types (and so the compiled args_check and _args_problem) follows $ref into
+-- $defs and every branch of anyOf/oneOf, up to 8 levels deep, so a small schema can expand to
+-- millions of subschemas (60 branches 3 levels deep: 216,000, which took 3.9 s to compile). This
+-- walks the same way, counting each subschema it visits and each required key, and stops as soon
+-- as the count passes limits().max_schema_nodes, so it never does more than that much work.
+CREATE FUNCTION tasklib._schema_problem(args_schema jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    v_limit integer := (tasklib.limits()).max_schema_nodes;
+    v_defs jsonb := args_schema->'$defs';
+    v_nodes integer := 0;
+    v_stack jsonb[] := '{}';
+    v_depths integer[] := '{}';
+    v_node jsonb;
+    v_depth integer;
+    v_top integer;
+    v_bytes integer;
+    v_branches jsonb;
+BEGIN
+    IF args_schema IS NULL OR jsonb_typeof(args_schema) <> 'object' THEN
+        RETURN NULL;
+    END IF;
+    v_bytes := octet_length(args_schema::text);
+    IF v_bytes > (tasklib.limits()).max_schema_bytes THEN
+        RETURN 'args_schema must be at most ' || (tasklib.limits()).max_schema_bytes
+            || ' bytes of JSON text, got ' || v_bytes;
+    END IF;
+    IF jsonb_typeof(args_schema->'required') = 'array' THEN
+        v_nodes := jsonb_array_length(args_schema->'required');
+    END IF;
+    IF jsonb_typeof(args_schema->'properties') = 'object' THEN
+        v_stack := ARRAY(SELECT p.value FROM jsonb_each(args_schema->'properties') p);
+        v_depths := array_fill(0, ARRAY[cardinality(v_stack)]);
+    END IF;
+    WHILE cardinality(v_stack) > 0 AND v_nodes <= v_limit LOOP
+        v_top := cardinality(v_stack);
+        v_node := v_stack[v_top];
+        v_depth := v_depths[v_top];
+        v_stack := v_stack[1:v_top - 1];
+        v_depths := v_depths[1:v_top - 1];
+        v_nodes := v_nodes + 1;
+        -- The descent of _schema_types: the same branches, the same depth cap.
+        CONTINUE WHEN jsonb_typeof(v_node) IS DISTINCT FROM 'object' OR v_depth > 8;
+        IF v_node ? '$ref' THEN
+            IF v_node->>'$ref' LIKE '#/$defs/%' AND v_defs IS NOT NULL THEN
+                v_stack := v_stack || (v_defs -> substr(v_node->>'$ref', 9));
+                v_depths := v_depths || (v_depth + 1);
+            END IF;
+        ELSIF jsonb_typeof(v_node->'type') IN ('string', 'array') THEN
+            NULL;
+        ELSIF jsonb_typeof(v_node->'anyOf') = 'array' OR jsonb_typeof(v_node->'oneOf') = 'array' THEN
+            v_branches := coalesce(v_node->'anyOf', v_node->'oneOf');
+            v_stack := v_stack || ARRAY(SELECT b FROM jsonb_array_elements(v_branches) b);
+            v_depths := v_depths || array_fill(v_depth + 1, ARRAY[jsonb_array_length(v_branches)]);
+        ELSIF jsonb_typeof(v_node->'allOf') = 'array' AND jsonb_array_length(v_node->'allOf') = 1 THEN
+            v_stack := v_stack || (v_node->'allOf'->0);
+            v_depths := v_depths || (v_depth + 1);
+        END IF;
+    END LOOP;
+    IF v_nodes > v_limit THEN
+        RETURN 'args_schema is too complex: checking arguments against it would expand to more than '
+            || v_limit || ' subschemas and required keys (properties, anyOf/oneOf branches, $ref expansions)';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION tasklib._schema_problem IS
+    'Private: what makes an args_schema too large or too complex to check submissions against (limits().max_schema_bytes, max_schema_nodes), or NULL. Takes at most max_schema_nodes steps.';
 
 -- The same test as _check_submission as one boolean expression: true when a submission passes
 -- it, false or NULL when _check_submission would raise. A SQL function the planner inlines, so
 -- submit and submit_many test every task without a PL/pgSQL call and only call
 -- _check_submission, to name the problem, for a task that fails. validation is the value of
 -- tasklib.submit_validation; type_known and args_check describe the registered task type.
--- The options go through _option_problem, as in _check_submission.
+-- The options go through _option_problem and args and tags through _json_small (else
+-- _json_problem), as in _check_submission. STABLE, as _json_small is (the planner inlines STABLE
+-- SQL functions too).
 CREATE FUNCTION tasklib._submission_ok(
     name text, args jsonb, delay_seconds double precision, tags jsonb,
     max_retries integer, timeout_seconds double precision, queue text,
     backoff_base_seconds double precision,
     validation text, type_known boolean, args_check jsonpath
 ) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN name <> '' AND length(name) <= 255
    AND jsonb_typeof(args) = 'object' AND jsonb_typeof(tags) = 'object'
    AND tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds, queue => queue,
                                backoff_base_seconds => backoff_base_seconds,
                                delay_seconds => delay_seconds) IS NULL
+   AND (tasklib._json_small(args)
+        OR tasklib._json_problem('args', args, (tasklib.limits()).max_args_bytes, (tasklib.limits()).max_args_keys) IS NULL)
+   AND (tasklib._json_small(tags)
+        OR tasklib._json_problem('tags', tags, (tasklib.limits()).max_tags_bytes, (tasklib.limits()).max_tags_keys) IS NULL)
    AND (validation = 'off'
         OR (validation IN ('known', 'strict') AND (type_known OR validation = 'known')
             AND (args_check IS NULL OR jsonb_path_match(args, args_check))));
@@ -250,33 +403,39 @@ COMMENT ON FUNCTION tasklib._submission_ok IS
 CREATE FUNCTION tasklib._check_submission(
     name text, args jsonb, delay_seconds double precision, tags jsonb,
     max_retries integer, timeout_seconds double precision, queue text,
-    backoff_base_seconds double precision
+    backoff_base_seconds double precision,
+    element_index bigint DEFAULT NULL
 ) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_mode text;
     v_check jsonpath;
     v_problem text;
+    -- submit_many passes the task's position in its array; every message then starts with it.
+    v_where text := CASE WHEN element_index IS NOT NULL THEN 'tasks[' || element_index || ']: ' ELSE '' END;
 BEGIN
     IF name IS NULL OR name = '' THEN
-        RAISE EXCEPTION 'task name must be a non-empty string' USING ERRCODE = 'TL002';
+        RAISE EXCEPTION '%task name must be a non-empty string', v_where USING ERRCODE = 'TL002';
     END IF;
     IF length(name) > 255 THEN
-        RAISE EXCEPTION 'task name is longer than 255 characters' USING ERRCODE = 'TL002';
+        RAISE EXCEPTION '%task name is longer than 255 characters', v_where USING ERRCODE = 'TL002';
     END IF;
     IF args IS NULL OR jsonb_typeof(args) <> 'object' THEN
-        RAISE EXCEPTION 'args of task % must be a JSON object, got %', name, coalesce(jsonb_typeof(args), 'NULL')
-            USING ERRCODE = 'TL002';
+        RAISE EXCEPTION '%args of task % must be a JSON object, got %', v_where, name,
+            coalesce(jsonb_typeof(args), 'NULL') USING ERRCODE = 'TL002';
     END IF;
     IF tags IS NULL OR jsonb_typeof(tags) <> 'object' THEN
-        RAISE EXCEPTION 'tags of task % must be a JSON object, got %', name, coalesce(jsonb_typeof(tags), 'NULL')
-            USING ERRCODE = 'TL002';
+        RAISE EXCEPTION '%tags of task % must be a JSON object, got %', v_where, name,
+            coalesce(jsonb_typeof(tags), 'NULL') USING ERRCODE = 'TL002';
     END IF;
-    v_problem := tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
-                                         queue => queue, backoff_base_seconds => backoff_base_seconds,
-                                         delay_seconds => delay_seconds);
+    v_problem := coalesce(
+        tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
+                                queue => queue, backoff_base_seconds => backoff_base_seconds,
+                                delay_seconds => delay_seconds),
+        tasklib._json_problem('args', args, (tasklib.limits()).max_args_bytes, (tasklib.limits()).max_args_keys),
+        tasklib._json_problem('tags', tags, (tasklib.limits()).max_tags_bytes, (tasklib.limits()).max_tags_keys));
     IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION '% (task %)', v_problem, name USING ERRCODE = 'TL002';
+        RAISE EXCEPTION '% (task %)', v_where || v_problem, name USING ERRCODE = 'TL002';
     END IF;
 
     v_mode := tasklib._submit_validation();
@@ -291,7 +450,7 @@ BEGIN
     SELECT tt.args_check INTO v_check FROM tasklib.task_types tt WHERE tt.name = _check_submission.name;
     IF NOT FOUND THEN
         IF v_mode = 'strict' THEN
-            RAISE EXCEPTION 'unknown task %: no task type of that name is registered', name
+            RAISE EXCEPTION '%unknown task %: no task type of that name is registered', v_where, name
                 USING ERRCODE = 'TL001',
                       HINT = 'Start a worker that defines it, or call tasklib.register_task_type; '
                              'tasklib.submit_validation = strict rejects unregistered names.';
@@ -300,7 +459,7 @@ BEGIN
     END IF;
 
     IF v_check IS NOT NULL AND NOT jsonb_path_match(_check_submission.args, v_check) THEN
-        RAISE EXCEPTION 'arguments of task % break its registered schema: %', name,
+        RAISE EXCEPTION '%arguments of task % break its registered schema: %', v_where, name,
             coalesce((SELECT tasklib._args_problem(tt.args_schema, _check_submission.args)
                         FROM tasklib.task_types tt WHERE tt.name = _check_submission.name),
                      'they do not match it')
@@ -311,6 +470,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib._check_submission IS
-    'Private: raises TL002 naming the first invalid option of a submission, TL005 naming the first argument that breaks the registered schema, TL001 for an unknown name when tasklib.submit_validation = strict.';
+    'Private: raises TL002 naming the first invalid option, args or tags of a submission, TL005 naming the first argument that breaks the registered schema, TL001 for an unknown name when tasklib.submit_validation = strict. With a position (submit_many), every message starts with tasks[position]:.';
 
 COMMIT;

@@ -57,6 +57,34 @@ RETURN ROW('default', 0, 3, 5, 3600)::tasklib.task_options;
 COMMENT ON FUNCTION tasklib.task_defaults IS
     'The global defaults of a task''s options: what an option takes when neither the submission nor its task type sets it (SELECT * FROM tasklib.task_defaults() lists them).';
 
+-- The limits on what callers may pass, in one place, next to the defaults: _option_problem (the
+-- options of submit, submit_many, register_task_type, and claim's and heartbeat's lease),
+-- _json_small and _json_problem (args and tags) and _schema_problem (a task type's schema) read
+-- them from here, folded into constants like task_defaults(); the tables' CHECKs repeat them (see
+-- there). Constants, not settings: a custom setting can be changed by any session, so it could not
+-- bound what a caller sends.
+CREATE TYPE tasklib.limit_values AS (
+    max_retries              integer,           -- max_retries is 0 to this
+    min_backoff_base_seconds double precision,  -- backoff_base_seconds is at least this
+    max_lease_seconds        double precision,  -- lease_seconds of claim and heartbeat is at most this
+    max_delay_seconds        double precision,  -- delay_seconds of submit and retry is at most this
+    max_args_bytes           integer,           -- args, as JSON text
+    max_args_keys            integer,           -- keys in all objects of args together
+    max_tags_bytes           integer,           -- tags, as JSON text (tags are GIN-indexed: keep them small)
+    max_tags_keys            integer,           -- keys in all objects of tags together
+    max_json_depth           integer,           -- levels a value of args or tags may sit below the top
+    max_schema_bytes         integer,           -- a task type's args_schema, as JSON text
+    max_schema_nodes         integer            -- subschemas and required keys a schema check expands to
+);
+COMMENT ON TYPE tasklib.limit_values IS
+    'The limits on the values callers pass to TaskLib (see limits()).';
+
+CREATE FUNCTION tasklib.limits() RETURNS tasklib.limit_values
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ROW(100, 0.001, 86400, 3155760000, 1048576, 10000, 65536, 1000, 64, 1048576, 2000)::tasklib.limit_values;
+COMMENT ON FUNCTION tasklib.limits IS
+    'The limits on what callers pass (SELECT * FROM tasklib.limits() lists them): max_retries, the shortest backoff base, the longest lease and delay, the size, key count and nesting depth of args and tags, the size and complexity of a task type''s schema. Beyond one, TaskLib raises TL002 naming the value.';
+
 -- Whether a task is finished for good: completed, cancelled, or failed with no retry left. The
 -- one statement of that rule; everything else reads the column tasklib.tasks.terminal derived
 -- from it (or, where that cannot be read, calls this). A SQL expression the planner inlines.
@@ -74,10 +102,13 @@ CREATE TABLE tasklib.task_types (
     name                 text PRIMARY KEY CHECK (name <> '' AND length(name) <= 255),
     queue                text CHECK (queue <> ''),
     priority             integer,
-    max_retries          integer CHECK (max_retries >= 0),
+    -- The CHECKs here and in tasks write the bounds of limits() as literals: a CHECK is prepared
+    -- each time an INSERT or UPDATE statement starts, and folding limits() there cost ~15 us per
+    -- CHECK and statement. sqltests/_option_problem/test_agrees_with_callers keeps them equal.
+    max_retries          integer CHECK (max_retries >= 0 AND max_retries <= 100),
     -- PostgreSQL orders NaN above Infinity, so "< 'Infinity'" also keeps NaN out.
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
-    backoff_base_seconds double precision CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+    backoff_base_seconds double precision CHECK (backoff_base_seconds >= 0.001 AND backoff_base_seconds < 'Infinity'),
     backoff_max_seconds  double precision CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     args_schema          jsonb,
     updated_at           timestamptz NOT NULL DEFAULT now()
@@ -97,13 +128,15 @@ CREATE TABLE tasklib.tasks (
     result               jsonb,
     error                text,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-    max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries CHECK (max_retries >= 0),
+    max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries
+                         CHECK (max_retries >= 0 AND max_retries <= 100),
     -- A failure that must not be retried lowers max_retries (see fail); the value it replaced
     -- stays here so that retry() can give the task its retries back. NULL: never lowered.
-    max_retries_submitted integer CHECK (max_retries_submitted >= 0),
+    max_retries_submitted integer
+                         CHECK (max_retries_submitted >= 0 AND max_retries_submitted <= 100),
     timeout_seconds      double precision CHECK (timeout_seconds > 0 AND timeout_seconds < 'Infinity'),
     backoff_base_seconds double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_base_seconds
-                         CHECK (backoff_base_seconds > 0 AND backoff_base_seconds < 'Infinity'),
+                         CHECK (backoff_base_seconds >= 0.001 AND backoff_base_seconds < 'Infinity'),
     backoff_max_seconds  double precision NOT NULL DEFAULT (tasklib.task_defaults()).backoff_max_seconds
                          CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     scheduled_at         timestamptz NOT NULL DEFAULT now(),
@@ -111,7 +144,23 @@ CREATE TABLE tasklib.tasks (
     started_at           timestamptz,
     completed_at         timestamptz,
     created_at           timestamptz NOT NULL DEFAULT now(),
+    -- The login role that submitted the task (session_user: submit and submit_many run as their
+    -- owner, so current_user would name the owner). Producers read only their own tasks (row
+    -- level security, see roles). text, not name: name is a fixed 64 bytes in every row. (No
+    -- CHECK: PostgreSQL reads and prepares every CHECK of a table at the start of each INSERT or
+    -- UPDATE statement, ~3 us each; only the functions write these two columns.)
+    submitted_by         text NOT NULL DEFAULT session_user,
     worker_id            text,
+    -- How many times the task has been claimed (River's and Oban's "attempt"): every claim adds
+    -- one, nothing resets it. Not the retry rule's input (retry_count is): a release hands the
+    -- task back without spending a retry, but its next claim is still a new attempt.
+    attempt              integer NOT NULL DEFAULT 0,
+    -- The fencing token of the running attempt: a random uuid the claiming worker chose (or claim
+    -- drew) for its claim call. complete, fail, heartbeat and release change a task only for the
+    -- caller that presents it, so a worker whose attempt ended (lease expired, task recovered
+    -- and claimed again) changes nothing. Set exactly while running (CHECK below). Secret: no
+    -- TaskLib role may read this column (see roles).
+    lease_token          uuid,
     locked_until         timestamptz,
     -- When the task may next be claimed, or NULL when it may not. Derived so that no code path
     -- can forget it, and so that one partial index orders pending tasks and due retries alike.
@@ -131,7 +180,11 @@ CREATE TABLE tasklib.tasks (
     terminal             boolean NOT NULL GENERATED ALWAYS AS (tasklib.is_terminal(state, retry_count, max_retries)) STORED,
     -- A failure with no retry left waits for none: fail and recover_expired clear next_retry_at
     -- when they make a failure terminal, and a row written by hand cannot contradict them.
-    CONSTRAINT tasks_terminal_failure_no_retry CHECK (NOT (state = 'failed' AND terminal AND next_retry_at IS NOT NULL))
+    CONSTRAINT tasks_terminal_failure_no_retry CHECK (NOT (state = 'failed' AND terminal AND next_retry_at IS NOT NULL)),
+    -- A running task has a lease token and no other task has one. complete and fail rely on it:
+    -- they test the token, not the state, so that the lease index (partial on state =
+    -- 'running') is no candidate for their plans and the primary key is (see complete).
+    CONSTRAINT tasks_lease_token_running CHECK ((state = 'running') = (lease_token IS NOT NULL))
 )
 -- Every claim, heartbeat and completion writes a new row version, and each changes an indexed
 -- column, so none is a HOT update: what bounds the table is vacuum, hence the low scale factors
@@ -150,6 +203,9 @@ COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task 
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
+COMMENT ON COLUMN tasklib.tasks.submitted_by IS 'The login role (session_user) that submitted the task; a producer reads only its own tasks.';
+COMMENT ON COLUMN tasklib.tasks.attempt IS 'How many times the task has been claimed (each claim adds 1; never reset).';
+COMMENT ON COLUMN tasklib.tasks.lease_token IS 'Fencing token of the running attempt, chosen by its claimer; NULL unless running. Readable by the owner only.';
 COMMENT ON COLUMN tasklib.tasks.locked_until IS 'End of the running worker''s lease; past it the task is recovered.';
 COMMENT ON COLUMN tasklib.tasks.run_at IS 'When the task may next be claimed; NULL when it may not (derived).';
 COMMENT ON COLUMN tasklib.tasks.terminal IS 'Finished for good: completed, cancelled, or failed with no retry left (derived from is_terminal(state, retry_count, max_retries)).';

@@ -4,10 +4,17 @@
 -- Cheap: defines one function.
 BEGIN;
 
--- Record (or replace) a task type. A NULL option is stored as NULL: the task does not set it,
--- and its submissions take the global default (tasklib.task_defaults()) current when they are
--- submitted. NULL does not mean "keep the old value": a registration describes the task as the
--- registering code defines it now.
+-- Record a task type, or change one as an administrator. A NULL option is stored as NULL: the
+-- task does not set it, and its submissions take the global default (tasklib.task_defaults())
+-- current when they are submitted. NULL does not mean "keep the old value": a registration
+-- describes the task as the registering code defines it now.
+--
+-- Who may change what: any caller with EXECUTE (every worker, at start) creates a task type that
+-- does not exist yet, and re-registering the definition already stored changes nothing. Changing
+-- a stored definition needs a login that is a member of tasklib_admin (a superuser is a member
+-- of every role); anyone else gets TL006. Otherwise any worker, of any deployment, could silently
+-- rewrite the queue, retries or schema every SQL submitter of that name relies on. The login is
+-- session_user: this function runs as its owner, so current_user would always be the owner.
 CREATE FUNCTION tasklib.register_task_type(
     name                 text,
     args_schema          jsonb DEFAULT NULL,
@@ -22,6 +29,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_row tasklib.task_types;
     v_problem text;
+    v_admin boolean;
+    v_differs text;
 BEGIN
     IF name IS NULL OR name = '' OR length(name) > 255 THEN
         RAISE EXCEPTION 'task type name must be a non-empty string of at most 255 characters, got %',
@@ -31,14 +40,18 @@ BEGIN
         RAISE EXCEPTION 'args_schema of task type % must be a JSON Schema object, got %', name, jsonb_typeof(args_schema)
             USING ERRCODE = 'TL002';
     END IF;
-    -- The same rules as a submission's options.
-    v_problem := tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
-                                         queue => queue, backoff_base_seconds => backoff_base_seconds,
-                                         backoff_max_seconds => backoff_max_seconds);
+    -- The same rules as a submission's options; then a bound on the work the schema's check can
+    -- cost, before the INSERT compiles it (task_types.args_check).
+    v_problem := coalesce(
+        tasklib._option_problem(max_retries => max_retries, timeout_seconds => timeout_seconds,
+                                queue => queue, backoff_base_seconds => backoff_base_seconds,
+                                backoff_max_seconds => backoff_max_seconds),
+        tasklib._schema_problem(args_schema));
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION '% (task type %)', v_problem, name USING ERRCODE = 'TL002';
     END IF;
 
+    v_admin := pg_has_role(session_user, 'tasklib_admin', 'MEMBER');
     INSERT INTO tasklib.task_types AS tt (name, args_schema, max_retries, timeout_seconds, priority, queue,
                                           backoff_base_seconds, backoff_max_seconds, updated_at)
     VALUES (register_task_type.name, register_task_type.args_schema,
@@ -54,21 +67,43 @@ BEGIN
            backoff_base_seconds = excluded.backoff_base_seconds,
            backoff_max_seconds = excluded.backoff_max_seconds,
            updated_at = excluded.updated_at
-     -- Every worker re-registers at start; an unchanged row is not rewritten (no dead tuple,
-     -- no row lock held against concurrent starters).
-     WHERE (tt.args_schema, tt.max_retries, tt.timeout_seconds, tt.priority, tt.queue,
+     -- Every worker re-registers at start; an unchanged row is not rewritten (no dead tuple;
+     -- ON CONFLICT still locks it until commit). A changed one only by an administrator.
+     WHERE v_admin
+       AND (tt.args_schema, tt.max_retries, tt.timeout_seconds, tt.priority, tt.queue,
             tt.backoff_base_seconds, tt.backoff_max_seconds)
            IS DISTINCT FROM
            (excluded.args_schema, excluded.max_retries, excluded.timeout_seconds, excluded.priority,
             excluded.queue, excluded.backoff_base_seconds, excluded.backoff_max_seconds)
     RETURNING tt.* INTO v_row;
-    IF NOT FOUND THEN
-        SELECT * INTO v_row FROM tasklib.task_types tt WHERE tt.name = register_task_type.name;
+    IF FOUND THEN
+        RETURN v_row;
+    END IF;
+
+    SELECT * INTO v_row FROM tasklib.task_types tt WHERE tt.name = register_task_type.name;
+    SELECT string_agg(d.field, ', ' ORDER BY d.ord) INTO v_differs
+      FROM (VALUES (1, 'args_schema', v_row.args_schema IS DISTINCT FROM register_task_type.args_schema),
+                   (2, 'max_retries', v_row.max_retries IS DISTINCT FROM register_task_type.max_retries),
+                   (3, 'timeout_seconds', v_row.timeout_seconds IS DISTINCT FROM register_task_type.timeout_seconds),
+                   (4, 'priority', v_row.priority IS DISTINCT FROM register_task_type.priority),
+                   (5, 'queue', v_row.queue IS DISTINCT FROM register_task_type.queue),
+                   (6, 'backoff_base_seconds', v_row.backoff_base_seconds IS DISTINCT FROM register_task_type.backoff_base_seconds),
+                   (7, 'backoff_max_seconds', v_row.backoff_max_seconds IS DISTINCT FROM register_task_type.backoff_max_seconds))
+           AS d(ord, field, differs)
+     WHERE d.differs;
+    IF v_differs IS NOT NULL THEN
+        RAISE EXCEPTION 'task type % is registered with other options or schema (%); register it as tasklib_admin to change it',
+            name, v_differs
+            USING ERRCODE = 'TL006',
+                  DETAIL = format('%s is not a member of tasklib_admin; the stored definition was last changed at %s.',
+                                  session_user, v_row.updated_at),
+                  HINT = 'Register the new definition from a login granted tasklib_admin (the role that migrates '
+                         'is one) when you deploy it, then start the workers that use it.';
     END IF;
     RETURN v_row;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.register_task_type IS
-    'Record or replace a task type: the JSON Schema of its arguments and the options that SQL submissions of that name inherit and are checked against. A NULL option is stored as NULL (not set: the global default of task_defaults() applies at submit). Returns the stored row.';
+    'Record a task type: the JSON Schema of its arguments and the options that SQL submissions of that name inherit and are checked against. A NULL option is stored as NULL (not set: the global default of task_defaults() applies at submit). Any caller may create a task type or repeat its stored definition (no change); changing it needs a login in tasklib_admin (TL006 otherwise). Returns the stored row.';
 
 COMMIT;

@@ -1,6 +1,6 @@
 -- Deploy tasklib:views
 -- Monitoring views for operators in psql (and for the tasklib_monitor role, which may read
--- nothing else). Each reads tasklib.tasks at query time; nothing is maintained on the write
+-- nothing else: counts and metadata, never arguments, results or error text). Each reads tasklib.tasks at query time; nothing is maintained on the write
 -- path, so the views cost nothing until someone looks. queue_status, queue_status_by_task and
 -- task_performance scan the whole table (history included: purge keeps it short);
 -- worker_health, recent_failures and throughput read through the lease, claim and
@@ -119,16 +119,24 @@ SELECT t.id,
        t.retry_count + 1 AS attempts,
        t.max_retries + 1 AS max_attempts,
        t.next_retry_at,
-       tasklib._error_line(t.error) AS error_line,
+       -- Error text and arguments can hold secrets (a password in a traceback, a card number in
+       -- the arguments): a reader sees them only if it may read those columns of tasks itself (a
+       -- worker, tasklib_admin, the owner, a superuser, or a role granted SELECT (error, args) ON
+       -- tasklib.tasks); tasklib_monitor sees NULL. In a view, current_user is the reader. The
+       -- uncorrelated subqueries run once per query, not per row.
+       CASE WHEN (SELECT pg_catalog.has_column_privilege('tasklib.tasks', 'error', 'SELECT'))
+            THEN tasklib._error_line(t.error) END AS error_line,
        t.worker_id,
-       t.error,
-       t.args
+       CASE WHEN (SELECT pg_catalog.has_column_privilege('tasklib.tasks', 'error', 'SELECT'))
+            THEN t.error END AS error,
+       CASE WHEN (SELECT pg_catalog.has_column_privilege('tasklib.tasks', 'args', 'SELECT'))
+            THEN t.args END AS args
   FROM tasklib.tasks t
  WHERE t.state = 'failed'
    AND (t.run_at IS NOT NULL OR t.completed_at > now() - interval '24 hours')
  ORDER BY failed_at DESC;
 COMMENT ON VIEW tasklib.recent_failures IS
-    'Failed tasks waiting for a retry, and permanent failures of the last 24 hours, newest first: error_line (a traceback''s last line, else the first line), retry_state (retrying or permanent), attempts so far and the next retry time.';
+    'Failed tasks waiting for a retry, and permanent failures of the last 24 hours, newest first: error_line (a traceback''s last line, else the first line), retry_state (retrying or permanent), attempts so far and the next retry time. error_line, error and args are NULL for a reader who may not read tasks.error / tasks.args (tasklib_monitor).';
 
 CREATE VIEW tasklib.throughput AS
 WITH finished AS (

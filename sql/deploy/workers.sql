@@ -7,6 +7,10 @@ BEGIN;
 
 CREATE TABLE tasklib.workers (
     worker       text PRIMARY KEY CHECK (worker <> '' AND length(worker) <= 255),
+    -- A random uuid the worker process chose when it started, the proof that it is the process
+    -- that registered this name: refreshing and unregistering the row need it, so one worker
+    -- cannot unregister or rewrite another. Secret: no TaskLib role may read this column.
+    registration uuid NOT NULL,
     queues       text[],
     concurrency  integer CHECK (concurrency > 0),
     info         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(info) = 'object'),
@@ -17,21 +21,36 @@ CREATE TABLE tasklib.workers (
 WITH (fillfactor = 50);
 COMMENT ON TABLE tasklib.workers IS
     'One row per worker process that announced itself with worker_heartbeat; removed by unregister_worker at shutdown or by purge_all when stale.';
+COMMENT ON COLUMN tasklib.workers.registration IS 'The uuid the worker process registered with; refreshing or removing the row needs it. Readable by the owner only.';
 COMMENT ON COLUMN tasklib.workers.queues IS 'The queues the worker claims from; NULL means every queue.';
 COMMENT ON COLUMN tasklib.workers.info IS 'Free-form facts the worker reports (host, pid, version, ...).';
 COMMENT ON COLUMN tasklib.workers.last_seen_at IS 'Time of the worker''s latest worker_heartbeat call.';
 
--- Announce a worker, or refresh its last_seen_at. Call at start and with each lease heartbeat.
+-- Announce a worker, or refresh its last_seen_at. Call at start and with each lease heartbeat,
+-- always with the registration uuid the process chose at start.
+--   - no row of that name: one is made, held by this registration;
+--   - the row's registration: it is refreshed (NULL options keep what was said before);
+--   - another registration's row: nothing changes and the answer is NULL (another live process
+--     uses this name, or a crashed one did less than an hour ago); a row silent for an hour, the
+--     default after which purge_all forgets a worker, is taken over: the process that held it
+--     is taken to be dead.
 CREATE FUNCTION tasklib.worker_heartbeat(
-    worker      text,
-    queues      text[] DEFAULT NULL,
-    concurrency integer DEFAULT NULL,
-    info        jsonb DEFAULT NULL
+    worker       text,
+    registration uuid,
+    queues       text[] DEFAULT NULL,
+    concurrency  integer DEFAULT NULL,
+    info         jsonb DEFAULT NULL
 ) RETURNS timestamptz
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_seen timestamptz;
 BEGIN
     IF worker IS NULL OR worker = '' OR length(worker) > 255 THEN
         RAISE EXCEPTION 'worker must be a non-empty string of at most 255 characters' USING ERRCODE = 'TL002';
+    END IF;
+    IF registration IS NULL THEN
+        RAISE EXCEPTION 'registration of worker % must be the uuid the worker process chose at start, got NULL', worker
+            USING ERRCODE = 'TL002';
     END IF;
     IF concurrency <= 0 THEN
         RAISE EXCEPTION 'concurrency of worker % must be > 0, got %', worker, concurrency USING ERRCODE = 'TL002';
@@ -40,30 +59,44 @@ BEGIN
         RAISE EXCEPTION 'info of worker % must be a JSON object, got %', worker, jsonb_typeof(info)
             USING ERRCODE = 'TL002';
     END IF;
-    -- NULL options keep what the worker said before, so a periodic beat can send just its name.
-    INSERT INTO tasklib.workers AS w (worker, queues, concurrency, info)
-    VALUES (worker_heartbeat.worker, worker_heartbeat.queues, worker_heartbeat.concurrency,
-            coalesce(worker_heartbeat.info, '{}'))
+    INSERT INTO tasklib.workers AS w (worker, registration, queues, concurrency, info)
+    VALUES (worker_heartbeat.worker, worker_heartbeat.registration, worker_heartbeat.queues,
+            worker_heartbeat.concurrency, coalesce(worker_heartbeat.info, '{}'))
     ON CONFLICT ON CONSTRAINT workers_pkey DO UPDATE
        SET last_seen_at = now(),
-           queues = coalesce(excluded.queues, w.queues),
-           concurrency = coalesce(excluded.concurrency, w.concurrency),
-           info = CASE WHEN worker_heartbeat.info IS NULL THEN w.info ELSE excluded.info END;
-    RETURN now();
+           -- The same process keeps what it said before for a NULL option; a process taking a
+           -- silent name over starts afresh.
+           queues = CASE WHEN w.registration = excluded.registration THEN coalesce(excluded.queues, w.queues)
+                         ELSE excluded.queues END,
+           concurrency = CASE WHEN w.registration = excluded.registration
+                              THEN coalesce(excluded.concurrency, w.concurrency) ELSE excluded.concurrency END,
+           info = CASE WHEN w.registration = excluded.registration AND worker_heartbeat.info IS NULL
+                       THEN w.info ELSE excluded.info END,
+           started_at = CASE WHEN w.registration = excluded.registration THEN w.started_at ELSE now() END,
+           registration = excluded.registration
+     WHERE w.registration = excluded.registration
+        OR w.last_seen_at < now() - interval '1 hour'
+    RETURNING w.last_seen_at INTO v_seen;
+    RETURN v_seen;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.worker_heartbeat IS
-    'Announce a worker or refresh its last_seen_at (NULL options keep their previous values); returns the time recorded. Workers call it at start and with each lease heartbeat.';
+    'Announce a worker or refresh its last_seen_at (NULL options keep their previous values), presenting the registration uuid its process chose at start; returns the time recorded, or NULL when another registration holds the name (a name silent for an hour is taken over). Workers call it at start and with each lease heartbeat.';
 
--- Forget a worker that is shutting down cleanly.
-CREATE FUNCTION tasklib.unregister_worker(worker text) RETURNS boolean
+-- Forget a worker that is shutting down cleanly: only the process that registered it can.
+CREATE FUNCTION tasklib.unregister_worker(worker text, registration uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM tasklib.workers w WHERE w.worker = unregister_worker.worker;
+    IF registration IS NULL THEN
+        RAISE EXCEPTION 'registration of worker % must be the uuid the worker process chose at start, got NULL', worker
+            USING ERRCODE = 'TL002';
+    END IF;
+    DELETE FROM tasklib.workers w
+     WHERE w.worker = unregister_worker.worker AND w.registration = unregister_worker.registration;
     RETURN FOUND;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.unregister_worker IS
-    'Remove a worker from tasklib.workers at graceful shutdown; returns whether it was there. Its running tasks are untouched (release them first).';
+    'Remove a worker from tasklib.workers at graceful shutdown, presenting the registration uuid it registered with; returns whether it was removed (false: unknown name or another registration). Its running tasks are untouched (release them first).';
 
 COMMIT;

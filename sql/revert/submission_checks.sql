@@ -3,6 +3,10 @@ BEGIN;
 
 DROP FUNCTION tasklib._check_submission;
 DROP FUNCTION tasklib._submission_ok;
+DROP FUNCTION tasklib._schema_problem;
+DROP FUNCTION tasklib._json_problem;
+DROP FUNCTION tasklib._json_small;
+DROP FUNCTION tasklib._json_key_count;
 DROP FUNCTION tasklib._option_problem;
 DROP FUNCTION tasklib._submit_validation;
 ALTER TABLE tasklib.task_types DROP COLUMN args_check;

@@ -3,7 +3,8 @@ BEGIN;
 
 SELECT id, name, queue, args, state, priority, tags, result, error, retry_count, max_retries, max_retries_submitted,
        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at, next_retry_at,
-       started_at, completed_at, created_at, worker_id, locked_until, run_at, terminal
+       started_at, completed_at, created_at, submitted_by, worker_id, attempt, lease_token, locked_until,
+       run_at, terminal
   FROM tasklib.tasks WHERE false;
 SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds,
        backoff_max_seconds, args_schema, updated_at
@@ -12,7 +13,7 @@ SELECT 'tasklib.tasks_claim_idx'::regclass, 'tasklib.tasks_lease_idx'::regclass,
        'tasklib.tasks_tags_idx'::regclass;
 SELECT 'tasklib._uuid_v7()'::regprocedure, 'tasklib._uuid_v7_step(uuid, bigint)'::regprocedure,
        'tasklib.is_terminal(text, integer, integer)'::regprocedure, 'tasklib.task_defaults()'::regprocedure,
-       'tasklib.task_options'::regtype;
+       'tasklib.task_options'::regtype, 'tasklib.limits()'::regprocedure, 'tasklib.limit_values'::regtype;
 SELECT 1 / (tasklib.is_terminal('failed', 3, 3) AND NOT tasklib.is_terminal('failed', 2, 3)
             AND (tasklib.task_defaults()).queue IS NOT NULL)::int;
 -- terminal is the last column of tasks (claim returns the rows column by column).
@@ -22,5 +23,7 @@ SELECT 1 / (SELECT (max(attnum) = (SELECT attnum FROM pg_catalog.pg_attribute
              WHERE attrelid = 'tasklib.tasks'::regclass AND attnum > 0 AND NOT attisdropped);
 SELECT 1 / count(*)::int FROM pg_catalog.pg_constraint
  WHERE conrelid = 'tasklib.tasks'::regclass AND conname = 'tasks_terminal_failure_no_retry';
+SELECT 1 / count(*)::int FROM pg_catalog.pg_constraint
+ WHERE conrelid = 'tasklib.tasks'::regclass AND conname = 'tasks_lease_token_running';
 
 ROLLBACK;

@@ -10,7 +10,9 @@ CREATE TEMP TABLE cases (n serial, max_retries int, timeout_seconds double preci
 INSERT INTO cases (max_retries, timeout_seconds, queue, backoff_base_seconds, backoff_max_seconds) VALUES
     (NULL, NULL, NULL, NULL, NULL),
     (0, 0.001, 'q', 0.001, 0.001),
-    (2147483647, 1e300, ' ', 1e300, 1e300),
+    (100, 1e300, ' ', 1e300, 1e300),
+    (101, NULL, NULL, NULL, NULL),
+    (2147483647, NULL, NULL, NULL, NULL),
     (-1, NULL, NULL, NULL, NULL),
     (-2147483648, NULL, NULL, NULL, NULL),
     (NULL, 0, NULL, NULL, NULL),
@@ -21,6 +23,8 @@ INSERT INTO cases (max_retries, timeout_seconds, queue, backoff_base_seconds, ba
     (NULL, NULL, '', NULL, NULL),
     (NULL, NULL, NULL, 0, NULL),
     (NULL, NULL, NULL, -0.5, NULL),
+    (NULL, NULL, NULL, 0.0009, NULL),
+    (NULL, NULL, NULL, 1e-300, NULL),
     (NULL, NULL, NULL, 'NaN', NULL),
     (NULL, NULL, NULL, 'Infinity', NULL),
     (NULL, NULL, NULL, NULL, 0),
@@ -75,8 +79,9 @@ SELECT is_empty($$SELECT n, problem, registered FROM verdicts
 SELECT is_empty($$SELECT n, submit_problem, submitted FROM verdicts
                    WHERE submitted IS DISTINCT FROM 'TL002: ' || submit_problem || ' (task agree.' || n || ')'$$,
     'submit refuses exactly what _option_problem finds, with its words');
-SELECT is_empty($$SELECT n, submitted, submitted_many FROM verdicts WHERE submitted_many IS DISTINCT FROM submitted$$,
-    'submit_many says what submit says');
+SELECT is_empty($$SELECT n, submitted, submitted_many FROM verdicts
+                   WHERE submitted_many IS DISTINCT FROM regexp_replace(submitted, '^TL002: ', 'TL002: tasks[0]: ')$$,
+    'submit_many says what submit says, after the position of the element');
 SELECT is_empty($$SELECT n, problem, typed_by_hand FROM verdicts
                    WHERE (problem IS NULL) <> (typed_by_hand IS NULL)
                       OR typed_by_hand NOT LIKE '23514: %' $$,

@@ -6,7 +6,7 @@ DELETE FROM tasklib.tasks;
 DO $$ BEGIN
     PERFORM tasklib.submit('sqltest.cancel.waiting');
     PERFORM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks), ARRAY['boom']);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks), ARRAY(SELECT lease_token FROM tasklib.tasks), ARRAY['boom']);
 END $$;
 
 SELECT is((SELECT c.state FROM tasklib.tasks t, tasklib.cancel(t.id) c), 'cancelled', 'the waiting retry is cancelled');

@@ -3,11 +3,11 @@ BEGIN;
 SELECT plan(9);
 
 DELETE FROM tasklib.tasks;
-INSERT INTO tasklib.tasks (id, name, state, retry_count, max_retries, worker_id, locked_until, completed_at, result)
-VALUES ('00000000-0000-4000-8000-000000000001', 'running',   'running',   0, 3, 'w', now() + interval '1 minute', NULL, NULL),
-       ('00000000-0000-4000-8000-000000000002', 'completed', 'completed', 0, 3, 'w', NULL, now(), '{"value": 1}'),
-       ('00000000-0000-4000-8000-000000000003', 'terminal',  'failed',    3, 3, 'w', NULL, now(), NULL),
-       ('00000000-0000-4000-8000-000000000004', 'cancelled', 'cancelled', 0, 3, NULL, NULL, now(), NULL);
+INSERT INTO tasklib.tasks (id, name, state, retry_count, max_retries, worker_id, locked_until, completed_at, result, lease_token)
+VALUES ('00000000-0000-4000-8000-000000000001', 'running',   'running',   0, 3, 'w', now() + interval '1 minute', NULL, NULL, gen_random_uuid()),
+       ('00000000-0000-4000-8000-000000000002', 'completed', 'completed', 0, 3, 'w', NULL, now(), '{"value": 1}', NULL),
+       ('00000000-0000-4000-8000-000000000003', 'terminal',  'failed',    3, 3, 'w', NULL, now(), NULL, NULL),
+       ('00000000-0000-4000-8000-000000000004', 'cancelled', 'cancelled', 0, 3, NULL, NULL, now(), NULL, NULL);
 
 SELECT throws_ok($$SELECT tasklib.cancel('00000000-0000-4000-8000-000000000001')$$, 'TL004',
     'task 00000000-0000-4000-8000-000000000001 is running: only a pending task or one waiting for a retry can be cancelled',

@@ -7,7 +7,7 @@ DELETE FROM tasklib.tasks;
 DO $$ BEGIN PERFORM tasklib.submit('sqltest.claim.retry'); END $$;
 DO $$ BEGIN
     PERFORM tasklib.claim('sqltest-w1', 1);
-    PERFORM tasklib.fail('sqltest-w1', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'),
+    PERFORM tasklib.fail('sqltest-w1', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'),
                          ARRAY['boom']);
 END $$;
 
@@ -30,7 +30,7 @@ SELECT results_eq(
 
 -- Fail it again: the second retry is due after 10 seconds and counts again on its claim.
 DO $$ BEGIN
-    PERFORM tasklib.fail('sqltest-w2', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'),
+    PERFORM tasklib.fail('sqltest-w2', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'),
                          ARRAY['boom again']);
 END $$;
 SELECT is((SELECT next_retry_at FROM tasklib.tasks WHERE name = 'sqltest.claim.retry'),

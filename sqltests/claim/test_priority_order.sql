@@ -35,9 +35,9 @@ SELECT results_eq(
           'mid-same-due-new', 'mid-retry-late', 'low-old', 'negative'],
     'single claims follow priority, then due time, then age; a future task is never taken');
 
-UPDATE tasklib.tasks SET state = 'pending', worker_id = NULL, locked_until = NULL, started_at = NULL
+UPDATE tasklib.tasks SET state = 'pending', worker_id = NULL, locked_until = NULL, lease_token = NULL, started_at = NULL
  WHERE name NOT LIKE 'mid-retry-%' AND name <> 'high-future';
-UPDATE tasklib.tasks SET state = 'failed', retry_count = 1, worker_id = NULL, locked_until = NULL,
+UPDATE tasklib.tasks SET state = 'failed', retry_count = 1, worker_id = NULL, locked_until = NULL, lease_token = NULL,
                          next_retry_at = CASE name WHEN 'mid-retry-early' THEN now() - interval '10 minutes'
                                                    ELSE now() - interval '1 minute' END
  WHERE name LIKE 'mid-retry-%';
@@ -47,7 +47,7 @@ SELECT results_eq(
           'mid-same-due-new', 'mid-retry-late', 'low-old', 'negative'],
     'one claim of many returns its rows in the same order');
 
-UPDATE tasklib.tasks SET state = 'pending', worker_id = NULL, locked_until = NULL WHERE name <> 'high-future';
+UPDATE tasklib.tasks SET state = 'pending', worker_id = NULL, locked_until = NULL, lease_token = NULL WHERE name <> 'high-future';
 SELECT results_eq(
     $$SELECT name FROM tasklib.claim('sqltest-worker', 2)$$,
     ARRAY['high-early', 'high-late'],

@@ -13,7 +13,7 @@ END $$;
 CREATE TEMP TABLE done AS
 SELECT * FROM tasklib.complete(
     'sqltest-worker',
-    ARRAY(SELECT id FROM tasklib.tasks ORDER BY (args->>'i')::int),
+    ARRAY(SELECT id FROM tasklib.tasks ORDER BY (args->>'i')::int), ARRAY(SELECT lease_token FROM tasklib.tasks ORDER BY (args->>'i')::int),
     ARRAY(SELECT jsonb_build_object('square', ((args->>'i')::int) ^ 2) FROM tasklib.tasks ORDER BY (args->>'i')::int)
 ) AS id;
 

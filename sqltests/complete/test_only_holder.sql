@@ -11,12 +11,12 @@ DO $$ BEGIN
 END $$;
 
 SELECT is_empty(
-    $$SELECT * FROM tasklib.complete('sqltest-other', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.held'))$$,
+    $$SELECT * FROM tasklib.complete('sqltest-other', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.held'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.complete.held'))$$,
     'another worker cannot complete a task it does not hold');
 SELECT is((SELECT state || '/' || worker_id FROM tasklib.tasks WHERE name = 'sqltest.complete.held'),
     'running/sqltest-holder', 'the task still runs under its holder');
 SELECT is_empty(
-    $$SELECT * FROM tasklib.complete('sqltest-holder', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.pending'))$$,
+    $$SELECT * FROM tasklib.complete('sqltest-holder', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.pending'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.complete.pending'))$$,
     'a pending task cannot be completed');
 SELECT is((SELECT state FROM tasklib.tasks WHERE name = 'sqltest.complete.pending'), 'pending', 'it stays pending');
 

@@ -7,7 +7,7 @@ DO $$ BEGIN PERFORM tasklib.submit('sqltest.complete.one'); PERFORM tasklib.clai
 
 SELECT results_eq(
     $$SELECT * FROM tasklib.complete('sqltest-worker',
-                                     ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.one'),
+                                     ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.one'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.complete.one'),
                                      ARRAY['{"answer": 42}'::jsonb])$$,
     $$SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.one'$$,
     'complete returns the id it completed');
@@ -18,7 +18,7 @@ SELECT results_eq(
               NULL::timestamptz, NULL::text, 'sqltest-worker'::text, NULL::timestamptz)$$,
     'the task is completed with its result wrapped as {"value": ...}, lease ended, worker kept for history');
 SELECT is_empty(
-    $$SELECT * FROM tasklib.complete('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.one'),
+    $$SELECT * FROM tasklib.complete('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.one'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.complete.one'),
                                      ARRAY['"again"'::jsonb])$$,
     'completing it twice changes nothing');
 SELECT is((SELECT result FROM tasklib.tasks WHERE name = 'sqltest.complete.one'), '{"value": {"answer": 42}}'::jsonb,
@@ -28,10 +28,10 @@ SELECT is((SELECT result FROM tasklib.tasks WHERE name = 'sqltest.complete.one')
 DO $$ BEGIN
     PERFORM tasklib.submit('sqltest.complete.retried');
     PERFORM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'), ARRAY['oops']);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'), ARRAY['oops']);
     UPDATE tasklib.tasks SET next_retry_at = now() WHERE name = 'sqltest.complete.retried';
     PERFORM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.complete('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'));
+    PERFORM tasklib.complete('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'));
 END $$;
 SELECT results_eq(
     $$SELECT state, result, error, retry_count FROM tasklib.tasks WHERE name = 'sqltest.complete.retried'$$,
@@ -39,7 +39,7 @@ SELECT results_eq(
     'a successful retry is completed, without results it stores {"value": null}, and the old error is cleared');
 
 SELECT is_empty(
-    $$SELECT * FROM tasklib.complete('sqltest-worker', ARRAY[gen_random_uuid()])$$,
+    $$SELECT * FROM tasklib.complete('sqltest-worker', ARRAY[gen_random_uuid()], ARRAY[gen_random_uuid()])$$,
     'an unknown id is ignored');
 
 SELECT * FROM finish();

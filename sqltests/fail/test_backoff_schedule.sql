@@ -15,7 +15,7 @@ BEGIN
         PERFORM tasklib.claim('sqltest-worker', 1);
         SELECT f.next_retry_at, t.retry_count INTO v_row
           FROM tasklib.tasks t,
-               tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY['boom']) f
+               tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY[t.lease_token], ARRAY['boom']) f
          WHERE t.name = p_name;
         INSERT INTO delays VALUES (v_row.retry_count, v_row.next_retry_at - now());
         UPDATE tasklib.tasks SET next_retry_at = now() WHERE name = p_name;

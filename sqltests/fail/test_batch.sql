@@ -13,7 +13,7 @@ END $$;
 CREATE TEMP TABLE failed AS
 SELECT * FROM tasklib.fail(
     'sqltest-worker',
-    ARRAY(SELECT id FROM tasklib.tasks ORDER BY (args->>'i')::int),
+    ARRAY(SELECT id FROM tasklib.tasks ORDER BY (args->>'i')::int), ARRAY(SELECT lease_token FROM tasklib.tasks ORDER BY (args->>'i')::int),
     ARRAY(SELECT 'error ' || (args->>'i') FROM tasklib.tasks ORDER BY (args->>'i')::int),
     -- Every even task fails for good.
     ARRAY(SELECT (args->>'i')::int % 2 = 1 FROM tasklib.tasks ORDER BY (args->>'i')::int)

@@ -8,7 +8,7 @@ DO $$ BEGIN PERFORM tasklib.submit('sqltest.fail.fatal', max_retries => 5); PERF
 
 SELECT results_eq(
     $$SELECT f.state, f.next_retry_at FROM tasklib.tasks t,
-             tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY['unknown task sqltest.fail.fatal'], ARRAY[false]) f$$,
+             tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY[t.lease_token], ARRAY['unknown task sqltest.fail.fatal'], ARRAY[false]) f$$,
     $$VALUES ('failed'::text, NULL::timestamptz)$$,
     'a non-retryable failure schedules no retry');
 SELECT results_eq(
@@ -22,10 +22,10 @@ DELETE FROM tasklib.tasks;
 DO $$ BEGIN
     PERFORM tasklib.submit('sqltest.fail.fatal-later', max_retries => 5);
     PERFORM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks), ARRAY['transient']);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks), ARRAY(SELECT lease_token FROM tasklib.tasks), ARRAY['transient']);
     UPDATE tasklib.tasks SET next_retry_at = now();
     PERFORM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks), ARRAY['fatal'], ARRAY[false]);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks), ARRAY(SELECT lease_token FROM tasklib.tasks), ARRAY['fatal'], ARRAY[false]);
 END $$;
 SELECT results_eq(
     $$SELECT state, retry_count, max_retries, next_retry_at FROM tasklib.tasks$$,
@@ -36,7 +36,7 @@ SELECT results_eq(
 DELETE FROM tasklib.tasks;
 DO $$ BEGIN PERFORM tasklib.submit('sqltest.fail.flagged', max_retries => 2); PERFORM tasklib.claim('sqltest-worker', 1); END $$;
 SELECT is((SELECT f.next_retry_at FROM tasklib.tasks t,
-                  tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY['transient'], ARRAY[true]) f),
+                  tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY[t.lease_token], ARRAY['transient'], ARRAY[true]) f),
           now() + interval '5 seconds', 'retryable = true schedules the retry as usual');
 
 SELECT * FROM finish();

@@ -7,7 +7,7 @@ DELETE FROM tasklib.tasks;
 DO $$ BEGIN PERFORM tasklib.submit('sqltest.fail.one', max_retries => 2); PERFORM tasklib.claim('sqltest-worker', 1); END $$;
 
 SELECT results_eq(
-    $$SELECT * FROM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.fail.one'),
+    $$SELECT * FROM tasklib.fail('sqltest-worker', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.fail.one'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'sqltest.fail.one'),
                                  ARRAY[E'Traceback (most recent call last):\n  ValueError: boom'])$$,
     $$SELECT id, 'failed'::text, now() + interval '5 seconds' FROM tasklib.tasks WHERE name = 'sqltest.fail.one'$$,
     'fail returns (id, state, next_retry_at)');

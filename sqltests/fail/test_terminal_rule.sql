@@ -17,7 +17,7 @@ BEGIN
         SELECT c.id INTO v_id FROM tasklib.claim('sqltest-worker', 1) c;
         EXIT WHEN v_id IS NULL;
         v_runs := v_runs + 1;
-        PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY['attempt ' || v_runs || ' failed']);
+        PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = v_id)], ARRAY['attempt ' || v_runs || ' failed']);
         EXIT WHEN v_runs > 100;
     END LOOP;
     RETURN v_runs;
@@ -39,12 +39,12 @@ SELECT is(pg_temp.runs_until_exhausted(7), 8, 'max_retries 7: runs eight times')
 -- The terminal failure is reported as such by fail itself.
 DELETE FROM tasklib.tasks;
 DO $$ BEGIN PERFORM tasklib.submit('sqltest.fail.last', max_retries => 1); PERFORM tasklib.claim('sqltest-worker', 1); END $$;
-SELECT isnt((SELECT f.next_retry_at FROM tasklib.tasks t, tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY['first']) f),
+SELECT isnt((SELECT f.next_retry_at FROM tasklib.tasks t, tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY[t.lease_token], ARRAY['first']) f),
     NULL, 'the first failure of a task with one retry schedules it');
 UPDATE tasklib.tasks SET next_retry_at = now();
 DO $$ BEGIN PERFORM tasklib.claim('sqltest-worker', 1); END $$;
 SELECT results_eq(
-    $$SELECT f.state, f.next_retry_at FROM tasklib.tasks t, tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY['second']) f$$,
+    $$SELECT f.state, f.next_retry_at FROM tasklib.tasks t, tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY[t.lease_token], ARRAY['second']) f$$,
     $$VALUES ('failed'::text, NULL::timestamptz)$$,
     'the second returns no next_retry_at: it is terminal');
 SELECT is_empty($$SELECT * FROM tasklib.claim('sqltest-worker', 1)$$, 'and it is never claimed again');

@@ -15,7 +15,7 @@ END $$;
 UPDATE tasklib.tasks SET locked_until = now() + interval '1 second' WHERE state = 'running';
 
 SELECT set_eq(
-    $$SELECT * FROM tasklib.heartbeat('sqltest-mine', ARRAY(SELECT id FROM tasklib.tasks), lease_seconds => 120)$$,
+    $$SELECT * FROM tasklib.heartbeat('sqltest-mine', ARRAY(SELECT id FROM tasklib.tasks), ARRAY(SELECT lease_token FROM tasklib.tasks), lease_seconds => 120)$$,
     $$SELECT id FROM tasklib.tasks WHERE name IN ('sqltest.hb.a', 'sqltest.hb.b')$$,
     'heartbeat returns exactly the ids the worker holds');
 SELECT is((SELECT count(*)::int FROM tasklib.tasks WHERE worker_id = 'sqltest-mine' AND locked_until = now() + interval '120 seconds'), 2,
@@ -24,7 +24,7 @@ SELECT is((SELECT locked_until FROM tasklib.tasks WHERE name = 'sqltest.hb.their
     'another worker''s lease is untouched');
 SELECT is((SELECT state FROM tasklib.tasks WHERE name = 'sqltest.hb.pending'), 'pending', 'a pending task is untouched');
 
-DO $$ BEGIN PERFORM tasklib.heartbeat('sqltest-mine', ARRAY(SELECT id FROM tasklib.tasks WHERE worker_id = 'sqltest-mine')); END $$;
+DO $$ BEGIN PERFORM tasklib.heartbeat('sqltest-mine', ARRAY(SELECT id FROM tasklib.tasks WHERE worker_id = 'sqltest-mine'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE worker_id = 'sqltest-mine')); END $$;
 SELECT is((SELECT count(*)::int FROM tasklib.tasks WHERE worker_id = 'sqltest-mine' AND locked_until = now() + interval '60 seconds'), 2,
     'the default lease is 60 seconds');
 

@@ -4,17 +4,17 @@ BEGIN;
 SELECT plan(3);
 
 DELETE FROM tasklib.tasks;
-INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, next_retry_at, completed_at, created_at)
-VALUES ('old-completed',   'completed', 0, 3, NULL, now() - interval '8 days', now() - interval '9 days'),
-       ('old-terminal',    'failed',    3, 3, NULL, now() - interval '8 days', now() - interval '9 days'),
-       ('old-cancelled',   'cancelled', 0, 3, NULL, now() - interval '8 days', now() - interval '9 days'),
-       ('new-completed',   'completed', 0, 3, NULL, now() - interval '6 days', now() - interval '9 days'),
-       ('new-terminal',    'failed',    0, 0, NULL, now() - interval '1 hour', now() - interval '9 days'),
-       ('old-pending',     'pending',   0, 3, NULL, NULL, now() - interval '30 days'),
-       ('old-running',     'running',   0, 3, NULL, NULL, now() - interval '30 days'),
-       ('old-waiting',     'failed',    1, 3, now() + interval '1 minute', NULL, now() - interval '30 days'),
+INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, next_retry_at, completed_at, created_at, lease_token)
+VALUES ('old-completed',   'completed', 0, 3, NULL, now() - interval '8 days', now() - interval '9 days', NULL),
+       ('old-terminal',    'failed',    3, 3, NULL, now() - interval '8 days', now() - interval '9 days', NULL),
+       ('old-cancelled',   'cancelled', 0, 3, NULL, now() - interval '8 days', now() - interval '9 days', NULL),
+       ('new-completed',   'completed', 0, 3, NULL, now() - interval '6 days', now() - interval '9 days', NULL),
+       ('new-terminal',    'failed',    0, 0, NULL, now() - interval '1 hour', now() - interval '9 days', NULL),
+       ('old-pending',     'pending',   0, 3, NULL, NULL, now() - interval '30 days', NULL),
+       ('old-running',     'running',   0, 3, NULL, NULL, now() - interval '30 days', gen_random_uuid()),
+       ('old-waiting',     'failed',    1, 3, now() + interval '1 minute', NULL, now() - interval '30 days', NULL),
        -- Inconsistent on purpose: even with an old completed_at, a retry still to come is kept.
-       ('waiting-stamped', 'failed',    1, 3, now() + interval '1 minute', now() - interval '30 days', now() - interval '30 days');
+       ('waiting-stamped', 'failed',    1, 3, now() + interval '1 minute', now() - interval '30 days', now() - interval '30 days', NULL);
 
 SELECT is(tasklib.purge(), 3, 'the default purge (older than 7 days) deletes three tasks');
 SELECT set_eq($$SELECT name FROM tasklib.tasks$$,

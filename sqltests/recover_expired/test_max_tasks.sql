@@ -3,8 +3,8 @@ BEGIN;
 SELECT plan(4);
 
 DELETE FROM tasklib.tasks;
-INSERT INTO tasklib.tasks (name, state, worker_id, locked_until)
-SELECT 'sqltest.rec.' || i, 'running', 'sqltest-dead', now() - make_interval(secs => i)
+INSERT INTO tasklib.tasks (name, state, worker_id, locked_until, lease_token)
+SELECT 'sqltest.rec.' || i, 'running', 'sqltest-dead', now() - make_interval(secs => i), gen_random_uuid()
   FROM generate_series(1, 5) AS i;
 
 SELECT is(tasklib.recover_expired(2), 2, 'max_tasks 2 recovers two');

@@ -4,10 +4,10 @@ BEGIN;
 SELECT plan(4);
 
 DELETE FROM tasklib.tasks;
-INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, worker_id, started_at, locked_until)
-VALUES ('third-retry', 'running', 2, 5, 'sqltest-dead', now() - interval '2 minutes', now() - interval '1 minute'),
-       ('last-retry',  'running', 3, 3, 'sqltest-dead', now() - interval '2 minutes', now() - interval '1 minute'),
-       ('no-retries',  'running', 0, 0, 'sqltest-dead', now() - interval '2 minutes', now() - interval '1 minute');
+INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, worker_id, started_at, locked_until, lease_token)
+VALUES ('third-retry', 'running', 2, 5, 'sqltest-dead', now() - interval '2 minutes', now() - interval '1 minute', gen_random_uuid()),
+       ('last-retry',  'running', 3, 3, 'sqltest-dead', now() - interval '2 minutes', now() - interval '1 minute', gen_random_uuid()),
+       ('no-retries',  'running', 0, 0, 'sqltest-dead', now() - interval '2 minutes', now() - interval '1 minute', gen_random_uuid());
 
 SELECT is(tasklib.recover_expired(), 3, 'all three are recovered');
 SELECT results_eq(

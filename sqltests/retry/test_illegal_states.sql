@@ -4,11 +4,11 @@ BEGIN;
 SELECT plan(10);
 
 DELETE FROM tasklib.tasks;
-INSERT INTO tasklib.tasks (id, name, state, retry_count, max_retries, worker_id, locked_until, next_retry_at, completed_at)
-VALUES ('00000000-0000-4000-8000-000000000001', 'pending',   'pending',   0, 3, NULL, NULL, NULL, NULL),
-       ('00000000-0000-4000-8000-000000000002', 'running',   'running',   0, 3, 'w', now() + interval '1 minute', NULL, NULL),
-       ('00000000-0000-4000-8000-000000000003', 'completed', 'completed', 0, 3, 'w', NULL, NULL, now()),
-       ('00000000-0000-4000-8000-000000000004', 'waiting',   'failed',    1, 3, 'w', NULL, now() + interval '10 seconds', NULL);
+INSERT INTO tasklib.tasks (id, name, state, retry_count, max_retries, worker_id, locked_until, next_retry_at, completed_at, lease_token)
+VALUES ('00000000-0000-4000-8000-000000000001', 'pending',   'pending',   0, 3, NULL, NULL, NULL, NULL, NULL),
+       ('00000000-0000-4000-8000-000000000002', 'running',   'running',   0, 3, 'w', now() + interval '1 minute', NULL, NULL, gen_random_uuid()),
+       ('00000000-0000-4000-8000-000000000003', 'completed', 'completed', 0, 3, 'w', NULL, NULL, now(), NULL),
+       ('00000000-0000-4000-8000-000000000004', 'waiting',   'failed',    1, 3, 'w', NULL, now() + interval '10 seconds', NULL, NULL);
 
 SELECT throws_ok($$SELECT tasklib.retry('00000000-0000-4000-8000-000000000001')$$, 'TL004',
     'task 00000000-0000-4000-8000-000000000001 is pending: only a permanently failed or cancelled task can be retried',

@@ -12,10 +12,10 @@ BEGIN
     PERFORM tasklib.submit('sqltest.retry.final', max_retries => 4);
     -- One ordinary failure first, so the final one happens at retry_count 1.
     SELECT id INTO v_id FROM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY['flaky']);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = v_id)], ARRAY['flaky']);
     UPDATE tasklib.tasks SET next_retry_at = now();
     SELECT id INTO v_id FROM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY['bad input'], ARRAY[false]);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = v_id)], ARRAY['bad input'], ARRAY[false]);
 END $$;
 
 SELECT results_eq(
@@ -33,7 +33,7 @@ DECLARE
     v_id uuid;
 BEGIN
     SELECT id INTO v_id FROM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY['bad input again'], ARRAY[false]);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = v_id)], ARRAY['bad input again'], ARRAY[false]);
 END $$;
 SELECT results_eq(
     $$SELECT max_retries, max_retries_submitted FROM tasklib.tasks$$,
@@ -49,7 +49,7 @@ DECLARE
 BEGIN
     PERFORM tasklib.submit('sqltest.retry.spent', max_retries => 0);
     SELECT id INTO v_id FROM tasklib.claim('sqltest-worker', 1);
-    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY['boom'], ARRAY[false]);
+    PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = v_id)], ARRAY['boom'], ARRAY[false]);
 END $$;
 SELECT results_eq(
     $$SELECT state, max_retries, max_retries_submitted FROM tasklib.tasks$$,

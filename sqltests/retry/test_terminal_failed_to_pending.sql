@@ -12,7 +12,7 @@ BEGIN
     FOR i IN 1 .. 2 LOOP
         UPDATE tasklib.tasks SET next_retry_at = now() WHERE next_retry_at IS NOT NULL;
         SELECT id INTO v_id FROM tasklib.claim('sqltest-worker', 1);
-        PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY['boom ' || i]);
+        PERFORM tasklib.fail('sqltest-worker', ARRAY[v_id], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = v_id)], ARRAY['boom ' || i]);
     END LOOP;
 END $$;
 SELECT is((SELECT state || ' ' || retry_count || '/' || max_retries FROM tasklib.tasks), 'failed 1/1', 'the task failed for good');
@@ -27,7 +27,7 @@ SELECT results_eq(
     $$VALUES ('pending'::text, 0, 1, now(), now(), NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::text)$$,
     'it is due now, with no trace of the finished run but its last error');
 SELECT is((SELECT retry_count FROM tasklib.claim('sqltest-worker', 1)), 0, 'a worker claims it as a first attempt');
-SELECT isnt((SELECT f.next_retry_at FROM tasklib.tasks t, tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY['again']) f), NULL,
+SELECT isnt((SELECT f.next_retry_at FROM tasklib.tasks t, tasklib.fail('sqltest-worker', ARRAY[t.id], ARRAY[t.lease_token], ARRAY['again']) f), NULL,
     'and its retries are available again');
 
 SELECT * FROM finish();

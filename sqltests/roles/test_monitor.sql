@@ -14,7 +14,7 @@ SELECT throws_ok($$SELECT * FROM tasklib.tasks$$, '42501', NULL, 'monitor cannot
 SELECT throws_ok($$SELECT tasklib.submit('roles.m')$$, '42501', NULL, 'monitor cannot submit');
 SELECT throws_ok($$SELECT tasklib.claim('monitor')$$, '42501', NULL, 'monitor cannot claim');
 SELECT throws_ok($$DELETE FROM tasklib.task_types$$, '42501', NULL, 'monitor cannot write');
-SELECT throws_ok($$SELECT tasklib.worker_heartbeat('monitor')$$, '42501', NULL, 'monitor cannot pose as a worker');
+SELECT throws_ok($$SELECT tasklib.worker_heartbeat('monitor', gen_random_uuid())$$, '42501', NULL, 'monitor cannot pose as a worker');
 RESET ROLE;
 
 SELECT * FROM finish();

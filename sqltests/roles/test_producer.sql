@@ -9,7 +9,7 @@ SELECT lives_ok($$SELECT tasklib.submit_many('[{"name": "roles.p"}]')$$, 'produc
 SELECT is((SELECT count(*)::int FROM tasklib.tasks WHERE name = 'roles.p'), 2, 'producer can read tasks');
 SELECT lives_ok($$SELECT * FROM tasklib.task_types$$, 'producer can read task types');
 SELECT throws_ok($$SELECT tasklib.claim('intruder')$$, '42501', NULL, 'producer cannot claim');
-SELECT throws_ok($$SELECT tasklib.complete('intruder', ARRAY(SELECT id FROM tasklib.tasks))$$, '42501', NULL,
+SELECT throws_ok($$SELECT tasklib.complete('intruder', ARRAY(SELECT id FROM tasklib.tasks), ARRAY(SELECT gen_random_uuid() FROM tasklib.tasks))$$, '42501', NULL,
     'producer cannot complete');
 SELECT throws_ok($$SELECT tasklib.cancel((SELECT id FROM tasklib.tasks LIMIT 1))$$, '42501', NULL,
     'producer cannot cancel (an operator action)');

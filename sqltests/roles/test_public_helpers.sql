@@ -16,7 +16,7 @@ SET LOCAL ROLE tasklib_monitor;
 SELECT lives_ok($$SELECT tasklib.is_terminal('failed', 3, 3), tasklib.task_defaults()$$, 'monitor can ask both');
 SELECT lives_ok($$SELECT * FROM tasklib.recent_failures$$, 'monitor still reads the views that read terminal');
 RESET ROLE;
-SELECT ok(NOT has_function_privilege('public', 'tasklib._option_problem(integer, double precision, text, double precision, double precision, double precision)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'tasklib._option_problem(integer, double precision, text, double precision, double precision, double precision, double precision)', 'EXECUTE'),
     'the private option checker is not granted to PUBLIC');
 
 SELECT * FROM finish();

@@ -1,15 +1,22 @@
 -- The API functions run as their owner with search_path pinned, so a caller's search_path
 -- cannot substitute its own now(), gen_random_uuid() or tables.
 BEGIN;
-SELECT plan(3);
+SELECT plan(4);
 
 SELECT is_empty(
     $$SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname = 'tasklib' AND p.proname IN ('submit', 'submit_many', 'claim', 'complete', 'fail',
              'heartbeat', 'release', 'recover_expired', 'cancel', 'retry', 'purge', 'register_task_type',
              'worker_heartbeat', 'unregister_worker', 'purge_workers')
-         AND NOT (p.prosecdef AND p.proconfig = ARRAY['search_path=pg_catalog, pg_temp'])$$,
-    'every API function is SECURITY DEFINER with search_path = pg_catalog, pg_temp');
+         AND NOT (p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
+                  AND p.proconfig <@ ARRAY['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan'])$$,
+    'every API function is SECURITY DEFINER with search_path = pg_catalog, pg_temp (and at most a plan mode)');
+SELECT is_empty(
+    $$SELECT p.proname FROM pg_proc p
+       WHERE p.pronamespace = 'tasklib'::regnamespace
+         AND ('plan_cache_mode=force_generic_plan' = ANY (coalesce(p.proconfig, '{}')))
+             <> (p.proname IN ('claim', 'complete', 'fail', 'heartbeat'))$$,
+    'claim, complete, fail and heartbeat, and only they, keep one generic plan per statement');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname = 'tasklib' AND p.prosecdef AND (p.proconfig IS NULL

@@ -12,8 +12,8 @@ SELECT throws_ok($$SELECT tasklib.submit('sv.greet')$$, 'TL005',
     'the first missing key in the schema''s order is named');
 SELECT throws_ok($$SELECT tasklib.submit_many('[{"name": "sv.greet", "args": {"greeting": "a", "name": "b"}},
                                                 {"name": "sv.greet", "args": {"name": "b"}}]')$$,
-    'TL005', 'arguments of task sv.greet break its registered schema: missing required key "greeting"',
-    'submit_many');
+    'TL005', 'tasks[1]: arguments of task sv.greet break its registered schema: missing required key "greeting"',
+    'submit_many, naming the element');
 SELECT is((SELECT count(*)::int FROM tasklib.tasks WHERE name = 'sv.greet'), 0,
     'nothing was stored, not even the valid task of the batch');
 

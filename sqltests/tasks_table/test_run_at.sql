@@ -4,13 +4,13 @@ BEGIN;
 SELECT plan(1);
 
 DELETE FROM tasklib.tasks;
-INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, scheduled_at, next_retry_at)
-VALUES ('pending',   'pending',   0, 3, now() + interval '1 minute', NULL),
-       ('running',   'running',   0, 3, now(), NULL),
-       ('waiting',   'failed',    1, 3, now(), now() + interval '2 minutes'),
-       ('terminal',  'failed',    3, 3, now(), NULL),
-       ('completed', 'completed', 0, 3, now(), NULL),
-       ('cancelled', 'cancelled', 0, 3, now(), NULL);
+INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, scheduled_at, next_retry_at, lease_token)
+VALUES ('pending',   'pending',   0, 3, now() + interval '1 minute', NULL, NULL),
+       ('running',   'running',   0, 3, now(), NULL, gen_random_uuid()),
+       ('waiting',   'failed',    1, 3, now(), now() + interval '2 minutes', NULL),
+       ('terminal',  'failed',    3, 3, now(), NULL, NULL),
+       ('completed', 'completed', 0, 3, now(), NULL, NULL),
+       ('cancelled', 'cancelled', 0, 3, now(), NULL, NULL);
 
 SELECT results_eq(
     $$SELECT name, run_at FROM tasklib.tasks ORDER BY name$$,

@@ -1,7 +1,7 @@
 -- tasklib.tasks holds every column the seed's monitoring SQL and Task fields use, with the
 -- claim, lease and tag indexes; the option columns of task_types may be NULL (not set).
 BEGIN;
-SELECT plan(41);
+SELECT plan(49);
 
 SELECT has_table('tasklib', 'tasks', 'tasklib.tasks exists');
 SELECT has_table('tasklib', 'task_types', 'tasklib.task_types exists');
@@ -23,6 +23,14 @@ SELECT col_type_is('tasklib', 'tasks', 'started_at', 'timestamp with time zone',
 SELECT col_type_is('tasklib', 'tasks', 'completed_at', 'timestamp with time zone', 'completed_at is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'created_at', 'timestamp with time zone', 'created_at is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'worker_id', 'text', 'worker_id is text');
+SELECT col_type_is('tasklib', 'tasks', 'submitted_by', 'text', 'submitted_by is text');
+SELECT col_not_null('tasklib', 'tasks', 'submitted_by', 'every task has a submitter');
+SELECT col_default_is('tasklib', 'tasks', 'submitted_by', 'SESSION_USER', 'which defaults to the login (session_user)');
+SELECT col_type_is('tasklib', 'tasks', 'attempt', 'integer', 'attempt is an integer');
+SELECT col_not_null('tasklib', 'tasks', 'attempt', 'attempt is not null');
+SELECT col_default_is('tasklib', 'tasks', 'attempt', '0', 'a task starts at attempt 0');
+SELECT col_type_is('tasklib', 'tasks', 'lease_token', 'uuid', 'lease_token is a uuid');
+SELECT col_is_null('tasklib', 'tasks', 'lease_token', 'lease_token is NULL unless running');
 SELECT col_type_is('tasklib', 'tasks', 'locked_until', 'timestamp with time zone', 'locked_until is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'run_at', 'timestamp with time zone', 'run_at is a timestamptz');
 SELECT col_type_is('tasklib', 'tasks', 'terminal', 'boolean', 'terminal is a boolean');

@@ -37,15 +37,15 @@ CREATE FUNCTION pg_temp.id(p_label text) RETURNS uuid LANGUAGE sql AS
 SELECT pg_temp.put('done', 3);
 SELECT is(pg_temp.terminal('done'), false, 'a pending task is not terminal');
 SELECT is((SELECT terminal FROM pg_temp.take('done')), false, 'claim returns terminal: false for a running task');
-SELECT tasklib.complete('sqltest-worker', ARRAY[pg_temp.id('done')]);
+SELECT tasklib.complete('sqltest-worker', ARRAY[pg_temp.id('done')], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = pg_temp.id('done'))]);
 SELECT is(pg_temp.terminal('done'), true, 'a completed task is terminal');
 
 SELECT pg_temp.put('spent', 1);
 SELECT pg_temp.take('spent');
-SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('spent')], ARRAY['first']);
+SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('spent')], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = pg_temp.id('spent'))], ARRAY['first']);
 SELECT is(pg_temp.terminal('spent'), false, 'a failure with a retry left is not terminal');
 SELECT is((SELECT retry_count FROM pg_temp.take('spent')), 1, 'its retry is claimed');
-SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('spent')], ARRAY['second']);
+SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('spent')], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = pg_temp.id('spent'))], ARRAY['second']);
 SELECT is(pg_temp.terminal('spent'), true, 'the failure that spends the last retry is terminal');
 SELECT is((SELECT run_at FROM tasklib.tasks WHERE queue = 'spent'), NULL, 'a terminal failure is never due');
 SELECT throws_ok($$UPDATE tasklib.tasks SET next_retry_at = now() WHERE queue = 'spent'$$, '23514', NULL,
@@ -53,7 +53,7 @@ SELECT throws_ok($$UPDATE tasklib.tasks SET next_retry_at = now() WHERE queue = 
 
 SELECT pg_temp.put('fatal', 3);
 SELECT pg_temp.take('fatal');
-SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('fatal')], ARRAY['bad arguments'], ARRAY[false]);
+SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('fatal')], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = pg_temp.id('fatal'))], ARRAY['bad arguments'], ARRAY[false]);
 SELECT is(pg_temp.terminal('fatal'), true, 'a failure marked not retryable is terminal');
 
 SELECT pg_temp.put('dropped', 3);
@@ -62,7 +62,7 @@ SELECT is(pg_temp.terminal('dropped'), true, 'a cancelled task is terminal');
 
 SELECT pg_temp.put('waiting', 3);
 SELECT pg_temp.take('waiting');
-SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('waiting')], ARRAY['first']);
+SELECT tasklib.fail('sqltest-worker', ARRAY[pg_temp.id('waiting')], ARRAY[(SELECT lease_token FROM tasklib.tasks WHERE id = pg_temp.id('waiting'))], ARRAY['first']);
 SELECT is((tasklib.cancel(pg_temp.id('waiting'))).terminal, true, 'cancel returns the row, terminal');
 
 SELECT pg_temp.put('lost', 0);
@@ -76,7 +76,7 @@ SELECT is(pg_temp.terminal('lost-again'), false, 'a lost task with retries left 
 
 SELECT pg_temp.put('handed-back', 3);
 SELECT pg_temp.take('handed-back');
-SELECT tasklib.release('sqltest-worker');
+SELECT tasklib.release('sqltest-worker', NULL, ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'handed-back'));
 SELECT is(pg_temp.terminal('handed-back'), false, 'a released task is not terminal');
 
 -- The invariants, over every row the steps above left.

@@ -5,14 +5,14 @@ SELECT plan(6);
 
 DELETE FROM tasklib.tasks;
 INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, scheduled_at, next_retry_at, completed_at,
-                           started_at, worker_id, locked_until)
-VALUES ('a', 'pending', 0, 3, now() - interval '10 minutes', NULL, NULL, NULL, NULL, NULL),
-       ('a', 'pending', 0, 3, now() + interval '1 hour', NULL, NULL, NULL, NULL, NULL),
-       ('a', 'running', 0, 3, now(), NULL, NULL, now(), 'w1', now() + interval '1 minute'),
-       ('b', 'completed', 0, 3, now(), NULL, now(), now(), 'w1', NULL),
-       ('b', 'failed', 1, 3, now(), now() - interval '1 minute', NULL, now(), 'w1', NULL),
-       ('b', 'failed', 3, 3, now(), NULL, now(), now(), 'w1', NULL),
-       ('b', 'cancelled', 0, 3, now(), NULL, now(), NULL, NULL, NULL);
+                           started_at, worker_id, locked_until, lease_token)
+VALUES ('a', 'pending', 0, 3, now() - interval '10 minutes', NULL, NULL, NULL, NULL, NULL, NULL),
+       ('a', 'pending', 0, 3, now() + interval '1 hour', NULL, NULL, NULL, NULL, NULL, NULL),
+       ('a', 'running', 0, 3, now(), NULL, NULL, now(), 'w1', now() + interval '1 minute', gen_random_uuid()),
+       ('b', 'completed', 0, 3, now(), NULL, now(), now(), 'w1', NULL, NULL),
+       ('b', 'failed', 1, 3, now(), now() - interval '1 minute', NULL, now(), 'w1', NULL, NULL),
+       ('b', 'failed', 3, 3, now(), NULL, now(), now(), 'w1', NULL, NULL),
+       ('b', 'cancelled', 0, 3, now(), NULL, now(), NULL, NULL, NULL, NULL);
 
 SELECT results_eq(
     'SELECT total, pending, running, completed, failed_retrying, failed_permanent, cancelled, due FROM tasklib.queue_status',

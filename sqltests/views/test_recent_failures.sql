@@ -8,10 +8,10 @@ SELECT tasklib.submit('rf.flaky', max_retries => 2, backoff_base_seconds => 5);
 SELECT tasklib.submit('rf.broken', max_retries => 0);
 SELECT tasklib.claim('w1', 10);
 SELECT tasklib.fail('w1',
-    ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'rf.flaky'),
+    ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'rf.flaky'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'rf.flaky'),
     ARRAY[E'Traceback (most recent call last):\n  File "x.py", line 1, in f\nValueError: boom\n']);
 SELECT tasklib.fail('w1',
-    ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'rf.broken'),
+    ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'rf.broken'), ARRAY(SELECT lease_token FROM tasklib.tasks WHERE name = 'rf.broken'),
     ARRAY[E'disk full\nmore detail']);
 -- An old permanent failure is history, not "recent".
 INSERT INTO tasklib.tasks (name, state, retry_count, max_retries, completed_at, error)

@@ -4,14 +4,14 @@ SELECT plan(6);
 
 DELETE FROM tasklib.tasks;
 DELETE FROM tasklib.workers;
-SELECT tasklib.worker_heartbeat('w-busy', queues => ARRAY['default'], concurrency => 4);
-SELECT tasklib.worker_heartbeat('w-idle', concurrency => 2);
+SELECT tasklib.worker_heartbeat('w-busy', gen_random_uuid(), queues => ARRAY['default'], concurrency => 4);
+SELECT tasklib.worker_heartbeat('w-idle', '00000000-0000-4000-8000-0000000000d1', concurrency => 2);
 UPDATE tasklib.workers SET last_seen_at = now() - interval '30 seconds' WHERE worker = 'w-idle';
-INSERT INTO tasklib.tasks (name, state, started_at, worker_id, locked_until)
-VALUES ('h', 'running', now(), 'w-busy', now() + interval '60 seconds'),
-       ('h', 'running', now(), 'w-busy', now() + interval '30 seconds'),
+INSERT INTO tasklib.tasks (name, state, started_at, worker_id, locked_until, lease_token)
+VALUES ('h', 'running', now(), 'w-busy', now() + interval '60 seconds', gen_random_uuid()),
+       ('h', 'running', now(), 'w-busy', now() + interval '30 seconds', gen_random_uuid()),
        -- A worker that never called worker_heartbeat, its lease already expired.
-       ('h', 'running', now(), 'w-silent', now() - interval '5 seconds');
+       ('h', 'running', now(), 'w-silent', now() - interval '5 seconds', gen_random_uuid());
 INSERT INTO tasklib.tasks (name, state, started_at, completed_at, worker_id)
 VALUES ('h', 'completed', now(), now() - interval '10 minutes', 'w-busy'),
        ('h', 'completed', now(), now() - interval '2 hours', 'w-busy');
@@ -46,7 +46,7 @@ GROUP BY worker_id;$$,
     'the seed''s Worker Health runs verbatim and agrees with worker_health');
 RESET search_path;
 
-SELECT is(tasklib.unregister_worker('w-idle'), true, 'unregister_worker removes an idle worker');
+SELECT is(tasklib.unregister_worker('w-idle', '00000000-0000-4000-8000-0000000000d1'), true, 'unregister_worker removes an idle worker');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -35,6 +35,7 @@ from tasklib.errors import (
     TaskLibError,
     TaskNotFoundError,
     TaskTimeoutError,
+    TaskTypeConflictError,
     TaskValidationError,
     UnknownTaskError,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "TaskNotFoundError",
     "TaskState",
     "TaskTimeoutError",
+    "TaskTypeConflictError",
     "TaskValidationError",
     "TaskWorker",
     "UnknownTaskError",

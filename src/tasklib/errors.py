@@ -56,6 +56,11 @@ class ArgumentSchemaError(TaskValidationError):
     """A SQL submission's arguments break the task's registered JSON Schema (TL005)."""
 
 
+class TaskTypeConflictError(TaskLibError):
+    """A task type is registered with another definition (options or argument schema), and only
+    a login in ``tasklib_admin`` may change it, e.g. with ``tasklib register`` (TL006)."""
+
+
 class TaskTimeoutError(TaskLibError):
     """Waiting for a task's result took longer than the timeout given."""
 
@@ -66,6 +71,7 @@ SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
     "TL003": TaskNotFoundError,
     "TL004": InvalidStateError,
     "TL005": ArgumentSchemaError,
+    "TL006": TaskTypeConflictError,
 }
 
 

@@ -30,6 +30,8 @@ class Task(pydantic.BaseModel):
     result: dict[str, Any] | None
     error: str | None
     retry_count: int
+    # How many times the task was claimed (each claim adds 1, nothing resets it).
+    attempt: int
     max_retries: int
     timeout_seconds: float | None
     backoff_base_seconds: float
@@ -40,6 +42,8 @@ class Task(pydantic.BaseModel):
     completed_at: datetime | None
     created_at: datetime
     worker_id: str | None
+    # The login that submitted the task (session_user): a producer login sees only its own.
+    submitted_by: str
     locked_until: datetime | None
     run_at: datetime | None
     # Finished for good: completed, cancelled, or failed with its retries spent. Read from the

@@ -33,11 +33,11 @@ def test_worker_healthcheck_follows_this_hosts_heartbeats(
     assert _healthcheck(database_url).returncode == 1  # no worker yet
 
     other = "some-other-host-1-abcd"
-    conn.execute("SELECT tasklib.worker_heartbeat(%s)", (other,))
+    conn.execute("SELECT tasklib.worker_heartbeat(%s, gen_random_uuid())", (other,))
     assert _healthcheck(database_url).returncode == 1  # another container's worker
 
     mine = f"{socket.gethostname()}-4242-beef"
-    conn.execute("SELECT tasklib.worker_heartbeat(%s)", (mine,))
+    conn.execute("SELECT tasklib.worker_heartbeat(%s, gen_random_uuid())", (mine,))
     assert _healthcheck(database_url).returncode == 0
 
     conn.execute(

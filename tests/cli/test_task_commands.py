@@ -33,16 +33,21 @@ def submit(conn: Conn, name: str, **options: Any) -> UUID:
 
 def run_to(conn: Conn, task_id: UUID, outcome: str) -> None:
     """Claim the task (it must be the only one due) and complete or fail it."""
-    claimed = conn.execute("SELECT id FROM tasklib.claim('cli-test', 1)").fetchall()
+    token = uuid.uuid4()
+    claimed = conn.execute(
+        "SELECT id FROM tasklib.claim('cli-test', 1, lease_token => %s)", (token,)
+    ).fetchall()
     assert [row[0] for row in claimed] == [task_id]
     if outcome == "completed":
         conn.execute(
-            "SELECT tasklib.complete('cli-test', ARRAY[%s]::uuid[], ARRAY['42'::jsonb])",
-            (task_id,),
+            "SELECT tasklib.complete('cli-test', ARRAY[%s]::uuid[], ARRAY[%s]::uuid[],"
+            " ARRAY['42'::jsonb])",
+            (task_id, token),
         )
     else:
         conn.execute(
-            "SELECT tasklib.fail('cli-test', ARRAY[%s]::uuid[], ARRAY[%s])", (task_id, TRACEBACK)
+            "SELECT tasklib.fail('cli-test', ARRAY[%s]::uuid[], ARRAY[%s]::uuid[], ARRAY[%s])",
+            (task_id, token, TRACEBACK),
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import traceback
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
@@ -20,19 +21,27 @@ from tasklib.registry import get_definition
 
 WORKER_ID = "simulated-worker"
 
+# The lease token of each claimed task: complete and fail must present the claim's token.
+_TOKENS: dict[UUID, UUID] = {}
+
 
 def claim(conn: psycopg.Connection[Any], n: int = 100) -> list[tuple[UUID, str, dict[str, Any]]]:
     """Claim up to n due tasks; return (id, name, args) in claim order."""
+    token = uuid.uuid4()
     rows = conn.execute(
-        "SELECT id, name, args FROM tasklib.claim(%s, %s)", (WORKER_ID, n)
+        "SELECT id, name, args FROM tasklib.claim(%s, %s, lease_token => %s)",
+        (WORKER_ID, n, token),
     ).fetchall()
+    for row in rows:
+        _TOKENS[row[0]] = token
     return [(row[0], row[1], row[2]) for row in rows]
 
 
 def complete(conn: psycopg.Connection[Any], task_id: UUID, value: Any) -> None:
     """Record value (JSON-ready) as the result of a task this worker holds."""
     conn.execute(
-        "SELECT tasklib.complete(%s, %s, %s::jsonb[])", (WORKER_ID, [task_id], [Jsonb(value)])
+        "SELECT tasklib.complete(%s, %s, %s::uuid[], %s::jsonb[])",
+        (WORKER_ID, [task_id], [_TOKENS.get(task_id)], [Jsonb(value)]),
     )
 
 
@@ -41,8 +50,8 @@ def fail(
 ) -> tuple[str, Any]:
     """Record a failed attempt; return (state, next_retry_at)."""
     row = conn.execute(
-        "SELECT state, next_retry_at FROM tasklib.fail(%s, %s, %s, %s)",
-        (WORKER_ID, [task_id], [error], [retryable]),
+        "SELECT state, next_retry_at FROM tasklib.fail(%s, %s, %s::uuid[], %s, %s)",
+        (WORKER_ID, [task_id], [_TOKENS.get(task_id)], [error], [retryable]),
     ).fetchone()
     assert row is not None, f"task {task_id} was not running under {WORKER_ID}"
     return row[0], row[1]

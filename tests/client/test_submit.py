@@ -336,6 +336,8 @@ def commit_setting_log(database_url: str) -> Iterator[str]:
         setup.execute(
             """
             CREATE TABLE public.commit_settings (task_id uuid, synchronous_commit text);
+            -- submit runs as tasklib_owner (SECURITY DEFINER), which fires the trigger.
+            GRANT INSERT ON public.commit_settings TO tasklib_owner;
             CREATE FUNCTION public.log_commit_setting() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 INSERT INTO public.commit_settings

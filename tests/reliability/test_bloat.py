@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import uuid
 
 import psycopg
 import pytest
@@ -70,16 +71,19 @@ def test_churn_keeps_size_bounded_and_claims_flat(
             submitted += ROUND
             timings: list[float] = []
             for _ in range(ROUND // CLAIM_BATCH):
+                token = uuid.uuid4()
                 t0 = time.perf_counter()
                 ids = [
                     row[0]
                     for row in conn.execute(
-                        "SELECT id FROM tasklib.claim('churn', %s)", (CLAIM_BATCH,)
+                        "SELECT id FROM tasklib.claim('churn', %s, lease_token => %s)",
+                        (CLAIM_BATCH, token),
                     )
                 ]
                 timings.append((time.perf_counter() - t0) * 1000)
                 done = conn.execute(
-                    "SELECT count(*) FROM tasklib.complete('churn', %s::uuid[])", (ids,)
+                    "SELECT count(*) FROM tasklib.complete('churn', %s::uuid[], %s::uuid[])",
+                    (ids, [token] * len(ids)),
                 ).fetchone()
                 completed += int(done[0]) if done else 0
             claim_ms.append(timings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -93,16 +94,16 @@ def test_stalled_worker_cannot_record_results_it_no_longer_owns(
     assert (
         fetch(
             database_url,
-            "SELECT * FROM tasklib.complete('stalled', %s::uuid[], NULL)",
-            (ids,),
+            "SELECT * FROM tasklib.complete('stalled', %s::uuid[], %s::uuid[], NULL)",
+            (ids, [uuid.uuid4() for _ in ids]),
         )
         == []
     )
     assert (
         fetch(
             database_url,
-            "SELECT * FROM tasklib.fail('stalled', %s, %s)",
-            (ids, ["late"] * len(ids)),
+            "SELECT * FROM tasklib.fail('stalled', %s, %s::uuid[], %s)",
+            (ids, [uuid.uuid4() for _ in ids], ["late"] * len(ids)),
         )
         == []
     )

@@ -36,7 +36,8 @@ def test_purge_all_removes_only_old_finished_tasks(conn: psycopg.Connection[Any]
     _insert(conn, "failed", "10 days", 2, retry_count=1, finished=False, retrying=True)
     _insert(conn, "pending", "10 days", 2, finished=False)
     conn.execute(
-        "SELECT tasklib.worker_heartbeat('purge.stale'), tasklib.worker_heartbeat('purge.live')"
+        "SELECT tasklib.worker_heartbeat('purge.stale', gen_random_uuid()),"
+        " tasklib.worker_heartbeat('purge.live', gen_random_uuid())"
     )
     conn.execute(
         "UPDATE tasklib.workers SET last_seen_at = now() - interval '2 hours'"
@@ -60,7 +61,7 @@ def test_purge_all_removes_only_old_finished_tasks(conn: psycopg.Connection[Any]
 
 
 def test_purge_all_keeps_workers_when_asked(conn: psycopg.Connection[Any]) -> None:
-    conn.execute("SELECT tasklib.worker_heartbeat('purge.stale')")
+    conn.execute("SELECT tasklib.worker_heartbeat('purge.stale', gen_random_uuid())")
     conn.execute("UPDATE tasklib.workers SET last_seen_at = now() - interval '2 days'")
     conn.execute("CALL tasklib.purge_all(forget_workers_after => NULL)")
     assert conn.execute("SELECT count(*) FROM tasklib.workers").fetchone() == (1,)

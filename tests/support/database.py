@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
@@ -89,3 +90,11 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """An autocommit connection to the emptied test database."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
+
+
+def login_url(url: str, user: str, password: str) -> str:
+    """The same database URL, logging in as another user (e.g. a role a test created)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    credentials = f"{urllib.parse.quote(user)}:{urllib.parse.quote(password)}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))

@@ -7,6 +7,7 @@ so that a systemd unit or a Kubernetes manifest configures workers without editi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -22,7 +23,7 @@ from click.core import ParameterSource
 
 from tasklib.cli._support import resolve_database
 from tasklib.config import DATABASE_URL_ENV, Config
-from tasklib.errors import ConfigurationError
+from tasklib.errors import ConfigurationError, TaskTypeConflictError
 from tasklib.registry import registered_tasks
 from tasklib.task_types import register_task_types
 from tasklib.worker import TaskWorker
@@ -202,7 +203,10 @@ def worker(
     if processes > 1:
         # Checked once here rather than once per process: the database answers, the schema is
         # there (the task types are recorded, as each worker does again at its start).
-        register_task_types(url)
+        # A type stored with another definition (TL006) is no reason to stop: each worker
+        # process warns about it at its start.
+        with contextlib.suppress(TaskTypeConflictError):
+            register_task_types(url)
         options = {
             "--concurrency": str(concurrency),
             "--shutdown-grace": repr(shutdown_grace),

@@ -188,18 +188,21 @@ def json_array(texts: Iterable[str]) -> str:
 # Only the columns dispatch and its log lines need, so each claimed row costs little to parse.
 # The arguments come as JSON text for pydantic to parse and convert in one pass
 # (rebuild_args_json); retry_count and max_retries make the log's "attempt n/max".
+# The last parameter is the claim's lease token (a uuid the worker draws per claim): every task
+# of the call runs under it, and complete / fail / heartbeat / release must present it.
 CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
-    " FROM tasklib.claim(%s, %s, %s::text[], %s)"
+    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid)"
 )
 
 # How many tasks complete() completed and, only when that falls short of the batch (tasks this
 # worker no longer held: lease lost, or recorded by a first send whose answer was lost), which:
 # the common answer costs one count, not a row per task.
 # The results travel as one JSON array (see json_array); ORDINALITY keeps them beside their ids.
+# ids and tokens are parallel uuid[] literals (see id_array): the token of each id's claim.
 COMPLETE = """
 SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
-  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], ARRAY(
+  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], %(tokens)s::uuid[], ARRAY(
     SELECT r.value
       FROM jsonb_array_elements(%(results)s::jsonb) WITH ORDINALITY AS r(value, position)
      ORDER BY r.position)) AS c
@@ -207,29 +210,22 @@ SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
 
 COMPLETE_WITHOUT_RESULTS = """
 SELECT count(*), CASE WHEN count(*) < %(n)s::int8 THEN array_agg(c) END
-  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[]) AS c
+  FROM tasklib.complete(%(worker)s, %(ids)s::uuid[], %(tokens)s::uuid[]) AS c
 """
 
 # One row per failure recorded: the state it left the task in and when its retry is due (NULL
 # when the failure is terminal). A missing id was no longer held by this worker.
 FAIL = (
     "SELECT id::text, state, next_retry_at"
-    " FROM tasklib.fail(%s, %s::uuid[], %s::text[], %s::boolean[])"
+    " FROM tasklib.fail(%s, %s::uuid[], %s::uuid[], %s::text[], %s::boolean[])"
 )
 
-HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s) AS h"
+HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s::uuid[], %s) AS h"
 
-# ids = NULL hands back every task still running under the worker.
-RELEASE = "SELECT count(*) FROM tasklib.release(%s, %s::uuid[])"
-
-# Tasks running under this worker that it does not know about: a claim whose answer was lost
-# with the connection. They never started here, so they go straight back to pending.
-RELEASE_ORPHANS = """
-SELECT count(*) FROM tasklib.release(%(worker)s, ARRAY(
-    SELECT t.id FROM tasklib.tasks t
-     WHERE t.state = 'running' AND t.worker_id = %(worker)s
-       AND t.id <> ALL (%(known)s::uuid[])))
-"""
+# The tasks running under the worker with one of the claim tokens given (only those ids, unless
+# ids is NULL): graceful shutdown, and the tasks of a claim whose answer was lost with the
+# connection (they never started here, so they go straight back to pending).
+RELEASE = "SELECT count(*) FROM tasklib.release(%s, %s::uuid[], %s::uuid[])"
 
 # Seconds until the next task of these queues becomes due (a delayed task or a retry), or NULL.
 # The claim index leads with priority, so min(run_at) over it would read every claimable row;
@@ -258,8 +254,10 @@ SELECT extract(epoch FROM min(due.run_at) - now())::float8
 LISTEN = "LISTEN tasklib_submitted"
 
 # tasklib.workers shows operators every live worker, idle ones included.
-ANNOUNCE = "SELECT tasklib.worker_heartbeat(%s, %s::text[], %s, %s::jsonb)"
+# The second parameter is the worker's registration, a uuid drawn once per TaskWorker: the row
+# belongs to it. Both answer NULL when another live registration holds the name.
+ANNOUNCE = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb)"
 
-SEEN = "SELECT tasklib.worker_heartbeat(%s)"
+SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid)"
 
-UNREGISTER = "SELECT tasklib.unregister_worker(%s)"
+UNREGISTER = "SELECT tasklib.unregister_worker(%s, %s::uuid)"

@@ -11,6 +11,7 @@ from typing import Any
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.worker._drain import DrainLog
+from tasklib.worker._leases import Leases
 from tasklib.worker._lifecycle import Lifecycle, State
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
@@ -38,6 +39,7 @@ class Claimer:
         lifecycle: Lifecycle,
         runner: Runner,
         reporter: Reporter,
+        leases: Leases,
         unreported_limit: int,
     ) -> None:
         self._db = db
@@ -49,12 +51,9 @@ class Claimer:
         self._lifecycle = lifecycle
         self._runner = runner
         self._reporter = reporter
+        self._leases = leases
         self._unreported_limit = unreported_limit
         self._wake = asyncio.Event()
-        # Set from the moment a claim is sent until its answer arrives: if the connection drops
-        # in between, the claim may have committed, and those tasks are released before the
-        # next claim.
-        self._orphans_possible = False
 
     def wake_up(self) -> None:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
@@ -110,22 +109,31 @@ class Claimer:
         return len(rows)
 
     async def _claim(self, conn: Connection, *, n: int) -> list[tuple[Any, ...]]:
-        if self._orphans_possible:
-            await self._release_orphans(conn)
-        self._orphans_possible = True
+        leases = self._leases
+        if leases.lost_claims:
+            await self._release_lost_claims(conn)
+        token = leases.new_token()
+        # Listed from the moment the claim is sent until its answer arrives: if the connection
+        # drops in between, the claim may have committed, and its tasks are released by this
+        # token before the next claim.
+        leases.lost_claims.append(token)
         cursor = await conn.execute(
-            sql.CLAIM, (self._worker_id, n, self._queues, self._lease_seconds)
+            sql.CLAIM, (self._worker_id, n, self._queues, self._lease_seconds, token)
         )
         rows = await cursor.fetchall()
-        self._orphans_possible = False
+        leases.lost_claims.remove(token)
+        hold = leases.hold
+        for row in rows:
+            hold(row[0], token)
         return rows
 
-    async def _release_orphans(self, conn: Connection) -> None:
-        known = [*self._runner.active, *self._reporter.unreported()]
+    async def _release_lost_claims(self, conn: Connection) -> None:
+        lost = self._leases.lost_claims
         cursor = await conn.execute(
-            sql.RELEASE_ORPHANS, {"worker": self._worker_id, "known": sql.id_array(known)}
+            sql.RELEASE, (self._worker_id, None, "{" + ",".join(lost) + "}")
         )
         row = await cursor.fetchone()
+        lost.clear()
         if row and row[0]:
             log.info("released %d task(s) claimed while the connection dropped", row[0])
 
@@ -160,12 +168,16 @@ class Claimer:
                 self._wake.set()
 
 
-async def release(conn: Connection, worker_id: str, ids: list[TaskId] | None) -> int:
-    """Hand tasks running under this worker back to pending (all of them when ids is None)."""
+async def release(
+    conn: Connection, worker_id: str, leases: Leases, ids: list[TaskId] | None
+) -> int:
+    """Hand tasks this worker holds back to pending (every one of its claims when ids is None)."""
     cursor = await conn.execute(
-        sql.RELEASE, (worker_id, None if ids is None else sql.id_array(ids))
+        sql.RELEASE,
+        (worker_id, None if ids is None else sql.id_array(ids), leases.every_token()),
     )
     row = await cursor.fetchone()
+    leases.lost_claims.clear()
     return int(row[0]) if row else 0
 
 

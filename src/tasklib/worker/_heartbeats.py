@@ -8,15 +8,23 @@ import json
 import logging
 import os
 import socket
+import uuid
 
 import psycopg
 
 from tasklib.config import Config
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
-from tasklib.errors import DatabaseUnavailableError, SchemaMissingError, TaskLibError, translate
+from tasklib.errors import (
+    DatabaseUnavailableError,
+    SchemaMissingError,
+    TaskLibError,
+    TaskTypeConflictError,
+    translate,
+)
 from tasklib.registry import registered_tasks
 from tasklib.task_types import register_task_types_async
+from tasklib.worker._leases import Leases
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
@@ -38,16 +46,21 @@ class Heartbeats:
         db: ReconnectingConnection,
         *,
         worker_id: str,
+        registration: uuid.UUID,
         queues: list[str] | None,
         concurrency: int,
         config: Config,
         runner: Runner,
         reporter: Reporter,
+        leases: Leases,
         task_log: TaskLog,
     ) -> None:
         self._db = db
         self._task_log = task_log
         self._worker_id = worker_id
+        self._registration = registration
+        self._leases = leases
+        self._name_taken = False
         self._queues = queues
         self._concurrency = concurrency
         self._config = config
@@ -77,15 +90,34 @@ class Heartbeats:
             for task_id in lost:
                 self._task_log.lease_lost(task_id)
                 self._runner.give_up(task_id)
+            self._leases.forget(lost)
 
     async def _beat(self, conn: Connection, *, ids: list[TaskId]) -> set[TaskId]:
-        await conn.execute(sql.SEEN, (self._worker_id,))
+        seen = await conn.execute(sql.SEEN, (self._worker_id, self._registration))
+        self._check_name((await seen.fetchone() or (None,))[0])
         if not ids:
             return set()
         cursor = await conn.execute(
-            sql.HEARTBEAT, (self._worker_id, sql.id_array(ids), self._config.lease_seconds)
+            sql.HEARTBEAT,
+            (
+                self._worker_id,
+                sql.id_array(ids),
+                self._leases.tokens_of(ids),
+                self._config.lease_seconds,
+            ),
         )
         return {row[0] for row in await cursor.fetchall()}
+
+    def _check_name(self, seen: object) -> None:
+        """Warn once when another live process holds this worker's name in tasklib.workers."""
+        taken = seen is None
+        if taken and not self._name_taken:
+            log.warning(
+                "another live process is registered as worker %s in tasklib.workers; this "
+                "worker runs tasks but is not shown there: give each worker a unique name",
+                self._worker_id,
+            )
+        self._name_taken = taken
 
     async def _announce(self, conn: Connection) -> None:
         """Register the task types this process defines, then the worker itself."""
@@ -93,15 +125,46 @@ class Heartbeats:
             await register_task_types_async(conn, config=self._config)
         except (DatabaseUnavailableError, SchemaMissingError):
             raise
+        except TaskTypeConflictError:
+            # One statement registers every type; one stored with another definition refused
+            # them all. Register one at a time so the others are recorded, and say which.
+            await self._register_one_by_one(conn)
         except TaskLibError as error:
             # SQL submitters lose the defaults and schema checks; Python ones are unaffected.
             log.error("could not record the task types in tasklib.task_types: %s", error)
         info = {"host": socket.gethostname(), "pid": os.getpid(), "tasks": len(registered_tasks())}
-        await conn.execute(
-            sql.ANNOUNCE, (self._worker_id, self._queues, self._concurrency, json.dumps(info))
+        cursor = await conn.execute(
+            sql.ANNOUNCE,
+            (
+                self._worker_id,
+                self._registration,
+                self._queues,
+                self._concurrency,
+                json.dumps(info),
+            ),
         )
+        self._check_name((await cursor.fetchone() or (None,))[0])
+
+    async def _register_one_by_one(self, conn: Connection) -> None:
+        for name, definition in sorted(registered_tasks().items()):
+            try:
+                await register_task_types_async(conn, [definition], config=self._config)
+            except TaskTypeConflictError as error:
+                # Another definition is stored (an older release of the task, another
+                # service); it stays in force for SQL submitters until an admin changes it.
+                log.warning(
+                    "task %s: %s. The stored definition stays in force for SQL submitters "
+                    "(this worker runs the task as defined here): `tasklib register` run as "
+                    "a login in tasklib_admin changes it",
+                    name,
+                    error,
+                )
+            except (DatabaseUnavailableError, SchemaMissingError):
+                raise
+            except TaskLibError as error:
+                log.error("could not record task %s in tasklib.task_types: %s", name, error)
 
 
-async def unregister(conn: Connection, worker_id: str) -> None:
+async def unregister(conn: Connection, worker_id: str, registration: uuid.UUID) -> None:
     """Remove the worker from tasklib.workers (at the end of a graceful shutdown)."""
-    await conn.execute(sql.UNREGISTER, (worker_id,))
+    await conn.execute(sql.UNREGISTER, (worker_id, registration))

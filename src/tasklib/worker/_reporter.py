@@ -15,6 +15,7 @@ from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
 from tasklib.models import TaskState
+from tasklib.worker._leases import Leases
 from tasklib.worker._outcomes import Completed, Failed, Outcome, clean_error
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._tasklog import TaskLog
@@ -32,7 +33,7 @@ class Reporter:
     ``add`` only appends to a list; ``run`` sends whatever has gathered, one batch at a time, so
     a batch grows while the previous one is in flight. A batch stays in memory until the
     database has answered, across reconnects: complete and fail only touch tasks still running
-    under this worker, so sending a batch twice changes nothing.
+    under the lease token of this worker's claim, so sending a batch twice changes nothing.
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class Reporter:
         db: ReconnectingConnection,
         worker_id: str,
         *,
+        leases: Leases,
         max_batch: int,
         linger_seconds: float,
         on_retry_scheduled: Callable[[], None],
@@ -48,6 +50,7 @@ class Reporter:
         self._db = db
         self._task_log = task_log
         self._worker_id = worker_id
+        self._leases = leases
         self._max_batch = max_batch
         self._linger = linger_seconds
         self._on_retry_scheduled = on_retry_scheduled
@@ -122,6 +125,8 @@ class Reporter:
             raise
         finally:
             self._in_flight = []
+        # Recorded or refused: either way this worker no longer holds those tasks.
+        self._leases.forget([outcome.task_id for outcome in batch])
         self._recorded.set()
 
     async def _record(
@@ -157,9 +162,11 @@ class Reporter:
     async def _send_complete(
         self, conn: Connection, done: list[Completed]
     ) -> psycopg.AsyncCursor[tuple[int, list[UUID] | None]]:
+        ids = [c.task_id for c in done]
         params = {
             "worker": self._worker_id,
-            "ids": sql.id_array([c.task_id for c in done]),
+            "ids": sql.id_array(ids),
+            "tokens": self._leases.tokens_of(ids),
             "n": len(done),
         }
         results = [c.result_json for c in done]
@@ -171,11 +178,13 @@ class Reporter:
     async def _send_fail(
         self, conn: Connection, failures: list[Failed]
     ) -> psycopg.AsyncCursor[tuple[TaskId, TaskState, datetime | None]]:
+        ids = [f.task_id for f in failures]
         return await conn.execute(
             sql.FAIL,
             (
                 self._worker_id,
-                sql.id_array([f.task_id for f in failures]),
+                sql.id_array(ids),
+                self._leases.tokens_of(ids),
                 [f.error for f in failures],
                 [f.retryable for f in failures],
             ),

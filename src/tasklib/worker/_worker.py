@@ -11,6 +11,7 @@ import secrets
 import signal
 import socket
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from tasklib.worker._child import preload
 from tasklib.worker._claims import Claimer, release
 from tasklib.worker._drain import DrainLog
 from tasklib.worker._heartbeats import Heartbeats, unregister
+from tasklib.worker._leases import Leases
 from tasklib.worker._lifecycle import Lifecycle, State
 from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
@@ -140,10 +142,15 @@ class TaskWorker:
         self._heartbeat_db = connection("heartbeats")
         self._listen_db = connection("notifications")
         self._lifecycle = Lifecycle(self.worker_id)
+        # The workers row belongs to this registration: only this TaskWorker refreshes or
+        # removes it, whoever else uses the name.
+        self._registration = uuid.uuid4()
+        self._leases = Leases()
         task_log = TaskLog(self.worker_id)
         self._reporter = Reporter(
             self._report_db,
             self.worker_id,
+            leases=self._leases,
             max_batch=report_batch_size,
             linger_seconds=report_linger_seconds,
             on_retry_scheduled=self._wake_claims,
@@ -159,6 +166,7 @@ class TaskWorker:
             lifecycle=self._lifecycle,
             runner=self._runner,
             reporter=self._reporter,
+            leases=self._leases,
             # Outcomes wait in memory until the results connection records them. Past this
             # many, claiming pauses: a worker whose results cannot be written (that connection
             # down or slow while claims still work) stops taking tasks other workers could
@@ -168,11 +176,13 @@ class TaskWorker:
         self._heartbeats = Heartbeats(
             self._heartbeat_db,
             worker_id=self.worker_id,
+            registration=self._registration,
             queues=self.queues,
             concurrency=concurrency,
             config=config,
             runner=self._runner,
             reporter=self._reporter,
+            leases=self._leases,
             task_log=task_log,
         )
         self._first_signal_at = 0.0
@@ -303,7 +313,11 @@ class TaskWorker:
             # Announced, then told to stop before running: one attempt to take it back.
             self._report_db.stop_retrying()
             with contextlib.suppress(DatabaseUnavailableError, psycopg.Error):
-                await self._report_db.run(functools.partial(unregister, worker_id=self.worker_id))
+                await self._report_db.run(
+                    functools.partial(
+                        unregister, worker_id=self.worker_id, registration=self._registration
+                    )
+                )
         for db in self._connections():
             await db.close()
         self._skip_grace()
@@ -512,13 +526,17 @@ class TaskWorker:
 
         released = 0
         try:
-            # With every outcome recorded, whatever still runs under this worker id is either
-            # unfinished or was claimed by an answer that never arrived: hand it all back.
+            # With every outcome recorded, whatever still runs under this worker's claims is
+            # either unfinished or was claimed by an answer that never arrived: hand it all back.
             ids = None if recorded else leftovers
             released = await self._report_db.run(
-                functools.partial(release, worker_id=self.worker_id, ids=ids)
+                functools.partial(release, worker_id=self.worker_id, leases=self._leases, ids=ids)
             )
-            await self._report_db.run(functools.partial(unregister, worker_id=self.worker_id))
+            await self._report_db.run(
+                functools.partial(
+                    unregister, worker_id=self.worker_id, registration=self._registration
+                )
+            )
         except (DatabaseUnavailableError, psycopg.Error) as error:
             if holds:
                 log.error(
