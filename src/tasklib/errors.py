@@ -101,6 +101,12 @@ def translate(error: psycopg.Error) -> TaskLibError:
             f"{message}: is the tasklib schema installed and up to date in this database? "
             "Run `tasklib migrate`"
         )
+    if sqlstate == "54001":
+        # PostgreSQL's JSON parser gives up on very deep nesting before any TaskLib check runs.
+        return InvalidArgumentError(
+            f"{message}: JSON nested too deeply (TaskLib accepts at most 64 levels, see "
+            "tasklib.limits())"
+        )
     if isinstance(error, psycopg.OperationalError):
         return DatabaseUnavailableError(f"database unavailable: {message}")
     if isinstance(error, psycopg.errors.DataError | psycopg.errors.IntegrityError):

@@ -107,3 +107,14 @@ def test_json_text_of_a_uuid_is_a_uuid_from_python_as_from_sql(tasklib_url: str)
     as_object = tasklib.submit_task_sync(tag_user, user=user)
     as_text = tasklib.submit_task_sync(tag_user, user=str(user))  # type: ignore[arg-type]
     assert tasklib.get_task(as_object).args == tasklib.get_task(as_text).args == {"user": str(user)}
+
+
+def test_json_too_deep_for_postgresql_is_an_invalid_argument(
+    tasklib_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    deep = "[" * 20000 + "]" * 20000
+    with pytest.raises(psycopg.Error) as raw:
+        conn.execute("SELECT tasklib.submit('call_options.resize', %s::jsonb)", (deep,))
+    error = tasklib.errors.translate(raw.value)
+    assert isinstance(error, tasklib.InvalidArgumentError)
+    assert "nested too deeply" in str(error)
