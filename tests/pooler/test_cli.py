@@ -34,8 +34,11 @@ def _run(env: Env, *args: str) -> Result:
 
 def test_status_tasks_and_register(pooled_env: Env, conn: Conn) -> None:
     done = _submit(conn, "shop.receipt")
-    conn.execute("SELECT tasklib.claim('cli', 1)")
-    conn.execute("SELECT tasklib.complete('cli', ARRAY[%s]::uuid[])", (done,))
+    token = "6f1c2a9e-0000-4000-8000-000000000001"
+    conn.execute("SELECT tasklib.claim('cli', 1, lease_token => %s::uuid)", (token,))
+    conn.execute(
+        "SELECT tasklib.complete('cli', ARRAY[%s]::uuid[], ARRAY[%s]::uuid[])", (done, token)
+    )
     later = _submit(conn, "shop.report", delay=3600)
 
     status = json.loads(_run(pooled_env, "status", "--json").out)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from tasklib.worker._worker import describe_database
 from tests.worker import tasks_subprocess as tasks
 from tests.worker.support import (
     count_states,
@@ -90,8 +91,7 @@ def test_seed_step5_script_logs_start_and_stops_on_sigterm(
         proc.send_signal(signal.SIGTERM)
         rest = proc.stdout.read()
         assert proc.wait(30) == 0
-    database = database_url.rsplit("/", 1)[1]
-    assert f"database: postgres@127.0.0.1:5432/{database}; queues: all" in where
+    assert f"database: {describe_database(database_url)}; queues: all" in where
     assert "password" not in where
     assert tasks.rstrip().endswith("tasks (1): myapp.tasks.hello")
     assert "SIGTERM received" in rest
