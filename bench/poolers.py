@@ -24,6 +24,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -76,13 +77,17 @@ def wake_latency(config: Config, direct_url: str, n: int) -> str:
     ):
         for i in range(n):
             task_id = client.submit_task(noop, n=i)
-            worker.execute("SELECT tasklib.claim('bench-poolers', 1)")
+            token = str(uuid.uuid4())
+            worker.execute(
+                "SELECT tasklib.claim('bench-poolers', 1, lease_token => %s::uuid)", (token,)
+            )
             read = _first_read(client)
             waiter = pool.submit(_timed_wait, client, task_id)
             read.wait(10)
             time.sleep(random.uniform(0, window))
             worker.execute(
-                "SELECT tasklib.complete('bench-poolers', ARRAY[%s]::uuid[])", (task_id,)
+                "SELECT tasklib.complete('bench-poolers', ARRAY[%s]::uuid[], ARRAY[%s]::uuid[])",
+                (task_id, token),
             )
             committed = time.perf_counter()
             latencies.append(waiter.result(timeout=30) - committed)

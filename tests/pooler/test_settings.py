@@ -143,6 +143,6 @@ def test_the_pooler_benchmark_runs(pg_server_url: str) -> None:
     """bench/poolers.py (the numbers of docs/poolers.md) on a tiny scale, so it cannot rot."""
     from bench.poolers import run
 
-    report = run(pg_server_url, submits=20, waits=2)
+    report = run(pg_server_url, submits=20, waits=1)
     assert "| pgbouncer | off |" in report
     assert "| LISTEN on `listen_url` (direct) |" in report
