@@ -50,6 +50,14 @@ def task_type_rows(
     return rows
 
 
+def registration(
+    definitions: Iterable[TaskDefinition[..., Any]] | None, *, config: Config | None
+) -> tuple[Jsonb] | None:
+    """The parameters of statements.REGISTER_TASK_TYPES for these definitions (None: none)."""
+    rows = task_type_rows(definitions, config=config)
+    return (Jsonb(rows),) if rows else None
+
+
 def register_task_types(
     connection_or_url: psycopg.Connection[Any] | str,
     definitions: Iterable[TaskDefinition[..., Any]] | None = None,
@@ -62,15 +70,15 @@ def register_task_types(
     autocommit) or a database URL (a connection is opened and committed here). Returns the
     names recorded, sorted.
     """
-    rows = task_type_rows(definitions, config=config)
-    if not rows:
+    params = registration(definitions, config=config)
+    if params is None:
         return []
     try:
         if isinstance(connection_or_url, str):
             target = Config(database_url=connection_or_url)
             with connections.connect(target, "register") as connection:
-                return _register(connection, rows)
-        return _register(connection_or_url, rows)
+                return _register(connection, params)
+        return _register(connection_or_url, params)
     except psycopg.Error as error:
         raise translate(error) from None
 
@@ -82,18 +90,18 @@ async def register_task_types_async(
     config: Config | None = None,
 ) -> list[str]:
     """register_task_types on an open async connection (committed by the caller)."""
-    rows = task_type_rows(definitions, config=config)
-    if not rows:
+    params = registration(definitions, config=config)
+    if params is None:
         return []
     try:
-        cursor = await connection.execute(statements.REGISTER_TASK_TYPES, (Jsonb(rows),))
+        cursor = await connection.execute(statements.REGISTER_TASK_TYPES, params)
         return [str(row[0]) for row in await cursor.fetchall()]
     except psycopg.Error as error:
         raise translate(error) from None
 
 
-def _register(connection: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> list[str]:
+def _register(connection: psycopg.Connection[Any], params: tuple[Jsonb]) -> list[str]:
     if connection.closed:
         raise DatabaseUnavailableError("cannot register task types: the connection is closed")
-    rows_found = connection.execute(statements.REGISTER_TASK_TYPES, (Jsonb(rows),)).fetchall()
+    rows_found = connection.execute(statements.REGISTER_TASK_TYPES, params).fetchall()
     return [str(row[0]) for row in rows_found]

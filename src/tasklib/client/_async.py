@@ -11,7 +11,6 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import tuple_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from tasklib.client import _core
@@ -22,7 +21,7 @@ from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
 from tasklib.registry import PreparedTask, TaskDefinition
-from tasklib.task_types import task_type_rows
+from tasklib.task_types import registration
 
 R = TypeVar("R")
 AsyncConnection = psycopg.AsyncConnection[Any]
@@ -202,10 +201,10 @@ class AsyncClient:
         connection: AsyncConnection | None = None,
     ) -> list[str]:
         """Record task definitions (all registered ones when None) in tasklib.task_types."""
-        rows = task_type_rows(definitions, config=self.config)
-        if not rows:
+        params = registration(definitions, config=self.config)
+        if params is None:
             return []
-        statement = Statement(statements.REGISTER_TASK_TYPES, (Jsonb(rows),))
+        statement = Statement(statements.REGISTER_TASK_TYPES, params)
         return [str(row[0]) for row in await self._all(statement, connection)]
 
     # -- wait ------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import tuple_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from tasklib.client import _core
@@ -22,7 +21,7 @@ from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
 from tasklib.registry import PreparedTask, TaskDefinition
-from tasklib.task_types import task_type_rows
+from tasklib.task_types import registration
 
 R = TypeVar("R")
 SyncConnection = psycopg.Connection[Any]
@@ -204,10 +203,10 @@ class Client:
         connection: SyncConnection | None = None,
     ) -> list[str]:
         """Record task definitions (all registered ones when None) in tasklib.task_types."""
-        rows = task_type_rows(definitions, config=self.config)
-        if not rows:
+        params = registration(definitions, config=self.config)
+        if params is None:
             return []
-        found = self._all(Statement(statements.REGISTER_TASK_TYPES, (Jsonb(rows),)), connection)
+        found = self._all(Statement(statements.REGISTER_TASK_TYPES, params), connection)
         return [str(row[0]) for row in found]
 
     # -- wait ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import psycopg
 
 from tasklib.config import Config
 from tasklib.db import connections
-from tasklib.errors import DatabaseUnavailableError
+from tasklib.errors import DatabaseUnavailableError, first_line
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -77,7 +77,7 @@ class ReconnectingConnection:
         delay = min(self._max_backoff, self._first_backoff * 2 ** (self._failures - 1))
         delay *= random.uniform(0.5, 1.0)
         loop = asyncio.get_running_loop()
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = first_line(error)
         if self.give_up_at is not None and loop.time() + delay > self.give_up_at:
             raise DatabaseUnavailableError(
                 f"database unavailable for {self.purpose}: {reason}"
