@@ -256,6 +256,18 @@ class PreparedTask(Generic[R]):
             backoff_base_seconds=_first(backoff_base_seconds, self.backoff_base_seconds),
         )
 
+    def sets_options(self) -> bool:
+        """Whether this call sets any option of its own (the common bulk case sets none)."""
+        return not (
+            self.delay_seconds is None
+            and self.priority is None
+            and self.tags is None
+            and self.max_retries is None
+            and self.queue is None
+            and self.timeout_seconds is None
+            and self.backoff_base_seconds is None
+        )
+
     def options(self) -> dict[str, Any]:
         """The options this call sets (None: not set)."""
         return {name: getattr(self, name) for name in CALL_OPTIONS}

@@ -98,10 +98,10 @@ class ClientCore:
                     f"got {type(prepared).__name__} at position {position}"
                 )
             definition = prepared.definition
-            own = prepared.options()
-            has_own = any(value is not None for value in own.values())
+            has_own = prepared.sets_options()
             encoded = None if has_own else shared.get(definition.name)
             if encoded is None:
+                own = prepared.options()
                 merged = {
                     name: own[name] if own[name] is not None else call.get(name) for name in own
                 }
