@@ -45,6 +45,7 @@ def task_type_rows(
                 "priority": priority,
                 "queue": options.queue,
                 "backoff_base_seconds": backoff,
+                "limit_key_arg": options.limit_key_arg,
             }
         )
     return rows
