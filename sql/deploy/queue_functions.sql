@@ -34,20 +34,26 @@ CREATE FUNCTION tasklib.submit(
     max_retries          integer DEFAULT NULL,
     timeout_seconds      double precision DEFAULT NULL,
     queue                text DEFAULT NULL,
-    backoff_base_seconds double precision DEFAULT NULL
+    backoff_base_seconds double precision DEFAULT NULL,
+    limit_key            text DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
 DECLARE
     v_id uuid;
     v_queue text;
 BEGIN
+    IF submit.limit_key = '' OR length(submit.limit_key) > 255 THEN
+        RAISE EXCEPTION 'limit_key must be a non-empty string of at most 255 characters, got %',
+            quote_literal(left(submit.limit_key, 40)) USING ERRCODE = 'TL002';
+    END IF;
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
     -- task type the options come from. No row inserted means a check failed. The planner
     -- folds each (tasklib.task_defaults()).x into a constant.
-    INSERT INTO tasklib.tasks AS t (name, queue, args, priority, tags, max_retries, timeout_seconds,
+    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, args, priority, tags, max_retries, timeout_seconds,
                                     backoff_base_seconds, backoff_max_seconds, scheduled_at)
     SELECT submit.name,
            coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
+           coalesce(submit.limit_key, submit.args ->> tt.limit_key_arg),
            submit.args,
            coalesce(submit.priority, tt.priority, (tasklib.task_defaults()).priority),
            submit.tags,
@@ -74,6 +80,10 @@ BEGIN
         RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
             USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
     END IF;
+    -- A queue exists from its first task on (tasklib.queues); one index probe once it does.
+    IF NOT EXISTS (SELECT 1 FROM tasklib.queues q WHERE q.name = v_queue) THEN
+        INSERT INTO tasklib.queues (name) VALUES (v_queue) ON CONFLICT DO NOTHING;
+    END IF;
     IF submit.delay_seconds = 0 THEN
         -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
         PERFORM pg_notify('tasklib_submitted', v_queue);
@@ -82,7 +92,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()). Wakes idle workers with NOTIFY tasklib_submitted.';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg). Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.
@@ -108,7 +118,7 @@ BEGIN
       FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                          'timeout_seconds', 'queue', 'backoff_base_seconds'] <> '{}'
+                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -117,9 +127,21 @@ BEGIN
         SELECT k INTO v_key
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                               'timeout_seconds', 'queue', 'backoff_base_seconds'])
+                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
+    END IF;
+    SELECT e.ord - 1, e.task -> 'limit_key'
+      INTO v_position, v_value
+      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
+     WHERE e.task ? 'limit_key' AND jsonb_typeof(e.task -> 'limit_key') <> 'null'
+       AND (jsonb_typeof(e.task -> 'limit_key') <> 'string' OR e.task ->> 'limit_key' = ''
+            OR length(e.task ->> 'limit_key') > 255)
+     ORDER BY e.ord
+     LIMIT 1;
+    IF v_position IS NOT NULL THEN
+        RAISE EXCEPTION 'tasks[%].limit_key must be a non-empty string of at most 255 characters, got %',
+            v_position, left(v_value::text, 40) USING ERRCODE = 'TL002';
     END IF;
 
     -- Read once: _check_submission reads it per call.
@@ -138,7 +160,8 @@ BEGIN
                (e.task->>'max_retries')::integer AS max_retries,
                (e.task->>'timeout_seconds')::double precision AS timeout_seconds,
                e.task->>'queue' AS queue,
-               (e.task->>'backoff_base_seconds')::double precision AS backoff_base_seconds
+               (e.task->>'backoff_base_seconds')::double precision AS backoff_base_seconds,
+               e.task->>'limit_key' AS limit_key
           FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
     ),
     checked AS MATERIALIZED (
@@ -149,7 +172,7 @@ BEGIN
         -- it), so the first bad task is the one reported.
         SELECT i.*, tt.queue AS tt_queue, tt.priority AS tt_priority, tt.max_retries AS tt_max_retries,
                tt.timeout_seconds AS tt_timeout_seconds, tt.backoff_base_seconds AS tt_backoff_base_seconds,
-               tt.backoff_max_seconds AS tt_backoff_max_seconds,
+               tt.backoff_max_seconds AS tt_backoff_max_seconds, tt.limit_key_arg AS tt_limit_key_arg,
                CASE WHEN tasklib._submission_ok(i.name, i.args, i.delay_seconds, i.tags, i.max_retries,
                                                  i.timeout_seconds, i.queue, i.backoff_base_seconds,
                                                  v_mode, tt.name IS NOT NULL, tt.args_check)
@@ -162,9 +185,10 @@ BEGIN
           LEFT JOIN LATERAL (SELECT t.* FROM tasklib.task_types t WHERE t.name = i.name LIMIT 1) tt ON true
     ),
     inserted AS (
-        INSERT INTO tasklib.tasks (id, name, queue, args, priority, tags, max_retries, timeout_seconds,
+        INSERT INTO tasklib.tasks (id, name, queue, limit_key, args, priority, tags, max_retries, timeout_seconds,
                                    backoff_base_seconds, backoff_max_seconds, scheduled_at)
-        SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, (tasklib.task_defaults()).queue), c.args,
+        SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, (tasklib.task_defaults()).queue),
+               coalesce(c.limit_key, c.args ->> c.tt_limit_key_arg), c.args,
                coalesce(c.priority, c.tt_priority, (tasklib.task_defaults()).priority), c.tags,
                coalesce(c.max_retries, c.tt_max_retries, (tasklib.task_defaults()).max_retries),
                coalesce(c.timeout_seconds, c.tt_timeout_seconds),
@@ -176,6 +200,13 @@ BEGIN
     ),
     woken AS (
         SELECT pg_notify('tasklib_submitted', q.queue) FROM (SELECT DISTINCT queue FROM inserted) q
+    ),
+    -- A queue exists from its first task on (tasklib.queues). Runs whether read or not.
+    new_queues AS (
+        INSERT INTO tasklib.queues (name)
+        SELECT DISTINCT i.queue FROM inserted i
+         WHERE NOT EXISTS (SELECT 1 FROM tasklib.queues q WHERE q.name = i.queue)
+        ON CONFLICT DO NOTHING
     )
     SELECT c.id FROM checked c, (SELECT count(*) FROM woken) w ORDER BY c.ord;
 EXCEPTION
@@ -272,6 +303,153 @@ COMMENT ON FUNCTION tasklib.recover_expired IS
 -- it. The worker should choose it (a fresh random uuid per call), so that it still knows it when
 -- the answer is lost with the connection and can release exactly those tasks; NULL draws one
 -- here, once per call. Every claim adds 1 to the task's attempt.
+-- The tasks a claim may start from one queue that has limits (or keys blocked now), at most n:
+-- their row ids and due times, in claim order. Runs under the queue's row lock, taken here and
+-- held until the claim commits, so the claimers of a limited queue take turns: each counts the
+-- running tasks after the one before it committed, and a limit holds with any number of
+-- workers. (Queues without limits are never locked: claim reads them in one statement.) Spends
+-- the tokens of the queue's and the keys' rate buckets for the tasks it chooses.
+--
+-- Per-key limits: keys at their running limit, suspended, or with an empty bucket are left out
+-- of the scan by the index on queue_keys and a count of the queue's running tasks, so a claim
+-- does not read every key; a key that reaches its limit within this call is left out of the
+-- next round of the scan. Tasks are taken in claim order among the keys that may start, so a
+-- key with a long backlog holds at most its limit and the other keys' tasks go past it.
+CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer)
+RETURNS TABLE (row_id tid, due_at timestamptz)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    q tasklib.queues;
+    v_budget integer := n;
+    v_tokens double precision;
+    v_running jsonb := '{}';         -- key -> its running tasks, under a per-key concurrency limit
+    v_key_tokens jsonb := '{}';      -- key -> its bucket's level, under a per-key rate limit
+    v_blocked text[] := '{}';        -- keys that may start nothing more now
+    v_rows tid[] := '{}';
+    v_due timestamptz[] := '{}';
+    v_keys text[] := '{}';
+    v_wanted integer;
+    v_seen integer;
+    v_count integer;
+    v_level double precision;
+    r record;
+BEGIN
+    SELECT * INTO q FROM tasklib.queues WHERE name = queue_name FOR NO KEY UPDATE;
+    IF NOT FOUND OR q.paused OR q.suspended_until > now() THEN
+        RETURN;
+    END IF;
+    IF q.concurrency_limit IS NOT NULL THEN
+        v_budget := least(v_budget, q.concurrency_limit
+            - (SELECT count(*) FROM tasklib.tasks t WHERE t.state = 'running' AND t.queue = queue_name)::integer);
+    END IF;
+    IF q.rate_limit IS NOT NULL THEN
+        v_tokens := tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst);
+        v_budget := least(v_budget, floor(v_tokens)::integer);
+    END IF;
+    IF v_budget <= 0 THEN
+        RETURN;
+    END IF;
+
+    IF q.key_concurrency_limit IS NULL AND q.key_rate_limit IS NULL
+       AND (q.keys_blocked_until IS NULL OR q.keys_blocked_until <= now()) THEN
+        -- No rule per key: the first v_budget due tasks, as an unlimited queue's claim takes them.
+        SELECT array_agg(c.row_id ORDER BY c.ord), array_agg(c.run_at ORDER BY c.ord)
+          INTO v_rows, v_due
+          FROM (SELECT t.ctid AS row_id, t.run_at, row_number() OVER () AS ord
+                  FROM (SELECT t.ctid, t.run_at FROM tasklib.tasks t
+                         WHERE t.queue = queue_name AND t.run_at <= now()
+                         ORDER BY t.priority DESC, t.run_at, t.created_at
+                         LIMIT v_budget
+                           FOR NO KEY UPDATE SKIP LOCKED) t) c;
+        v_rows := coalesce(v_rows, '{}');
+        v_due := coalesce(v_due, '{}');
+    ELSE
+        IF q.key_concurrency_limit IS NOT NULL THEN
+            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running), '{}'),
+                   coalesce(array_agg(k.limit_key) FILTER (WHERE k.running >= q.key_concurrency_limit), '{}')
+              INTO v_running, v_blocked
+              FROM (SELECT t.limit_key, count(*) AS running FROM tasklib.tasks t
+                     WHERE t.state = 'running' AND t.queue = queue_name AND t.limit_key IS NOT NULL
+                     GROUP BY t.limit_key) k;
+        END IF;
+        v_blocked := v_blocked || ARRAY(SELECT k.key FROM tasklib.queue_keys k
+                                         WHERE k.queue = queue_name AND k.blocked_until > now());
+        -- Rounds: each scans in claim order past the blocked keys for what is still wanted. A
+        -- round that skips a task (its key filled up in this call) blocks that key for the
+        -- next; one that finds fewer tasks than wanted has seen them all.
+        LOOP
+            v_wanted := v_budget - cardinality(v_rows);
+            v_seen := 0;
+            FOR r IN
+                SELECT t.ctid AS row_id, t.run_at, t.limit_key FROM tasklib.tasks t
+                 WHERE t.queue = queue_name AND t.run_at <= now()
+                   AND (t.limit_key IS NULL OR t.limit_key <> ALL (v_blocked))
+                   AND t.ctid <> ALL (v_rows)
+                 ORDER BY t.priority DESC, t.run_at, t.created_at
+                 LIMIT v_wanted
+            LOOP
+                v_seen := v_seen + 1;
+                IF r.limit_key IS NOT NULL THEN
+                    CONTINUE WHEN r.limit_key = ANY (v_blocked);
+                    IF q.key_rate_limit IS NOT NULL THEN
+                        IF NOT v_key_tokens ? r.limit_key THEN
+                            SELECT tasklib._bucket_level(k.tokens, k.tokens_at, q.key_rate_limit,
+                                                         q.key_rate_period_seconds, q.key_rate_burst)
+                              INTO v_level
+                              FROM tasklib.queue_keys k WHERE k.queue = queue_name AND k.key = r.limit_key;
+                            v_key_tokens := v_key_tokens || jsonb_build_object(r.limit_key, coalesce(v_level, q.key_rate_burst));
+                        END IF;
+                        v_level := (v_key_tokens ->> r.limit_key)::double precision;
+                        IF v_level < 1 THEN
+                            v_blocked := v_blocked || r.limit_key;
+                            CONTINUE;
+                        END IF;
+                        v_key_tokens := v_key_tokens || jsonb_build_object(r.limit_key, v_level - 1);
+                        IF v_level - 1 < 1 THEN
+                            v_blocked := v_blocked || r.limit_key;
+                        END IF;
+                    END IF;
+                    IF q.key_concurrency_limit IS NOT NULL THEN
+                        v_count := coalesce((v_running ->> r.limit_key)::integer, 0) + 1;
+                        v_running := v_running || jsonb_build_object(r.limit_key, v_count);
+                        IF v_count >= q.key_concurrency_limit THEN
+                            v_blocked := v_blocked || r.limit_key;
+                        END IF;
+                    END IF;
+                END IF;
+                v_rows := v_rows || r.row_id;
+                v_due := v_due || r.run_at;
+                v_keys := v_keys || r.limit_key;
+            END LOOP;
+            EXIT WHEN cardinality(v_rows) >= v_budget OR v_seen < v_wanted;
+        END LOOP;
+
+        IF q.key_rate_limit IS NOT NULL AND cardinality(v_rows) > 0 THEN
+            INSERT INTO tasklib.queue_keys AS k (queue, key, tokens, tokens_at, blocked_until)
+            SELECT queue_name, b.key, b.level, now(),
+                   tasklib._bucket_ready_at(b.level, q.key_rate_limit, q.key_rate_period_seconds)
+              FROM (SELECT e.key, e.value::double precision AS level
+                      FROM jsonb_each_text(v_key_tokens) e
+                     WHERE e.key = ANY (v_keys)) b
+            ON CONFLICT (queue, key) DO UPDATE
+               SET tokens = excluded.tokens,
+                   tokens_at = excluded.tokens_at,
+                   blocked_until = greatest(k.suspended_until, excluded.blocked_until);
+        END IF;
+    END IF;
+
+    IF q.rate_limit IS NOT NULL AND cardinality(v_rows) > 0 THEN
+        UPDATE tasklib.queues
+           SET tokens = v_tokens - cardinality(v_rows), tokens_at = now()
+         WHERE name = queue_name;
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(v_rows, v_due);
+END;
+$$;
+COMMENT ON FUNCTION tasklib._choose_limited IS
+    'Private (claim): the row ids of at most n tasks of a queue with limits that may start now under its concurrency, per-key and rate limits, holding the queue''s row lock until the caller commits; spends their rate tokens.';
+
 CREATE FUNCTION tasklib.claim(
     worker        text,
     n             integer DEFAULT 1,
@@ -285,6 +463,13 @@ SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_token uuid := coalesce(claim.lease_token, pg_catalog.gen_random_uuid());
     v_problem text;
+    v_free text[];
+    v_limited text[];
+    v_queue text;
+    v_rows tid[] := '{}';
+    v_due timestamptz[] := '{}';
+    v_chosen_rows tid[];
+    v_chosen_due timestamptz[];
 BEGIN
     IF worker IS NULL OR worker = '' THEN
         RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
@@ -300,17 +485,62 @@ BEGIN
 
     PERFORM tasklib.recover_expired();
 
+    -- The queues this call may start tasks of now: those asked for, or (NULL) every queue with
+    -- a claimable task, found in the claim index one probe per queue (a skip scan), so that a
+    -- task is claimable by its row alone, whatever tasklib.queues holds. Left out: paused and
+    -- suspended queues, whose backlog is then never scanned. Queues with limits (or keys
+    -- blocked now) go one by one through _choose_limited, first: they take at most their
+    -- budget, and would otherwise wait behind the others' backlogs. The rest are read together,
+    -- each by its own range of the claim index.
+    WITH RECURSIVE present(name) AS (
+        (SELECT t.queue FROM tasklib.tasks t
+          WHERE claim.queues IS NULL AND t.run_at IS NOT NULL ORDER BY t.queue LIMIT 1)
+        UNION ALL
+        SELECT (SELECT t.queue FROM tasklib.tasks t
+                 WHERE t.run_at IS NOT NULL AND t.queue > present.name ORDER BY t.queue LIMIT 1)
+          FROM present WHERE present.name IS NOT NULL
+    ),
+    scope AS (
+        SELECT p.name FROM present p WHERE p.name IS NOT NULL
+        UNION
+        SELECT a.name FROM unnest(claim.queues) AS a(name)
+    )
+    SELECT coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE NOT coalesce(q.limited OR q.keys_blocked_until > now(), false)), '{}'),
+           coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE q.limited OR q.keys_blocked_until > now()), '{}')
+      INTO v_free, v_limited
+      FROM scope s
+      LEFT JOIN tasklib.queues q ON q.name = s.name
+     WHERE NOT coalesce(q.paused, false)
+       AND NOT coalesce(q.suspended_until > now(), false);
+
+    FOREACH v_queue IN ARRAY v_limited LOOP
+        EXIT WHEN cardinality(v_rows) >= claim.n;
+        SELECT coalesce(array_agg(c.row_id), '{}'), coalesce(array_agg(c.due_at), '{}')
+          INTO v_chosen_rows, v_chosen_due
+          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows)) c;
+        v_rows := v_rows || v_chosen_rows;
+        v_due := v_due || v_chosen_due;
+    END LOOP;
+
     RETURN QUERY
     WITH due AS (
-        -- The row's ctid is stable while the row lock holds it, and reaching the row by it skips
-        -- a primary-key probe per claimed task. FOR NO KEY UPDATE, the lock the UPDATE below
-        -- takes anyway (it changes no key column): it does not block a foreign key's KEY SHARE.
-        SELECT t.ctid AS row_id, t.run_at FROM tasklib.tasks t
-         WHERE t.run_at <= now()
-           AND (claim.queues IS NULL OR t.queue = ANY (claim.queues))
-         ORDER BY t.priority DESC, t.run_at, t.created_at
-         LIMIT claim.n
-           FOR NO KEY UPDATE SKIP LOCKED
+        SELECT f.row_id, f.run_at FROM (
+            -- The row's ctid is stable while the row lock holds it, and reaching the row by it
+            -- skips a primary-key probe per claimed task. FOR NO KEY UPDATE, the lock the UPDATE
+            -- below takes anyway (it changes no key column): it does not block a foreign key's
+            -- KEY SHARE. Each queue's best n, then the best n of those.
+            SELECT c.row_id, c.run_at, c.priority, c.created_at
+              FROM unnest(v_free) AS fq(name)
+             CROSS JOIN LATERAL (
+                   SELECT t.ctid AS row_id, t.run_at, t.priority, t.created_at FROM tasklib.tasks t
+                    WHERE t.queue = fq.name AND t.run_at <= now()
+                    ORDER BY t.priority DESC, t.run_at, t.created_at
+                    LIMIT claim.n - cardinality(v_rows)
+                      FOR NO KEY UPDATE SKIP LOCKED) c
+             ORDER BY c.priority DESC, c.run_at, c.created_at
+             LIMIT claim.n - cardinality(v_rows)) f
+        UNION ALL
+        SELECT l.row_id, l.run_at FROM unnest(v_rows, v_due) AS l(row_id, run_at)
     ),
     claimed AS (
         UPDATE tasklib.tasks t
@@ -330,7 +560,7 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.args, c.state, c.priority, c.tags, c.result, c.error,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
            c.created_at, c.submitted_by, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
@@ -339,7 +569,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
 
 -- Record results. Fenced by attempt: a task changes only while it runs under the lease token the
 -- caller presents for it (one per id, the token of the claim that took it) and its lease has not
@@ -576,5 +806,172 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.release IS
     'Return to pending the tasks running under worker with one of lease_tokens and an unexpired lease (only those in ids when ids is given) so another worker takes them now: graceful shutdown, or the tasks of a claim whose answer was lost.';
+
+-- Hand back tasks whose call was refused by a rate limit outside TaskLib (an HTTP 429 with
+-- Retry-After, say: the task raised tasklib.RateLimited): each goes back to pending, due after
+-- its retry_after, without spending a retry (its attempt still counts the claim), and its limit
+-- key, or its whole queue, is suspended until then, so that no worker spends a call the other
+-- side would refuse. scopes, one per id: 'key' (the default; a task without a key suspends its
+-- queue) or 'queue'. Fenced and planned like complete.
+CREATE FUNCTION tasklib.rate_limited(
+    worker              text,
+    ids                 uuid[],
+    lease_tokens        uuid[],
+    retry_after_seconds double precision[],
+    scopes              text[] DEFAULT NULL
+) RETURNS SETOF uuid
+LANGUAGE plpgsql
+-- See "Plans" above: the one plan of each statement, whatever the arguments.
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_position integer;
+    v_problem text;
+BEGIN
+    IF worker IS NULL OR worker = '' THEN
+        RAISE EXCEPTION 'worker must be a non-empty string' USING ERRCODE = 'TL002';
+    END IF;
+    IF ids IS NULL THEN
+        RAISE EXCEPTION 'rate_limited needs an array of task ids, got NULL' USING ERRCODE = 'TL002';
+    END IF;
+    IF lease_tokens IS NULL OR cardinality(lease_tokens) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'rate_limited got % ids but % lease tokens', cardinality(ids),
+            coalesce(cardinality(lease_tokens)::text, 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    IF retry_after_seconds IS NULL OR cardinality(retry_after_seconds) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'rate_limited got % ids but % retry_after_seconds', cardinality(ids),
+            coalesce(cardinality(retry_after_seconds)::text, 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    IF scopes IS NOT NULL AND cardinality(scopes) <> cardinality(ids) THEN
+        RAISE EXCEPTION 'rate_limited got % ids but % scopes', cardinality(ids), cardinality(scopes)
+            USING ERRCODE = 'TL002';
+    END IF;
+    SELECT min(e.ord) INTO v_position
+      FROM unnest(rate_limited.scopes) WITH ORDINALITY AS e(scope, ord)
+     WHERE e.scope NOT IN ('key', 'queue');
+    IF v_position IS NOT NULL THEN
+        RAISE EXCEPTION 'scopes[%] must be ''key'' or ''queue'' (or NULL: key), got %', v_position,
+            quote_literal(scopes[v_position]) USING ERRCODE = 'TL002';
+    END IF;
+    SELECT e.ord, tasklib._option_problem(delay_seconds => coalesce(e.after, 'NaN'))
+      INTO v_position, v_problem
+      FROM unnest(rate_limited.retry_after_seconds) WITH ORDINALITY AS e(after, ord)
+     WHERE tasklib._option_problem(delay_seconds => coalesce(e.after, 'NaN')) IS NOT NULL
+     ORDER BY e.ord LIMIT 1;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'retry_after_seconds[%]: %', v_position, replace(v_problem, 'delay_seconds', 'retry_after_seconds')
+            USING ERRCODE = 'TL002';
+    END IF;
+
+    RETURN QUERY
+    WITH back AS (
+        UPDATE tasklib.tasks t
+           SET state = 'pending',
+               scheduled_at = now() + make_interval(secs => rate_limited.retry_after_seconds[array_position(rate_limited.ids, t.id)]),
+               worker_id = NULL,
+               started_at = NULL,
+               locked_until = NULL,
+               lease_token = NULL
+         WHERE t.id = ANY (rate_limited.ids)
+           AND t.lease_token = rate_limited.lease_tokens[array_position(rate_limited.ids, t.id)]
+           AND t.worker_id = rate_limited.worker
+           AND t.locked_until > now()
+        RETURNING t.id, t.queue, t.limit_key, t.scheduled_at AS until,
+                  t.limit_key IS NOT NULL
+                  AND coalesce(rate_limited.scopes[array_position(rate_limited.ids, t.id)], 'key') = 'key' AS by_key
+    ),
+    -- Statements of one WITH cannot change a row twice: one row per key, one per queue.
+    suspended_keys AS (
+        INSERT INTO tasklib.queue_keys AS k (queue, key, suspended_until, blocked_until)
+        SELECT b.queue, b.limit_key, max(b.until), max(b.until) FROM back b
+         WHERE b.by_key GROUP BY b.queue, b.limit_key
+        ON CONFLICT (queue, key) DO UPDATE
+           SET suspended_until = greatest(k.suspended_until, excluded.suspended_until),
+               blocked_until = greatest(k.blocked_until, excluded.blocked_until)
+    ),
+    suspended_queues AS (
+        -- greatest() skips NULLs: a queue keeps what it had where this call sets nothing.
+        UPDATE tasklib.queues q
+           SET suspended_until = greatest(q.suspended_until, s.queue_until),
+               keys_blocked_until = greatest(q.keys_blocked_until, s.key_until),
+               updated_at = now()
+          FROM (SELECT b.queue, max(b.until) FILTER (WHERE NOT b.by_key) AS queue_until,
+                       max(b.until) FILTER (WHERE b.by_key) AS key_until
+                  FROM back b GROUP BY b.queue) s
+         WHERE q.name = s.queue
+    )
+    SELECT b.id FROM back b;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.rate_limited IS
+    'Hand back running tasks refused by an outside rate limit: each returns to pending, due after its retry_after_seconds, without spending a retry, and its limit key (scope ''key'', the default) or queue (scope ''queue'', or a task without a key) is suspended until then. Fenced like complete (one lease token per id). Returns the ids handed back.';
+
+-- How long a worker of these queues (NULL: all) that just found nothing to claim may sleep:
+-- until the next delayed task or retry is due, or until the flow control that holds back due
+-- tasks lifts (a suspension ends, a rate bucket holds a token, a blocked key frees). NULL:
+-- nothing is scheduled that the worker can foresee; it waits for a NOTIFY or its poll. A queue
+-- at its concurrency limit frees a slot when a task finishes, which no clock foretells.
+CREATE FUNCTION tasklib.seconds_until_claimable(queues text[] DEFAULT NULL) RETURNS double precision
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    q tasklib.queues;
+    v_first timestamptz;      -- the queue's earliest claimable task, due or not
+    v_next timestamptz;       -- its earliest task due later than now
+    v_lift timestamptz;       -- when the flow control holding its due tasks back lifts
+    v_best timestamptz;
+BEGIN
+    FOR q IN SELECT * FROM tasklib.queues x
+              WHERE (seconds_until_claimable.queues IS NULL OR x.name = ANY (seconds_until_claimable.queues))
+                AND NOT x.paused
+    LOOP
+        -- One probe per priority level of the queue's range of the claim index (a skip scan).
+        WITH RECURSIVE levels(priority) AS (
+            (SELECT t.priority FROM tasklib.tasks t
+              WHERE t.queue = q.name AND t.run_at IS NOT NULL ORDER BY t.priority DESC LIMIT 1)
+            UNION ALL
+            SELECT (SELECT t.priority FROM tasklib.tasks t
+                     WHERE t.queue = q.name AND t.run_at IS NOT NULL AND t.priority < levels.priority
+                     ORDER BY t.priority DESC LIMIT 1)
+              FROM levels WHERE levels.priority IS NOT NULL
+        )
+        SELECT min(f.run_at), min(l.run_at) INTO v_first, v_next
+          FROM levels
+          CROSS JOIN LATERAL (SELECT t.run_at FROM tasklib.tasks t
+                               WHERE t.queue = q.name AND t.priority = levels.priority AND t.run_at IS NOT NULL
+                               ORDER BY t.run_at LIMIT 1) f
+          LEFT JOIN LATERAL (SELECT t.run_at FROM tasklib.tasks t
+                              WHERE t.queue = q.name AND t.priority = levels.priority AND t.run_at > now()
+                              ORDER BY t.run_at LIMIT 1) l ON true;
+        CONTINUE WHEN v_first IS NULL;
+        v_lift := NULL;
+        IF v_first <= now() THEN
+            -- Due tasks wait only for the flow control (the claim that came before this call
+            -- took all it could); say when that lifts.
+            IF q.suspended_until > now() THEN
+                v_lift := q.suspended_until;
+            ELSIF q.concurrency_limit IS NOT NULL
+                  AND (SELECT count(*) FROM tasklib.tasks t WHERE t.state = 'running' AND t.queue = q.name)
+                      >= q.concurrency_limit THEN
+                v_lift := NULL;
+            ELSIF q.rate_limit IS NOT NULL
+                  AND tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst) < 1 THEN
+                v_lift := tasklib._bucket_ready_at(
+                    tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst),
+                    q.rate_limit, q.rate_period_seconds);
+            ELSIF q.keys_blocked_until > now() OR q.key_rate_limit IS NOT NULL THEN
+                SELECT min(k.blocked_until) INTO v_lift FROM tasklib.queue_keys k
+                 WHERE k.queue = q.name AND k.blocked_until > now();
+            END IF;
+        END IF;
+        v_best := least(v_best, v_next, v_lift);
+        IF q.suspended_until > now() THEN
+            v_best := least(v_best, greatest(v_next, q.suspended_until));
+        END IF;
+    END LOOP;
+    -- greatest() would turn a NULL (nothing foreseen) into 0.
+    RETURN CASE WHEN v_best IS NOT NULL THEN greatest(extract(epoch FROM v_best - now())::double precision, 0) END;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
+    'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
 
 COMMIT;

@@ -133,6 +133,12 @@ ALTER FUNCTION tasklib.register_task_type SECURITY DEFINER SET search_path = pg_
 ALTER FUNCTION tasklib.worker_heartbeat SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.unregister_worker SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.rate_limited SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.seconds_until_claimable SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.set_queue_limits SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.pause_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.resume_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.suspend_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 -- The private helpers (_check_submission, ...) stay SECURITY INVOKER without a SET clause: only
 -- the functions above call them, inside their pinned search_path, and a SET clause would cost a
 -- configuration save and restore on each of the 50,000 per-second calls of a bulk submit.
@@ -174,18 +180,23 @@ GRANT EXECUTE ON FUNCTION tasklib.is_terminal, tasklib.task_defaults, tasklib.li
 GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many TO tasklib_producer;
 
 GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
-    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker
+    tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
+    tasklib.rate_limited, tasklib.seconds_until_claimable
     TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
-    tasklib.worker_health, tasklib.recent_failures, tasklib.throughput
+    tasklib.worker_health, tasklib.recent_failures, tasklib.throughput, tasklib.queue_flow
     TO tasklib_monitor, tasklib_admin;
+-- Flow control is read by everyone who runs or watches tasks; only an administrator changes it
+-- (a producer could otherwise lift the limit that protects a partner's API).
+GRANT SELECT ON tasklib.queues, tasklib.queue_keys TO tasklib_worker, tasklib_admin;
 -- A view's function calls are checked against the reader, not the view's owner.
 GRANT EXECUTE ON FUNCTION tasklib._error_line TO tasklib_monitor, tasklib_admin;
 
 -- register_task_type changes a stored definition only for a member of tasklib_admin.
 GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.retry, tasklib.purge,
-    tasklib.purge_workers TO tasklib_admin;
+    tasklib.purge_workers, tasklib.set_queue_limits, tasklib.pause_queue, tasklib.resume_queue,
+    tasklib.suspend_queue TO tasklib_admin;
 GRANT EXECUTE ON PROCEDURE tasklib.purge_all TO tasklib_admin;
 
 COMMIT;

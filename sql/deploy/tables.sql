@@ -111,6 +111,10 @@ CREATE TABLE tasklib.task_types (
     backoff_base_seconds double precision CHECK (backoff_base_seconds >= 0.001 AND backoff_base_seconds < 'Infinity'),
     backoff_max_seconds  double precision CHECK (backoff_max_seconds > 0 AND backoff_max_seconds < 'Infinity'),
     args_schema          jsonb,
+    -- The argument whose value is a task's limit_key when its submitter gives none (flow
+    -- control: per-key limits, e.g. "customer_id"). NULL: tasks of this type have no key
+    -- unless the submitter sets one.
+    limit_key_arg        text CHECK (limit_key_arg <> '' AND length(limit_key_arg) <= 255),
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE tasklib.task_types IS
@@ -120,6 +124,10 @@ CREATE TABLE tasklib.tasks (
     id                   uuid PRIMARY KEY DEFAULT tasklib._uuid_v7(),
     name                 text NOT NULL CHECK (name <> '' AND length(name) <= 255),
     queue                text NOT NULL DEFAULT (tasklib.task_defaults()).queue CHECK (queue <> ''),
+    -- What the queue's per-key limits count by (flow control, see tasklib.queues): set at submit,
+    -- or taken from the argument its task type names (task_types.limit_key_arg). NULL: only the
+    -- queue's own limits apply. (Its bounds are checked by the submit functions, see tasks.name.)
+    limit_key            text,
     args                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(args) = 'object'),
     state                text NOT NULL DEFAULT 'pending'
                          CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
@@ -199,6 +207,7 @@ WITH (
 );
 COMMENT ON TABLE tasklib.tasks IS
     'One row per submitted task. Change it only through the tasklib functions; read it freely.';
+COMMENT ON COLUMN tasklib.tasks.limit_key IS 'What the queue''s per-key limits count by (e.g. a customer id); NULL: only the queue''s own limits apply.';
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
@@ -215,7 +224,10 @@ COMMENT ON COLUMN tasklib.tasks.terminal IS 'Finished for good: completed, cance
 -- throughput. Hence no index for lookups by name (a full index cost 20% of claim+complete).
 --
 -- Only claimable rows are indexed, so a claim stays cheap however much history the table holds.
-CREATE INDEX tasks_claim_idx ON tasklib.tasks (priority DESC, run_at, created_at)
+-- It leads with the queue: claim reads each queue on its own (see claim), so that a queue that
+-- may not run now (paused, suspended, at its limit), however long its backlog, costs the others
+-- nothing, and a claim of a rare queue does not filter the due tasks of every other one.
+CREATE INDEX tasks_claim_idx ON tasklib.tasks (queue, priority DESC, run_at, created_at)
     WHERE run_at IS NOT NULL;
 CREATE INDEX tasks_lease_idx ON tasklib.tasks (locked_until) WHERE state = 'running';
 -- Most tasks carry no tags: leaving them out spares every write of such a task a GIN entry
@@ -223,5 +235,90 @@ CREATE INDEX tasks_lease_idx ON tasklib.tasks (locked_until) WHERE state = 'runn
 -- "tags <> '{}'" next to its containment test, which any non-empty "tags @> ..." implies.
 CREATE INDEX tasks_tags_idx ON tasklib.tasks USING gin (tags jsonb_path_ops) WHERE tags <> '{}';
 CREATE INDEX tasks_completed_at_idx ON tasklib.tasks (completed_at) WHERE completed_at IS NOT NULL;
+
+-- Flow control. A queue exists on first use: the submit functions add its row (no limits) the
+-- first time a task names it; set_queue_limits, pause_queue, resume_queue and suspend_queue
+-- (flow_control) change it, and claim enforces it. A queue with none of these set costs a claim
+-- nothing beyond reading this small table.
+--
+-- Rate limits are token buckets (rate_limit starts per rate_period_seconds, at most rate_burst
+-- saved up), kept as a level and the time it was read: two columns per bucket, updated in O(1)
+-- by the claim that spends tokens, with no log of past starts to count or clean. A sliding
+-- window would be exact over every window but needs one row per start in it (or a count it
+-- cannot bound without them). In any window of T seconds a bucket lets at most
+-- rate_burst + rate_limit * T / rate_period_seconds tasks start; rate_burst 1, the default,
+-- spaces starts evenly.
+CREATE TABLE tasklib.queues (
+    name                    text PRIMARY KEY CHECK (name <> ''),
+    paused                  boolean NOT NULL DEFAULT false,
+    -- No task of the queue starts before this (suspend_queue, or a task's RateLimited).
+    suspended_until         timestamptz,
+    -- At most this many of the queue's tasks run at once, over every worker.
+    concurrency_limit       integer CHECK (concurrency_limit >= 1),
+    -- At most this many tasks of one limit_key run at once.
+    key_concurrency_limit   integer CHECK (key_concurrency_limit >= 1),
+    rate_limit              integer CHECK (rate_limit >= 1),
+    rate_period_seconds     double precision CHECK (rate_period_seconds > 0 AND rate_period_seconds <= 86400),
+    rate_burst              integer CHECK (rate_burst >= 1),
+    key_rate_limit          integer CHECK (key_rate_limit >= 1),
+    key_rate_period_seconds double precision CHECK (key_rate_period_seconds > 0 AND key_rate_period_seconds <= 86400),
+    key_rate_burst          integer CHECK (key_rate_burst >= 1),
+    -- The queue's bucket: its level at tokens_at (NULL: full).
+    tokens                  double precision,
+    tokens_at               timestamptz,
+    -- The latest blocked_until of the queue's keys (queue_keys): until then claim looks the keys up.
+    keys_blocked_until      timestamptz,
+    -- Whether claim must read this queue under its row lock: any limit set. Derived, so that
+    -- no function can set a limit and forget to say so.
+    limited                 boolean NOT NULL GENERATED ALWAYS AS (
+                                concurrency_limit IS NOT NULL OR key_concurrency_limit IS NOT NULL
+                                OR rate_limit IS NOT NULL OR key_rate_limit IS NOT NULL) STORED,
+    created_at              timestamptz NOT NULL DEFAULT now(),
+    updated_at              timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT queues_rate_whole CHECK ((rate_limit IS NULL) = (rate_period_seconds IS NULL)
+                                        AND (rate_limit IS NULL) = (rate_burst IS NULL)),
+    CONSTRAINT queues_key_rate_whole CHECK ((key_rate_limit IS NULL) = (key_rate_period_seconds IS NULL)
+                                            AND (key_rate_limit IS NULL) = (key_rate_burst IS NULL))
+);
+COMMENT ON TABLE tasklib.queues IS
+    'One row per queue (added on first use): pause, suspension and the limits claim enforces. Change it through set_queue_limits, pause_queue, resume_queue and suspend_queue.';
+COMMENT ON COLUMN tasklib.queues.tokens IS 'The rate bucket''s level at tokens_at (NULL: full); see tasklib.queue_flow for the level now.';
+
+-- The state of one limit key of a queue that needs any: a suspension, or a rate bucket. A row
+-- appears when a key is suspended or starts a task under a per-key rate limit.
+CREATE TABLE tasklib.queue_keys (
+    queue           text NOT NULL,
+    key             text NOT NULL,
+    suspended_until timestamptz,
+    tokens          double precision,
+    tokens_at       timestamptz,
+    -- When the key may next start a task, as far as its suspension and bucket go: claim
+    -- finds the keys blocked now by this index, without reading the others.
+    blocked_until   timestamptz,
+    PRIMARY KEY (queue, key)
+);
+CREATE INDEX queue_keys_blocked_idx ON tasklib.queue_keys (queue, blocked_until);
+COMMENT ON TABLE tasklib.queue_keys IS
+    'Per limit key of a queue: its suspension and rate bucket (a row exists once a key is suspended or starts under a per-key rate limit).';
+
+-- The level of a token bucket now: what it held at tokens_at plus what it gained since, at most
+-- burst. A bucket never read (NULL) is full.
+CREATE FUNCTION tasklib._bucket_level(
+    tokens double precision, tokens_at timestamptz, rate integer, period_seconds double precision, burst integer
+) RETURNS double precision
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN least(burst::double precision,
+             coalesce(tokens + extract(epoch FROM now() - tokens_at)::double precision * rate / period_seconds,
+                      burst::double precision));
+COMMENT ON FUNCTION tasklib._bucket_level IS
+    'Private: the level of a token bucket now (what it held at tokens_at plus rate/period_seconds per second since, at most burst; NULL tokens: full).';
+
+-- When a bucket that holds "level" now will hold one token: now, or later.
+CREATE FUNCTION tasklib._bucket_ready_at(level double precision, rate integer, period_seconds double precision)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN now() + make_interval(secs => greatest(0, 1 - level) * period_seconds / rate);
+COMMENT ON FUNCTION tasklib._bucket_ready_at IS
+    'Private: when a token bucket holding level now will hold one token (now if it does).';
 
 COMMIT;

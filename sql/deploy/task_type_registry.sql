@@ -23,7 +23,8 @@ CREATE FUNCTION tasklib.register_task_type(
     priority             integer DEFAULT NULL,
     queue                text DEFAULT NULL,
     backoff_base_seconds double precision DEFAULT NULL,
-    backoff_max_seconds  double precision DEFAULT NULL
+    backoff_max_seconds  double precision DEFAULT NULL,
+    limit_key_arg        text DEFAULT NULL
 ) RETURNS tasklib.task_types
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -35,6 +36,10 @@ BEGIN
     IF name IS NULL OR name = '' OR length(name) > 255 THEN
         RAISE EXCEPTION 'task type name must be a non-empty string of at most 255 characters, got %',
             coalesce(quote_literal(name), 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    IF limit_key_arg = '' OR length(limit_key_arg) > 255 THEN
+        RAISE EXCEPTION 'limit_key_arg of task type % must be an argument name (a non-empty string of at most 255 characters), got %',
+            name, quote_literal(left(limit_key_arg, 40)) USING ERRCODE = 'TL002';
     END IF;
     IF args_schema IS NOT NULL AND jsonb_typeof(args_schema) <> 'object' THEN
         RAISE EXCEPTION 'args_schema of task type % must be a JSON Schema object, got %', name, jsonb_typeof(args_schema)
@@ -53,11 +58,12 @@ BEGIN
 
     v_admin := pg_has_role(session_user, 'tasklib_admin', 'MEMBER');
     INSERT INTO tasklib.task_types AS tt (name, args_schema, max_retries, timeout_seconds, priority, queue,
-                                          backoff_base_seconds, backoff_max_seconds, updated_at)
+                                          backoff_base_seconds, backoff_max_seconds, limit_key_arg, updated_at)
     VALUES (register_task_type.name, register_task_type.args_schema,
             register_task_type.max_retries, register_task_type.timeout_seconds,
             register_task_type.priority, register_task_type.queue,
-            register_task_type.backoff_base_seconds, register_task_type.backoff_max_seconds, now())
+            register_task_type.backoff_base_seconds, register_task_type.backoff_max_seconds,
+            register_task_type.limit_key_arg, now())
     ON CONFLICT ON CONSTRAINT task_types_pkey DO UPDATE
        SET args_schema = excluded.args_schema,
            max_retries = excluded.max_retries,
@@ -66,15 +72,16 @@ BEGIN
            queue = excluded.queue,
            backoff_base_seconds = excluded.backoff_base_seconds,
            backoff_max_seconds = excluded.backoff_max_seconds,
+           limit_key_arg = excluded.limit_key_arg,
            updated_at = excluded.updated_at
      -- Every worker re-registers at start; an unchanged row is not rewritten (no dead tuple;
      -- ON CONFLICT still locks it until commit). A changed one only by an administrator.
      WHERE v_admin
        AND (tt.args_schema, tt.max_retries, tt.timeout_seconds, tt.priority, tt.queue,
-            tt.backoff_base_seconds, tt.backoff_max_seconds)
+            tt.backoff_base_seconds, tt.backoff_max_seconds, tt.limit_key_arg)
            IS DISTINCT FROM
            (excluded.args_schema, excluded.max_retries, excluded.timeout_seconds, excluded.priority,
-            excluded.queue, excluded.backoff_base_seconds, excluded.backoff_max_seconds)
+            excluded.queue, excluded.backoff_base_seconds, excluded.backoff_max_seconds, excluded.limit_key_arg)
     RETURNING tt.* INTO v_row;
     IF FOUND THEN
         RETURN v_row;
@@ -88,7 +95,8 @@ BEGIN
                    (4, 'priority', v_row.priority IS DISTINCT FROM register_task_type.priority),
                    (5, 'queue', v_row.queue IS DISTINCT FROM register_task_type.queue),
                    (6, 'backoff_base_seconds', v_row.backoff_base_seconds IS DISTINCT FROM register_task_type.backoff_base_seconds),
-                   (7, 'backoff_max_seconds', v_row.backoff_max_seconds IS DISTINCT FROM register_task_type.backoff_max_seconds))
+                   (7, 'backoff_max_seconds', v_row.backoff_max_seconds IS DISTINCT FROM register_task_type.backoff_max_seconds),
+                   (8, 'limit_key_arg', v_row.limit_key_arg IS DISTINCT FROM register_task_type.limit_key_arg))
            AS d(ord, field, differs)
      WHERE d.differs;
     IF v_differs IS NOT NULL THEN
@@ -104,6 +112,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.register_task_type IS
-    'Record a task type: the JSON Schema of its arguments and the options that SQL submissions of that name inherit and are checked against. A NULL option is stored as NULL (not set: the global default of task_defaults() applies at submit). Any caller may create a task type or repeat its stored definition (no change); changing it needs a login in tasklib_admin (TL006 otherwise). Returns the stored row.';
+    'Record a task type: the JSON Schema of its arguments, the options that SQL submissions of that name inherit and are checked against, and limit_key_arg (the argument whose value is a task''s limit_key when its submitter sets none). A NULL option is stored as NULL (not set: the global default of task_defaults() applies at submit). Any caller may create a task type or repeat its stored definition (no change); changing it needs a login in tasklib_admin (TL006 otherwise). Returns the stored row.';
 
 COMMIT;

@@ -159,4 +159,36 @@ SELECT m.minute,
 COMMENT ON VIEW tasklib.throughput IS
     'Tasks finished per minute over the last hour (60 rows, the current minute last, zeros included): completed, permanently failed, cancelled.';
 
+-- One row per queue: its flow control and how much of it is in use now. Reads tasklib.queues,
+-- the running tasks (lease index) and each queue's due tasks (its range of the claim index).
+CREATE VIEW tasklib.queue_flow AS
+SELECT q.name AS queue,
+       q.paused,
+       CASE WHEN q.suspended_until > now() THEN q.suspended_until END AS suspended_until,
+       coalesce(r.running, 0) AS running,
+       d.due,
+       q.concurrency_limit,
+       q.key_concurrency_limit,
+       q.rate_limit,
+       q.rate_period_seconds,
+       q.rate_burst,
+       CASE WHEN q.rate_limit IS NOT NULL
+            THEN tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst) END
+           AS tokens_left,
+       q.key_rate_limit,
+       q.key_rate_period_seconds,
+       q.key_rate_burst,
+       coalesce(k.suspended_keys, '{}') AS suspended_keys,
+       q.updated_at
+  FROM tasklib.queues q
+  LEFT JOIN (SELECT t.queue, count(*) AS running FROM tasklib.tasks t WHERE t.state = 'running' GROUP BY t.queue) r
+    ON r.queue = q.name
+ CROSS JOIN LATERAL (SELECT count(*) AS due FROM tasklib.tasks t WHERE t.queue = q.name AND t.run_at <= now()) d
+  LEFT JOIN LATERAL (SELECT jsonb_object_agg(qk.key, qk.suspended_until ORDER BY qk.key) AS suspended_keys
+                       FROM tasklib.queue_keys qk
+                      WHERE qk.queue = q.name AND qk.suspended_until > now()) k ON true
+ ORDER BY q.name;
+COMMENT ON VIEW tasklib.queue_flow IS
+    'One row per queue: paused, suspended until, running tasks against concurrency_limit, due tasks, the limits, the rate bucket''s tokens left now, and the keys suspended now (key -> until).';
+
 COMMIT;

@@ -1,11 +1,14 @@
 -- Revert tasklib:queue_functions
 BEGIN;
 
+DROP FUNCTION tasklib.seconds_until_claimable;
+DROP FUNCTION tasklib.rate_limited;
 DROP FUNCTION tasklib.release;
 DROP FUNCTION tasklib.heartbeat;
 DROP FUNCTION tasklib.fail;
 DROP FUNCTION tasklib.complete;
 DROP FUNCTION tasklib.claim;
+DROP FUNCTION tasklib._choose_limited;
 DROP FUNCTION tasklib.recover_expired;
 DROP FUNCTION tasklib.submit_many;
 DROP FUNCTION tasklib.submit;

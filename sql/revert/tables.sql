@@ -1,6 +1,10 @@
 -- Revert tasklib:tables
 BEGIN;
 
+DROP FUNCTION tasklib._bucket_ready_at(double precision, integer, double precision);
+DROP FUNCTION tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer);
+DROP TABLE tasklib.queue_keys;
+DROP TABLE tasklib.queues;
 DROP TABLE tasklib.tasks;
 DROP TABLE tasklib.task_types;
 DROP FUNCTION tasklib.is_terminal(text, integer, integer);

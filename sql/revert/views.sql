@@ -1,6 +1,8 @@
 -- Revert tasklib:views
 BEGIN;
 
+DROP VIEW tasklib.queue_flow;
+
 DROP VIEW tasklib.throughput;
 DROP VIEW tasklib.recent_failures;
 DROP VIEW tasklib.worker_health;

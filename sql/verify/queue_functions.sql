@@ -5,7 +5,9 @@ SELECT 'tasklib.backoff_delay'::regproc,
        'tasklib.submit'::regproc, 'tasklib.submit_many'::regproc,
        'tasklib.recover_expired'::regproc, 'tasklib.claim'::regproc,
        'tasklib.complete'::regproc, 'tasklib.fail'::regproc,
-       'tasklib.heartbeat'::regproc, 'tasklib.release'::regproc;
+       'tasklib.heartbeat'::regproc, 'tasklib.release'::regproc,
+       'tasklib._choose_limited'::regproc, 'tasklib.rate_limited'::regproc,
+       'tasklib.seconds_until_claimable'::regproc;
 SELECT 1 / (tasklib.backoff_delay(5, 2) = interval '20 seconds')::int;
 
 ROLLBACK;

@@ -7,7 +7,8 @@ SELECT is_empty(
     $$SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname = 'tasklib' AND p.proname IN ('submit', 'submit_many', 'claim', 'complete', 'fail',
              'heartbeat', 'release', 'recover_expired', 'cancel', 'retry', 'purge', 'register_task_type',
-             'worker_heartbeat', 'unregister_worker', 'purge_workers')
+             'worker_heartbeat', 'unregister_worker', 'purge_workers', 'rate_limited', 'seconds_until_claimable',
+             'set_queue_limits', 'pause_queue', 'resume_queue', 'suspend_queue')
          AND NOT (p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
                   AND p.proconfig <@ ARRAY['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan'])$$,
     'every API function is SECURITY DEFINER with search_path = pg_catalog, pg_temp (and at most a plan mode)');
@@ -15,8 +16,8 @@ SELECT is_empty(
     $$SELECT p.proname FROM pg_proc p
        WHERE p.pronamespace = 'tasklib'::regnamespace
          AND ('plan_cache_mode=force_generic_plan' = ANY (coalesce(p.proconfig, '{}')))
-             <> (p.proname IN ('claim', 'complete', 'fail', 'heartbeat'))$$,
-    'claim, complete, fail and heartbeat, and only they, keep one generic plan per statement');
+             <> (p.proname IN ('claim', '_choose_limited', 'complete', 'fail', 'heartbeat', 'rate_limited'))$$,
+    'claim (with _choose_limited), complete, fail, heartbeat and rate_limited, and only they, keep one generic plan per statement');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname = 'tasklib' AND p.prosecdef AND (p.proconfig IS NULL

@@ -42,7 +42,7 @@ SELECT col_is_null('tasklib', 'task_types', 'timeout_seconds', 'a task type may 
 SELECT col_is_null('tasklib', 'task_types', 'backoff_base_seconds', 'a task type may leave backoff_base_seconds unset');
 SELECT col_is_null('tasklib', 'task_types', 'backoff_max_seconds', 'a task type may leave backoff_max_seconds unset');
 
-SELECT has_index('tasklib', 'tasks', 'tasks_claim_idx', ARRAY['priority', 'run_at', 'created_at'], 'the claim index');
+SELECT has_index('tasklib', 'tasks', 'tasks_claim_idx', ARRAY['queue', 'priority', 'run_at', 'created_at'], 'the claim index, by queue');
 SELECT is(pg_get_expr((SELECT indpred FROM pg_index WHERE indexrelid = 'tasklib.tasks_claim_idx'::regclass),
                       'tasklib.tasks'::regclass), '(run_at IS NOT NULL)', 'the claim index holds only claimable rows');
 SELECT has_index('tasklib', 'tasks', 'tasks_lease_idx', ARRAY['locked_until'], 'the lease index');
