@@ -140,15 +140,18 @@ class Reporter:
             async with conn.pipeline():
                 completing = await self._send_complete(conn, done) if done else None
                 failing = await self._send_fail(conn, failures) if failures else None
-                handing_back = (
-                    await self._send_rate_limited(conn, throttles) if throttles else None
-                )
+                handing_back = await self._send_rate_limited(conn, throttles) if throttles else None
             not_completed = await _not_completed(completing, done) if completing else set()
             fail_rows = await failing.fetchall() if failing else []
-            handed_back = {row[0] for row in await handing_back.fetchall()} if handing_back else set()
-        except psycopg.errors.DataError as error:
-            # A value the database cannot store (e.g. text it cannot encode): a property of
-            # the value, so isolate it and fail that task instead of the whole batch.
+            handed_back = (
+                {row[0] for row in await handing_back.fetchall()} if handing_back else set()
+            )
+        except psycopg.Error as error:
+            if not _refuses_a_value(error):
+                raise
+            # A value the database cannot store (e.g. text it cannot encode, a retry_after past
+            # its limits): a property of the value, so isolate it and fail that task instead of
+            # the whole batch.
             if len(batch) == 1:
                 await self._record_one_bad(conn, batch[0], error)
                 return
@@ -229,16 +232,31 @@ class Reporter:
             unstorable = f"ResultNotStorable: the database refused the return value: {reason}"
             await self._record(conn, [Failed(outcome.task_id, unstorable, False)])
             return
-        what = "failure" if type(outcome) is Failed else "rate limit"
+        if type(outcome) is Throttled:
+            log.error(
+                "task %s raised RateLimited(retry_after=%g), which the database refused: %s",
+                outcome.task_id,
+                outcome.retry_after,
+                reason,
+            )
+            refused = (
+                f"RateLimited: the database refused retry_after={outcome.retry_after:g}: {reason}"
+            )
+            await self._record(conn, [Failed(outcome.task_id, refused, True)])
+            return
         log.error(
-            "the %s of task %s could not be recorded (%s); it runs again after its lease",
-            what,
+            "the failure of task %s could not be recorded (%s); it runs again after its lease",
             outcome.task_id,
             reason,
         )
         self._task_log.forget(outcome.task_id)
         if self.on_recorded is not None:
             self.on_recorded(outcome, None, None)
+
+
+def _refuses_a_value(error: psycopg.Error) -> bool:
+    """Whether the database refused a value of the batch rather than the batch's statements."""
+    return isinstance(error, psycopg.errors.DataError) or error.sqlstate == "TL002"
 
 
 async def _not_completed(
