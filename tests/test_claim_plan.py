@@ -14,14 +14,16 @@ import pytest
 FINISHED_ROWS = 50_000
 
 
-def _function_query(conn: psycopg.Connection[tuple[object, ...]], function: str, cte: str) -> str:
-    """The body of the CTE named cte inside a tasklib function."""
+def _function_query(
+    conn: psycopg.Connection[tuple[object, ...]], function: str, opening: str
+) -> str:
+    """The locking query that follows ``opening`` (a CTE's or a LATERAL's) inside a tasklib function."""
     row = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (function,)).fetchone()
     assert row is not None
-    match = re.search(
-        rf"WITH {cte} AS \((.*?FOR NO KEY UPDATE SKIP LOCKED)", str(row[0]), re.DOTALL
+    match = re.search(rf"{opening} \((.*?FOR NO KEY UPDATE SKIP LOCKED)", str(row[0]), re.DOTALL)
+    assert match is not None, (
+        f"no '{opening}' query with FOR NO KEY UPDATE SKIP LOCKED in {function}"
     )
-    assert match is not None, f"no '{cte}' query with FOR NO KEY UPDATE SKIP LOCKED in {function}"
     return match.group(1)
 
 
@@ -66,16 +68,16 @@ def big_history(
 
 
 def test_claim_uses_the_claim_index(big_history: psycopg.Connection[tuple[object, ...]]) -> None:
-    due = _function_query(big_history, "tasklib.claim", "due")
-    # The function's own parameters become the prepared statement's.
-    due = due.replace("claim.queues", "$1::text[]").replace("claim.n", "$2::integer")
-    for plan in _plans(big_history, due, "NULL, 50"):
+    # Each queue's range of the index: the queue and the count become the statement's parameters.
+    due = _function_query(big_history, "tasklib.claim", "CROSS JOIN LATERAL")
+    due = due.replace("fq.name", "$1::text").replace("claim.n - cardinality(v_rows)", "$2::integer")
+    for plan in _plans(big_history, due, "'default', 50"):
         assert "tasks_claim_idx" in plan, plan
         assert "Seq Scan" not in plan, plan
 
 
 def test_recovery_uses_the_lease_index(big_history: psycopg.Connection[tuple[object, ...]]) -> None:
-    expired = _function_query(big_history, "tasklib.recover_expired", "expired")
+    expired = _function_query(big_history, "tasklib.recover_expired", "WITH expired AS")
     expired = expired.replace("recover_expired.max_tasks", "$1::integer")
     for plan in _plans(big_history, expired, "1000"):
         assert "tasks_lease_idx" in plan, plan

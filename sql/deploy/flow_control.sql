@@ -41,28 +41,31 @@ DECLARE
     v_row tasklib.queues;
     v_name text;
     v_value double precision;
+    v_required boolean;
 BEGIN
-    FOR v_name, v_value IN VALUES
-        ('concurrency_limit', concurrency_limit::double precision),
-        ('key_concurrency_limit', key_concurrency_limit::double precision),
-        ('rate_limit', rate_limit::double precision),
-        ('key_rate_limit', key_rate_limit::double precision),
-        ('rate_burst', CASE WHEN rate_limit IS NOT NULL THEN coalesce(rate_burst, 0) END),
-        ('key_rate_burst', CASE WHEN key_rate_limit IS NOT NULL THEN coalesce(key_rate_burst, 0) END)
+    -- A limit may be NULL (none); a rate's period and burst may not, once the rate is set.
+    FOR v_name, v_value, v_required IN VALUES
+        ('concurrency_limit', concurrency_limit::double precision, false),
+        ('key_concurrency_limit', key_concurrency_limit::double precision, false),
+        ('rate_limit', rate_limit::double precision, false),
+        ('key_rate_limit', key_rate_limit::double precision, false),
+        ('rate_burst', rate_burst::double precision, rate_limit IS NOT NULL),
+        ('key_rate_burst', key_rate_burst::double precision, key_rate_limit IS NOT NULL)
     LOOP
-        IF v_value < 1 THEN
-            RAISE EXCEPTION '% must be at least 1 (or NULL: no limit), got %', v_name, v_value
+        IF v_value < 1 OR (v_required AND v_value IS NULL) THEN
+            RAISE EXCEPTION '% must be at least 1%, got %', v_name,
+                CASE WHEN v_required THEN '' ELSE ' (or NULL: no limit)' END, coalesce(v_value::text, 'NULL')
                 USING ERRCODE = 'TL002';
         END IF;
     END LOOP;
-    FOR v_name, v_value IN VALUES
-        ('rate_period_seconds', CASE WHEN rate_limit IS NOT NULL THEN coalesce(rate_period_seconds, 'NaN') END),
-        ('key_rate_period_seconds', CASE WHEN key_rate_limit IS NOT NULL THEN coalesce(key_rate_period_seconds, 'NaN') END)
+    FOR v_name, v_value, v_required IN VALUES
+        ('rate_period_seconds', rate_period_seconds, rate_limit IS NOT NULL),
+        ('key_rate_period_seconds', key_rate_period_seconds, key_rate_limit IS NOT NULL)
     LOOP
         -- NaN sorts above every number, so "> 86400" also catches it.
-        IF v_value <= 0 OR v_value > 86400 THEN
-            RAISE EXCEPTION '% must be a number of seconds > 0 and at most 86400 (1 day), got %', v_name, v_value
-                USING ERRCODE = 'TL002';
+        IF v_required AND (v_value IS NULL OR v_value <= 0 OR v_value > 86400) THEN
+            RAISE EXCEPTION '% must be a number of seconds > 0 and at most 86400 (1 day), got %', v_name,
+                coalesce(v_value::text, 'NULL') USING ERRCODE = 'TL002';
         END IF;
     END LOOP;
 
@@ -147,7 +150,7 @@ BEGIN
     IF limit_key IS NOT NULL THEN
         INSERT INTO tasklib.queue_keys AS k (queue, key, suspended_until, blocked_until)
         VALUES (suspend_queue.queue, suspend_queue.limit_key, suspend_queue.until, suspend_queue.until)
-        ON CONFLICT (queue, key) DO UPDATE
+        ON CONFLICT ON CONSTRAINT queue_keys_pkey DO UPDATE
            SET suspended_until = greatest(k.suspended_until, excluded.suspended_until),
                blocked_until = greatest(k.blocked_until, excluded.blocked_until);
     END IF;

@@ -432,7 +432,7 @@ BEGIN
               FROM (SELECT e.key, e.value::double precision AS level
                       FROM jsonb_each_text(v_key_tokens) e
                      WHERE e.key = ANY (v_keys)) b
-            ON CONFLICT (queue, key) DO UPDATE
+            ON CONFLICT ON CONSTRAINT queue_keys_pkey DO UPDATE
                SET tokens = excluded.tokens,
                    tokens_at = excluded.tokens_at,
                    blocked_until = greatest(k.suspended_until, excluded.blocked_until);
@@ -884,7 +884,7 @@ BEGIN
         INSERT INTO tasklib.queue_keys AS k (queue, key, suspended_until, blocked_until)
         SELECT b.queue, b.limit_key, max(b.until), max(b.until) FROM back b
          WHERE b.by_key GROUP BY b.queue, b.limit_key
-        ON CONFLICT (queue, key) DO UPDATE
+        ON CONFLICT ON CONSTRAINT queue_keys_pkey DO UPDATE
            SET suspended_until = greatest(k.suspended_until, excluded.suspended_until),
                blocked_until = greatest(k.blocked_until, excluded.blocked_until)
     ),
