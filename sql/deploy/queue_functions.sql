@@ -850,6 +850,11 @@ BEGIN
             USING ERRCODE = 'TL002';
     END IF;
 
+    -- The queue rows this call changes, locked in name order as claim locks them, so that the
+    -- two cannot deadlock.
+    PERFORM 1 FROM tasklib.queues q
+      WHERE q.name IN (SELECT t.queue FROM tasklib.tasks t WHERE t.id = ANY (rate_limited.ids))
+      ORDER BY q.name FOR NO KEY UPDATE;
     RETURN QUERY
     WITH back AS (
         UPDATE tasklib.tasks t
