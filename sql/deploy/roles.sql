@@ -139,6 +139,7 @@ ALTER FUNCTION tasklib.set_queue_limits SECURITY DEFINER SET search_path = pg_ca
 ALTER FUNCTION tasklib.pause_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.resume_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.suspend_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.purge_queue_keys SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 -- The private helpers (_check_submission, ...) stay SECURITY INVOKER without a SET clause: only
 -- the functions above call them, inside their pinned search_path, and a SET clause would cost a
 -- configuration save and restore on each of the 50,000 per-second calls of a bulk submit.
@@ -196,7 +197,7 @@ GRANT EXECUTE ON FUNCTION tasklib._error_line TO tasklib_monitor, tasklib_admin;
 -- register_task_type changes a stored definition only for a member of tasklib_admin.
 GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.retry, tasklib.purge,
     tasklib.purge_workers, tasklib.set_queue_limits, tasklib.pause_queue, tasklib.resume_queue,
-    tasklib.suspend_queue TO tasklib_admin;
+    tasklib.suspend_queue, tasklib.purge_queue_keys TO tasklib_admin;
 GRANT EXECUTE ON PROCEDURE tasklib.purge_all TO tasklib_admin;
 
 COMMIT;
