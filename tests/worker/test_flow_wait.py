@@ -5,6 +5,7 @@ only at its poll interval, which these tests set long."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -98,7 +99,7 @@ async def test_a_rate_limited_queue_starts_at_its_rate_not_at_the_poll(url: str)
     await tasklib.submit_many([quick.prepare(n=n) for n in range(4)])
     async with worker(url, f"tl16-{uuid.uuid4().hex[:8]}", ["metered"]):
         await wait_until_async(lambda: _done(4), what="four tasks at 5 per second")
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     # A token every 0.2 s, burst 1: the starts are spaced by the bucket, and the worker wakes
     # for each token (seconds_until_claimable) long before its 5 s poll.
     assert all(gap >= 0.15 for gap in gaps), gaps
