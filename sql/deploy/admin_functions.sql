@@ -48,19 +48,26 @@ BEGIN
             retry.id, CASE WHEN v_task.state = 'failed' THEN 'waiting for a retry' ELSE v_task.state END
             USING ERRCODE = 'TL004';
     END IF;
-    UPDATE tasklib.tasks t
-       SET state = 'pending',
-           retry_count = 0,
-           -- A non-retryable failure spent the retries; a retry asked for by hand gets them back.
-           max_retries = coalesce(t.max_retries_submitted, t.max_retries),
-           max_retries_submitted = NULL,
-           scheduled_at = now() + make_interval(secs => retry.delay_seconds),
-           next_retry_at = NULL,
-           completed_at = NULL,
-           started_at = NULL,
-           worker_id = NULL
-     WHERE t.id = retry.id
-    RETURNING t.* INTO v_task;
+    -- Unfinished again, the task takes its unique key back, unless another unfinished task of
+    -- its name holds it now (tasks_unique_idx).
+    BEGIN
+        UPDATE tasklib.tasks t
+           SET state = 'pending',
+               retry_count = 0,
+               -- A non-retryable failure spent the retries; a retry asked for by hand gets them back.
+               max_retries = coalesce(t.max_retries_submitted, t.max_retries),
+               max_retries_submitted = NULL,
+               scheduled_at = now() + make_interval(secs => retry.delay_seconds),
+               next_retry_at = NULL,
+               completed_at = NULL,
+               started_at = NULL,
+               worker_id = NULL
+         WHERE t.id = retry.id
+        RETURNING t.* INTO v_task;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'task % cannot be retried: another unfinished task of % holds its unique key %',
+            retry.id, v_task.name, v_task.unique_key USING ERRCODE = 'TL007';
+    END;
     IF retry.delay_seconds = 0 THEN
         PERFORM pg_notify('tasklib_submitted', v_task.queue);
     END IF;
