@@ -412,14 +412,17 @@ BEGIN
     ),
     failed AS (
         UPDATE tasklib.tasks t
-           SET state = 'failed',
+           -- A task whose cancellation was asked for ends cancelled, not retried.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = format('lease expired: worker %s presumed dead', t.worker_id),
                locked_until = NULL,
                lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
                next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                         AND t.cancel_requested_at IS NULL
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries) THEN now() END
+               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                        OR t.cancel_requested_at IS NOT NULL THEN now() END
           FROM expired e
          WHERE t.id = e.id
         RETURNING t.id, t.terminal
@@ -697,7 +700,8 @@ BEGIN
     SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
-           c.created_at, c.submitted_by, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
+           c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
+           c.attempt, c.lease_token, c.locked_until, c.run_at,
            c.terminal
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;
@@ -810,7 +814,8 @@ BEGIN
     RETURN QUERY
     WITH failed AS (
         UPDATE tasklib.tasks t
-           SET state = 'failed',
+           -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = fail.errors[array_position(fail.ids, t.id)],
                locked_until = NULL,
                lease_token = NULL,
@@ -831,10 +836,12 @@ BEGIN
                next_retry_at = CASE WHEN (fail.retryable IS NULL
                                           OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                          AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                         AND t.cancel_requested_at IS NULL
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
                completed_at = CASE WHEN (fail.retryable IS NULL
                                          OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                        AND t.cancel_requested_at IS NULL
                    THEN NULL ELSE now() END
          WHERE t.id = ANY (fail.ids)
            AND t.lease_token = fail.lease_tokens[array_position(fail.ids, t.id)]

@@ -168,6 +168,12 @@ CREATE TABLE tasklib.tasks (
     -- UPDATE statement, ~3 us each; only the functions write these two columns.)
     submitted_by         text NOT NULL DEFAULT session_user,
     worker_id            text,
+    -- Cancellation (see cancel): when it was asked for, by which login, and why. A running task
+    -- asked to stop keeps running until its worker stops it and reports, or its lease expires;
+    -- either way it ends cancelled, not retried.
+    cancel_requested_at  timestamptz,
+    cancelled_by         text,
+    cancel_reason        text,
     -- How many times the task has been claimed (River's and Oban's "attempt"): every claim adds
     -- one, nothing resets it. Not the retry rule's input (retry_count is): a release hands the
     -- task back without spending a retry, but its next claim is still a new attempt.
@@ -218,6 +224,9 @@ COMMENT ON TABLE tasklib.tasks IS
     'One row per submitted task. Change it only through the tasklib functions; read it freely.';
 COMMENT ON COLUMN tasklib.tasks.limit_key IS 'What the queue''s per-key limits count by (e.g. a customer id); NULL: only the queue''s own limits apply.';
 COMMENT ON COLUMN tasklib.tasks.unique_key IS 'Deduplication key: no two unfinished tasks of one name share it (and, with a window, no two submitted within it); NULL: none.';
+COMMENT ON COLUMN tasklib.tasks.cancel_requested_at IS 'When cancel was called on the task; a running task then ends cancelled when its worker stops it (or its lease expires).';
+COMMENT ON COLUMN tasklib.tasks.cancelled_by IS 'The login (session_user) that cancelled the task.';
+COMMENT ON COLUMN tasklib.tasks.cancel_reason IS 'Why the task was cancelled, as the canceller said.';
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';

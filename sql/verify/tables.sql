@@ -3,7 +3,7 @@ BEGIN;
 
 SELECT id, name, queue, limit_key, unique_key, args, state, priority, tags, result, error, retry_count, max_retries, max_retries_submitted,
        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at, next_retry_at,
-       started_at, completed_at, created_at, submitted_by, worker_id, attempt, lease_token, locked_until,
+       started_at, completed_at, created_at, submitted_by, worker_id, cancel_requested_at, cancelled_by, cancel_reason, attempt, lease_token, locked_until,
        run_at, terminal
   FROM tasklib.tasks WHERE false;
 SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds,
