@@ -147,6 +147,7 @@ CREATE FUNCTION tasklib.purge(
 LANGUAGE plpgsql AS $$
 DECLARE
     v_count integer;
+    v_soonest interval;
 BEGIN
     IF older_than IS NULL OR older_than < interval '0' THEN
         RAISE EXCEPTION 'older_than must be an interval >= 0, got %', older_than USING ERRCODE = 'TL002';
@@ -154,14 +155,20 @@ BEGIN
     IF batch_size IS NULL OR batch_size <= 0 THEN
         RAISE EXCEPTION 'batch_size must be > 0, got %', batch_size USING ERRCODE = 'TL002';
     END IF;
+    -- A task type's result_ttl_seconds replaces older_than for its tasks. The shortest of them
+    -- bounds the range of the completed_at index to read; each row then meets its own.
+    SELECT least(purge.older_than, min(make_interval(secs => tt.result_ttl_seconds)))
+      INTO v_soonest FROM tasklib.task_types tt;
     WITH doomed AS (
         SELECT t.id FROM tasklib.tasks t
-         WHERE t.completed_at < now() - purge.older_than
+          LEFT JOIN tasklib.task_types tt ON tt.name = t.name
+         WHERE t.completed_at < now() - v_soonest
+           AND t.completed_at < now() - coalesce(make_interval(secs => tt.result_ttl_seconds), purge.older_than)
            AND t.state = ANY (purge.states)
            -- A failure waiting for its retry is not finished, whatever its age.
            AND t.terminal
          LIMIT purge.batch_size
-           FOR UPDATE SKIP LOCKED
+           FOR UPDATE OF t SKIP LOCKED
     )
     DELETE FROM tasklib.tasks t USING doomed WHERE t.id = doomed.id;
     GET DIAGNOSTICS v_count = ROW_COUNT;
@@ -169,6 +176,6 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.purge IS
-    'Delete up to batch_size finished tasks (completed, permanently failed, cancelled) that finished more than older_than ago; returns how many. Call until 0.';
+    'Delete up to batch_size finished tasks (completed, permanently failed, cancelled) that finished more than older_than ago (for a task type with result_ttl_seconds, more than that ago); returns how many. Call until 0.';
 
 COMMIT;

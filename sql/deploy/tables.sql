@@ -121,6 +121,9 @@ CREATE TABLE tasklib.task_types (
     unique_args          text[] CHECK (cardinality(unique_args) BETWEEN 1 AND 32),
     unique_for_seconds   double precision CHECK (unique_for_seconds > 0 AND unique_for_seconds <= 3155760000),
     unique_on_conflict   text CHECK (unique_on_conflict IN ('return', 'raise', 'replace')),
+    -- How long purge keeps this type's finished tasks (and so their results); NULL: as long as
+    -- purge is told (older_than, 7 days by default).
+    result_ttl_seconds   double precision CHECK (result_ttl_seconds >= 0 AND result_ttl_seconds <= 3155760000),
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE tasklib.task_types IS

@@ -7,7 +7,7 @@ SELECT id, name, queue, limit_key, unique_key, args, state, priority, tags, resu
        run_at, terminal
   FROM tasklib.tasks WHERE false;
 SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds,
-       backoff_max_seconds, args_schema, limit_key_arg, unique_args, unique_for_seconds, unique_on_conflict, updated_at
+       backoff_max_seconds, args_schema, limit_key_arg, unique_args, unique_for_seconds, unique_on_conflict, result_ttl_seconds, updated_at
   FROM tasklib.task_types WHERE false;
 SELECT name, paused, suspended_until, concurrency_limit, key_concurrency_limit, rate_limit,
        rate_period_seconds, rate_burst, key_rate_limit, key_rate_period_seconds, key_rate_burst,
