@@ -183,7 +183,9 @@ _templates.filters.update(
     ago=_ago,
     age=_filters.age,
     pretty=lambda value: json.dumps(value, indent=2, sort_keys=True, default=str),
-    short=lambda value: str(value)[:8],
+    # The end of an id: its start is the submit time, alike for tasks submitted together.
+    short=lambda value: "…" + str(value)[-8:],
+    num=lambda value: f"{value:,}".replace(",", "\u2009"),
 )
 _templates.globals.update(seconds=_seconds, states=_filters.STATES)
 

@@ -59,11 +59,12 @@ def _frame(title: str, top_label: str, minutes: Sequence[Minute]) -> list[str]:
         f'<text class="label" x="{LEFT - 4}" y="{TOP + plot_height}" text-anchor="end">0</text>',
     ]
     if minutes:
-        for index in (0, len(minutes) // 2, len(minutes) - 1):
+        last = len(minutes) - 1
+        for index, anchor in ((0, "start"), (last // 2, "middle"), (last, "end")):
             x = LEFT + (index + 0.5) * (WIDTH - LEFT) / len(minutes)
             label = minutes[index].minute.strftime("%H:%M")
             parts.append(
-                f'<text class="label" x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+                f'<text class="label" x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
                 f"{label}</text>"
             )
     return parts
