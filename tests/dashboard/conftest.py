@@ -86,18 +86,21 @@ class WorkerThread:
     def __init__(self, url: str) -> None:
         self.worker = TaskWorker(Config(database_url=url), 4, handle_signals=False)
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_until_complete, args=(self.worker.run(),), daemon=True
-        )
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def __enter__(self) -> WorkerThread:
         self.thread.start()
+        self.running = asyncio.run_coroutine_threadsafe(self.worker.run(), self.loop)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.worker.stop(), self.loop).result(30)
-        self.thread.join(30)
-        self.loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(self.worker.stop(), self.loop).result(30)
+            self.running.result(30)  # raises what the worker raised, if anything
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(30)
+            self.loop.close()
 
 
 @pytest.fixture
