@@ -332,9 +332,9 @@ async def overview(settings: Settings, request: Request) -> Response:
 
 async def task_list(settings: Settings, request: Request) -> Response:
     query = _filters.parse_query(request.query_params)
-    page = await settings.data.task_page(query)
-    names = await settings.data.task_names()
-    queues = [queue.queue for queue in await settings.data.queues()]
+    page, names, queues = await asyncio.gather(
+        settings.data.task_page(query), settings.data.task_names(), settings.data.queues()
+    )
     return render(
         settings,
         request,
@@ -343,7 +343,7 @@ async def task_list(settings: Settings, request: Request) -> Response:
             "query": query,
             "page": page,
             "names": names,
-            "queue_names": queues,
+            "queue_names": [queue.queue for queue in queues],
             "ranges": _filters.RANGES,
             "page_sizes": _filters.PAGE_SIZES,
             "described": _filters.describe(query),
