@@ -20,13 +20,14 @@ from tasklib.dashboard import _statements
 from tasklib.dashboard._charts import Minute
 from tasklib.dashboard._filters import ListQuery
 from tasklib.db.statements import STATUS_COUNTS
-from tasklib.errors import translate
+from tasklib.errors import TaskLibError, translate
 from tasklib.models import Task
 from tasklib.queues import Queue
 
 Row = dict[str, Any]
 RECENT_FAILURES_SHOWN = 10
 RUNNING_TASKS_SHOWN = 500
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 @dataclass(frozen=True)
@@ -129,14 +130,21 @@ class DashboardData:
         return TaskDetail(task, cancellation[0] if cancellation else {})
 
     async def workers(self) -> list[Worker]:
-        rows, running = await asyncio.gather(
-            self.rows(_statements.WORKERS),
-            self.rows(_statements.RUNNING_TASKS, (RUNNING_TASKS_SHOWN,)),
-        )
+        rows, running = await asyncio.gather(self.rows(_statements.WORKERS), self._running_tasks())
         by_worker: dict[str, list[Row]] = {}
         for task in running:
             by_worker.setdefault(task["worker_id"], []).append(task)
         return [Worker(row, by_worker.get(row["worker_id"], [])) for row in rows]
+
+    async def _running_tasks(self) -> list[Row]:
+        # A tasklib_monitor login reads the views, not the tasks table: it sees the workers
+        # without the list of their tasks.
+        try:
+            return await self.rows(_statements.RUNNING_TASKS, (RUNNING_TASKS_SHOWN,))
+        except TaskLibError as error:
+            if str(error).startswith(f"database error {INSUFFICIENT_PRIVILEGE}"):
+                return []
+            raise
 
     async def queues(self) -> list[Queue]:
         return await self.client.list_queues()
