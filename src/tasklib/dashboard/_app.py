@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -87,12 +88,11 @@ def create_app(
     """
     owned = client is None
     if client is None:
+        # Config's own default reads $TASKLIB_DATABASE_URL.
+        config = Config() if database_url is None else Config(database_url=database_url)
         client = AsyncClient(
-            Config(
-                database_url=database_url,
-                application_name="tasklib-dashboard",
-                min_pool_size=1,
-                max_pool_size=4,
+            dataclasses.replace(
+                config, application_name="tasklib-dashboard", min_pool_size=1, max_pool_size=4
             )
         )
     settings = Settings(
