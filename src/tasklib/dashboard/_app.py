@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class Settings:
     credentials: Credentials | None
     refresh_seconds: float
     bulk_limit: int
+    # [whether tasklib.schedule_status exists, when that was asked (monotonic seconds)]
+    schedules_checked: list[Any] = dataclasses.field(default_factory=lambda: [False, -1e9])
 
 
 def create_app(
@@ -220,7 +223,7 @@ def render(
         csrf=settings.credentials.csrf_token(session) if settings.credentials and session else "",
         refresh=settings.refresh_seconds if refresh else 0,
         notice=NOTICES.get(request.query_params.get("notice", ""), ""),
-        has_schedules=context.pop("has_schedules", False),
+        has_schedules=getattr(request.state, "has_schedules", False),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
@@ -233,6 +236,7 @@ def _page(settings: Settings, handler: Handler) -> Callable[[Request], Awaitable
     """A GET page: errors from the database become an error page, not a traceback."""
 
     async def endpoint(request: Request) -> Response:
+        request.state.has_schedules = await _schedules_known(settings)
         try:
             return await handler(settings, request)
         except TaskNotFoundError as error:
@@ -305,10 +309,15 @@ def _redirect(request: Request, path: str, notice: str = "") -> Response:
 
 
 async def _schedules_known(settings: Settings) -> bool:
-    try:
-        return await settings.data.has_schedules()
-    except TaskLibError:
-        return False
+    """Whether the database has cron schedules (the nav shows the page): asked once a minute."""
+    now = time.monotonic()
+    if now - settings.schedules_checked[1] > 60:
+        try:
+            found = await settings.data.has_schedules()
+        except TaskLibError:
+            found = False
+        settings.schedules_checked[:] = [found, now]
+    return bool(settings.schedules_checked[0])
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -324,7 +333,6 @@ async def overview(settings: Settings, request: Request) -> Response:
             "data": data,
             "throughput_chart": _charts.throughput_chart(data.minutes),
             "failure_chart": _charts.failure_rate_chart(data.minutes),
-            "has_schedules": await _schedules_known(settings),
         },
         refresh=True,
     )
@@ -389,7 +397,10 @@ async def queues_page(settings: Settings, request: Request) -> Response:
 
 
 async def schedules_page(settings: Settings, request: Request) -> Response:
-    if not await settings.data.has_schedules():
+    found = await settings.data.has_schedules()
+    settings.schedules_checked[:] = [found, time.monotonic()]
+    request.state.has_schedules = found
+    if not found:
         return _error(
             settings,
             request,
@@ -402,7 +413,7 @@ async def schedules_page(settings: Settings, request: Request) -> Response:
         settings,
         request,
         "schedules.html",
-        {"schedules": await settings.data.schedules(), "has_schedules": True},
+        {"schedules": await settings.data.schedules()},
         refresh=True,
     )
 
