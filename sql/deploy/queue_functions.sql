@@ -426,6 +426,8 @@ BEGIN
            -- A task whose cancellation was asked for ends cancelled, not retried.
            SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = format('lease expired: worker %s presumed dead', t.worker_id),
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  format('lease expired: worker %s presumed dead', t.worker_id)),
                locked_until = NULL,
                lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
@@ -713,6 +715,7 @@ BEGIN
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
     SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
+           c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
            c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
@@ -832,6 +835,8 @@ BEGIN
            -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
            SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = fail.errors[array_position(fail.ids, t.id)],
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  fail.errors[array_position(fail.ids, t.id)]),
                locked_until = NULL,
                lease_token = NULL,
                -- A failure that must not be retried spends the remaining retries, so that

@@ -34,6 +34,9 @@ class Task(pydantic.BaseModel):
     tags: dict[str, Any]
     result: dict[str, Any] | None
     error: str | None
+    # Every failed attempt, oldest first (the last 25): attempt, worker, started_at, failed_at,
+    # error. None until one fails.
+    failures: list[dict[str, Any]] | None
     retry_count: int
     # How many times the task was claimed (each claim adds 1, nothing resets it).
     attempt: int
