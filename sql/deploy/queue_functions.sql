@@ -485,33 +485,21 @@ BEGIN
 
     PERFORM tasklib.recover_expired();
 
-    -- The queues this call may start tasks of now: those asked for, or (NULL) every queue with
-    -- a claimable task, found in the claim index one probe per queue (a skip scan), so that a
-    -- task is claimable by its row alone, whatever tasklib.queues holds. Left out: paused and
-    -- suspended queues, whose backlog is then never scanned. Queues with limits (or keys
+    -- The queues this call may start tasks of now: those asked for (NULL: all) in tasklib.queues,
+    -- which holds every queue a task was ever submitted to (submit adds it), minus the paused
+    -- and suspended ones, whose backlog is then never scanned. Queues with limits (or keys
     -- blocked now) go one by one through _choose_limited, first: they take at most their
     -- budget, and would otherwise wait behind the others' backlogs. The rest are read together,
-    -- each by its own range of the claim index.
-    WITH RECURSIVE present(name) AS (
-        (SELECT t.queue FROM tasklib.tasks t
-          WHERE claim.queues IS NULL AND t.run_at IS NOT NULL ORDER BY t.queue LIMIT 1)
-        UNION ALL
-        SELECT (SELECT t.queue FROM tasklib.tasks t
-                 WHERE t.run_at IS NOT NULL AND t.queue > present.name ORDER BY t.queue LIMIT 1)
-          FROM present WHERE present.name IS NOT NULL
-    ),
-    scope AS (
-        SELECT p.name FROM present p WHERE p.name IS NOT NULL
-        UNION
-        SELECT a.name FROM unnest(claim.queues) AS a(name)
-    )
-    SELECT coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE NOT coalesce(q.limited OR q.keys_blocked_until > now(), false)), '{}'),
-           coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE q.limited OR q.keys_blocked_until > now()), '{}')
+    -- each by its own range of the claim index. (Listing the queues from the claim index
+    -- instead, by a skip scan, cost a second walk over the index entries that claims leave
+    -- dead at the head of each queue's range: +40% per claim.)
+    SELECT coalesce(array_agg(q.name ORDER BY q.name) FILTER (WHERE NOT q.limited AND NOT coalesce(q.keys_blocked_until > now(), false)), '{}'),
+           coalesce(array_agg(q.name ORDER BY q.name) FILTER (WHERE q.limited OR q.keys_blocked_until > now()), '{}')
       INTO v_free, v_limited
-      FROM scope s
-      LEFT JOIN tasklib.queues q ON q.name = s.name
-     WHERE NOT coalesce(q.paused, false)
-       AND NOT coalesce(q.suspended_until > now(), false);
+      FROM tasklib.queues q
+     WHERE (claim.queues IS NULL OR q.name = ANY (claim.queues))
+       AND NOT q.paused
+       AND (q.suspended_until IS NULL OR q.suspended_until <= now());
 
     FOREACH v_queue IN ARRAY v_limited LOOP
         EXIT WHEN cardinality(v_rows) >= claim.n;

@@ -280,6 +280,8 @@ CREATE TABLE tasklib.queues (
     CONSTRAINT queues_key_rate_whole CHECK ((key_rate_limit IS NULL) = (key_rate_period_seconds IS NULL)
                                             AND (key_rate_limit IS NULL) = (key_rate_burst IS NULL))
 );
+-- The queue of every task that names none exists from the start.
+INSERT INTO tasklib.queues (name) VALUES ((tasklib.task_defaults()).queue);
 COMMENT ON TABLE tasklib.queues IS
     'One row per queue (added on first use): pause, suspension and the limits claim enforces. Change it through set_queue_limits, pause_queue, resume_queue and suspend_queue.';
 COMMENT ON COLUMN tasklib.queues.tokens IS 'The rate bucket''s level at tokens_at (NULL: full); see tasklib.queue_flow for the level now.';
