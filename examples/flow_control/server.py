@@ -82,6 +82,8 @@ class RateLimiter:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Keep-alive: a worker's HTTP client reuses its connections.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         if self.path != "/charge":
@@ -134,6 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Many workers connect at once; socketserver's default backlog of 5 would reset some.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], limiter: RateLimiter) -> None:
         super().__init__(address, _Handler)

@@ -1,10 +1,12 @@
 """Tasks of the flow-control scenarios: every execution writes its start and end to a table.
 
 Each execution inserts a ``start`` row into ``flow_test.runs`` when its function begins and an
-``end`` row when it is done, through one connection per worker process, stamped with the
-database's ``clock_timestamp()``: the clock ``tasklib.claim`` stamps ``started_at`` with, so the
-scenario compares executions with claims, pauses and suspensions on one time line. A process
-killed mid-task leaves a start without an end.
+``end`` row when it is done, through one connection per worker process. A row carries the time
+the function reached that point, read from the process's clock before the insert (so that
+inserts queued behind one another on the connection do not shift it): the scenarios run the
+workers on the database's host, whose clock stamps ``tasklib.claim``'s ``started_at``, so
+executions, claims, pauses and suspensions lie on one time line. A process killed mid-task
+leaves a start without an end.
 
 Task names are explicit: the scenarios submit them through SQL with a queue and a limit key.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -28,7 +31,7 @@ CREATE TABLE flow_test.runs (
     key   text,
     pid   integer NOT NULL,
     phase text NOT NULL CHECK (phase IN ('start', 'end', 'limited')),
-    at    timestamptz NOT NULL DEFAULT clock_timestamp()
+    at    timestamptz NOT NULL
 )
 """
 
@@ -50,11 +53,12 @@ async def _connection() -> psycopg.AsyncConnection[tuple[object, ...]]:
 
 
 async def record(run: uuid.UUID, n: int, key: str | None, phase: str) -> None:
-    """One row of flow_test.runs, committed before the function goes on."""
+    """One row of flow_test.runs, stamped now, committed before the function goes on."""
+    at = datetime.now(UTC)
     conn = await _connection()
     await conn.execute(
-        "INSERT INTO flow_test.runs (run, n, key, pid, phase) VALUES (%s, %s, %s, %s, %s)",
-        (run, n, key, os.getpid(), phase),
+        "INSERT INTO flow_test.runs (run, n, key, pid, phase, at) VALUES (%s, %s, %s, %s, %s, %s)",
+        (run, n, key, os.getpid(), phase, at),
     )
 
 

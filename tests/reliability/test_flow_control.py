@@ -444,10 +444,10 @@ def test_rate_limit_holds_and_is_used(runs_url: str, records: Path, report: Scen
         f" {RATE_SECONDS:g} s of {allowed:g} allowed ({len(claimed) / allowed:.1%});"
         f" densest 1-second window: {densest_claims} claims, {densest_functions} function starts",
     ]
+    # The bucket governs the claims, which start the tasks (started_at). Each function begins
+    # a moment after its claim returns, a moment that varies with the worker's scheduling, so
+    # the function starts are reported, not bounded: a window of them may catch a start more.
     assert densest_claims <= RATE + RATE_BURST
-    # A function starts a moment after its claim, and these moments vary by a few milliseconds:
-    # a window of function starts can catch one start more than the claims' bound.
-    assert densest_functions <= RATE + RATE_BURST + 1
     assert len(claimed) >= 0.9 * allowed
 
 
@@ -461,10 +461,16 @@ RETRY_AFTER = 2.0
 def test_rate_limited_holds_its_key_or_queue(
     runs_url: str, records: Path, report: ScenarioReport, scope: str
 ) -> None:
-    """The first task of key k raises RateLimited(retry_after=2): k (or the whole queue) waits."""
+    """The first task of key k raises RateLimited(retry_after=2): k (or the whole queue) waits.
+
+    A limit of one running task per key (per queue, for scope "queue") makes the hold exact:
+    the raising task holds the only slot until rate_limited hands it back and suspends, in one
+    statement, so no claim can slip in between; with a wider limit, tasks claimed just before
+    the suspension committed would still start.
+    """
     url = runs_url
-    # One running task per key, as a client of a per-account API would run them.
-    sql(url, "SELECT tasklib.set_queue_limits(%s, key_concurrency_limit => 1)", (THROTTLED_QUEUE,))
+    limit = "key_concurrency_limit" if scope == "key" else "concurrency_limit"
+    sql(url, f"SELECT tasklib.set_queue_limits(%s, {limit} => 1)", (THROTTLED_QUEUE,))
     keys = ["k", "a", "b", "c", "d"]
     tasks: list[dict[str, Any]] = [
         {
@@ -501,19 +507,20 @@ def test_rate_limited_holds_its_key_or_queue(
     held_until = raised_at + timedelta(seconds=RETRY_AFTER)
     during = [run for run in runs if raised_at < run.start < held_until]
     held = [run for run in during if scope == "queue" or run.key == "k"]
-    assert held == [], f"started while {scope} was held: {held}"
+    assert held == [], f"started while the {scope} was held: {held}"
     if scope == "key":
-        assert {run.key for run in during} >= {"a", "b", "c", "d"}, "the other keys went on"
+        assert {run.key for run in during} == {"a", "b", "c", "d"}, "the other keys went on"
     retry_count, attempt, state = sql(
         url,
         "SELECT retry_count, attempt, state FROM tasklib.tasks WHERE name = 'flow.throttled'",
     )[0]
     assert (retry_count, attempt, state) == (0, 2, "completed"), "no retry spent"
-    second = min(run.start for run in runs if run.n == 0 and run.limited is None)
+    held_runs = [r for r in runs if r.start > raised_at and (scope == "queue" or r.key == "k")]
+    resumed = min(run.start for run in held_runs)
     report.figures += [
-        f"RateLimited(retry_after={RETRY_AFTER:g}, scope={scope}): {len(during)} starts of"
-        f" other keys meanwhile, {0 if scope == 'queue' else len(during)} of them elsewhere;"
-        f" the task ran again {(second - raised_at).total_seconds():.2f} s after raising",
+        f"RateLimited(retry_after={RETRY_AFTER:g}, scope={scope}): the {scope}'s next start"
+        f" {(resumed - raised_at).total_seconds():.2f} s after the raise; {len(during)} starts"
+        " of other keys meanwhile; retry_count 0, attempt 2",
     ]
 
 
@@ -534,6 +541,9 @@ def test_no_request_refused_after_the_first_429_of_a_window(
                 {
                     "name": "flow_control.charge",
                     "queue": "partner_api",
+                    # What @task(limit_key="account") derives once a worker has registered
+                    # the task type; these are submitted before any worker started.
+                    "limit_key": accounts[i % len(accounts)],
                     "args": {"account": accounts[i % len(accounts)], "cents": i},
                 }
                 for i in range(calls)
@@ -549,8 +559,8 @@ def test_no_request_refused_after_the_first_429_of_a_window(
         stats = server.stats()
     assert all(code == 0 for code in codes.values()), codes
     report.completed = calls
-    retries = sql(url, "SELECT max(retry_count) FROM tasklib.tasks")[0][0]
-    assert retries == 0, "a 429 spends no retry"
+    retried = sql(url, "SELECT args, retry_count, error FROM tasklib.tasks WHERE retry_count > 0")
+    assert retried == [], f"a 429 spends no retry: {retried[:3]}"
     assert stats.accepted == calls
     windows_refused = [w for w in stats.windows if w.refused > 0]
     report.figures += [
@@ -603,10 +613,12 @@ def test_pause_stops_starts_and_resume_restarts_them(
         time.sleep(1.0)  # the paused queue staying idle is the behaviour under test
         assert len(read_runs(url)) == settled, "no start while paused"
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("SELECT tasklib.resume_queue(%s)", (PAUSED_QUEUE,))
+            # Read before the resume is sent: workers woken by its NOTIFY claim at once, before
+            # a reading taken after the commit could come back.
             row = conn.execute("SELECT clock_timestamp()").fetchone()
             assert row is not None
             resumed_at: datetime = row[0]
+            conn.execute("SELECT tasklib.resume_queue(%s)", (PAUSED_QUEUE,))
 
         def first_start_after_resume() -> datetime | None:
             value: datetime | None = sql(
@@ -627,6 +639,7 @@ def test_pause_stops_starts_and_resume_restarts_them(
         (PAUSED_QUEUE, paused_at, resumed_at),
     )[0][0]
     runs = read_runs(url)
+    report.completed = states(url, PAUSED_QUEUE)["completed"]
     late = [run for run in runs if paused_at < run.start < resumed_at]
     late_claims = sql(
         url,
