@@ -34,7 +34,6 @@ from bench.systems.tasklib_system import TaskLib, noop
 WORKER = "bench-flow"
 HOLDER = "bench-flow-holder"
 BATCH = 100
-BACKLOG = 100_000
 QUEUE = "flow"
 
 
@@ -104,20 +103,20 @@ SELECT 'bench.noop', %(queue)s,
 """
 
 
-def _cycle(conn: psycopg.Connection[Any]) -> float:
-    """Time one claim of 100, complete what it took, and return the claim's seconds."""
+def _cycle(conn: psycopg.Connection[Any], batch: int) -> float:
+    """Time one claim of ``batch``, complete what it took, and return the claim's seconds."""
     token = uuid.uuid4()
     started = time.perf_counter()
     ids = [
         row[0]
         for row in conn.execute(
             "SELECT id FROM tasklib.claim(%s, %s, ARRAY[%s], lease_token => %s)",
-            (WORKER, BATCH, QUEUE, token),
+            (WORKER, batch, QUEUE, token),
         )
     ]
     elapsed = time.perf_counter() - started
-    if len(ids) != BATCH:
-        raise RuntimeError(f"claim returned {len(ids)} tasks, expected {BATCH}")
+    if len(ids) != batch:
+        raise RuntimeError(f"claim returned {len(ids)} tasks, expected {batch}")
     conn.execute(
         "SELECT count(*) FROM tasklib.complete(%s, %s, %s::uuid[])",
         (WORKER, ids, [token] * len(ids)),
@@ -126,7 +125,16 @@ def _cycle(conn: psycopg.Connection[Any]) -> float:
 
 
 def _case(
-    url: str, *, keys: int, limited: bool, hot: int, running: int, runs: int, cycles: int
+    url: str,
+    *,
+    keys: int,
+    limited: bool,
+    hot: int,
+    running: int,
+    backlog: int,
+    batch: int,
+    runs: int,
+    cycles: int,
 ) -> dict[str, Any]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE tasklib.tasks, tasklib.queue_keys")
@@ -134,7 +142,7 @@ def _case(
             "SELECT tasklib.set_queue_limits(%s, key_concurrency_limit => %s)",
             (QUEUE, 1 if limited else None),
         )
-        conn.execute(_BACKLOG, {"queue": QUEUE, "hot": hot, "keys": keys, "n": BACKLOG + hot})
+        conn.execute(_BACKLOG, {"queue": QUEUE, "hot": hot, "keys": keys, "n": backlog + hot})
         conn.execute("VACUUM ANALYZE tasklib.tasks")
         if hot or running:
             # Another claimer holds tasks for the whole measurement (an hour's lease): the hot
@@ -146,9 +154,10 @@ def _case(
         conn.execute("CHECKPOINT")
         # PL/pgSQL settles on a cached plan after five calls; warm past that and the cache.
         for _ in range(8):
-            _cycle(conn)
+            _cycle(conn, batch)
         values = [
-            statistics.median(_cycle(conn) for _ in range(cycles)) * 1000 for _ in range(runs)
+            statistics.median(_cycle(conn, batch) for _ in range(cycles)) * 1000
+            for _ in range(runs)
         ]
     return {
         "keys": keys,
@@ -159,30 +168,49 @@ def _case(
     }
 
 
-CASES: dict[str, dict[str, Any]] = {
-    "no_limits": {"keys": 10_000, "limited": False, "hot": 0, "running": 0},
-    "key_limit_100": {"keys": 100, "limited": True, "hot": 0, "running": 0},
-    "key_limit_10000": {"keys": 10_000, "limited": True, "hot": 0, "running": 0},
-    "no_limits_running_5000": {"keys": 10_000, "limited": False, "hot": 0, "running": 5_000},
-    "key_limit_10000_running_500": {"keys": 10_000, "limited": True, "hot": 0, "running": 500},
-    "key_limit_10000_running_5000": {
-        "keys": 10_000,
-        "limited": True,
-        "hot": 0,
-        "running": 5_000,
-    },
-    "key_limit_hot_key_ahead": {"keys": 10_000, "limited": True, "hot": 10_000, "running": 0},
-}
+def cases(keys: int) -> dict[str, dict[str, Any]]:
+    """The claim cases for ``keys`` keys (10,000 in full runs; fewer in the harness's test)."""
+    few = min(100, keys)
+    return {
+        "no_limits": {"keys": keys, "limited": False, "hot": 0, "running": 0},
+        f"key_limit_{few}": {"keys": few, "limited": True, "hot": 0, "running": 0},
+        f"key_limit_{keys}": {"keys": keys, "limited": True, "hot": 0, "running": 0},
+        f"no_limits_running_{keys // 2}": {
+            "keys": keys,
+            "limited": False,
+            "hot": 0,
+            "running": keys // 2,
+        },
+        f"key_limit_{keys}_running_{keys // 20}": {
+            "keys": keys,
+            "limited": True,
+            "hot": 0,
+            "running": keys // 20,
+        },
+        f"key_limit_{keys}_running_{keys // 2}": {
+            "keys": keys,
+            "limited": True,
+            "hot": 0,
+            "running": keys // 2,
+        },
+        "key_limit_hot_key_ahead": {"keys": keys, "limited": True, "hot": keys, "running": 0},
+    }
 
 
 def claim_cost(url: str, runs: int, cycles: int, keys: int) -> dict[str, Any]:
-    """Claim of 100 (ms: median of ``cycles`` claims per run) in each case of CASES."""
+    """Claim time (ms: median of ``cycles`` claims per run) in each case of ``cases(keys)``.
+
+    The backlog is 10 due tasks per key (100,000 at 10,000 keys); a claim takes 100 (fewer
+    when there are fewer than 400 keys, so that the keys left free always fill it).
+    """
     tasklib.migrate(url)
-    results: dict[str, Any] = {"batch": BATCH, "backlog": BACKLOG, "cases": {}}
-    for name, case in CASES.items():
-        # A smoke run's smaller key count stands in for 10,000.
-        sized = {**case, "keys": min(case["keys"], keys)} if keys < 10_000 else case
-        results["cases"][name] = _case(url, **sized, runs=runs, cycles=cycles)
+    backlog = 10 * keys
+    batch = min(BATCH, keys // 4)
+    results: dict[str, Any] = {"batch": batch, "backlog": backlog, "cases": {}}
+    for name, case in cases(keys).items():
+        results["cases"][name] = _case(
+            url, **case, backlog=backlog, batch=batch, runs=runs, cycles=cycles
+        )
     return results
 
 
@@ -205,10 +233,11 @@ def markdown(flow: dict[str, Any]) -> str:
         f"| 1 | {cell(flow['drain_1'])} |",
         f"| 2 | {cell(flow['drain_2'])} |",
         "",
-        f"One `tasklib.claim(worker, 100)` on a backlog of {flow['claim']['backlog']:,} due"
+        f"One `tasklib.claim(worker, {flow['claim']['batch']})` on a backlog of"
+        f" {flow['claim']['backlog']:,} due"
         " tasks (ms):",
         "",
-        "| Case | Claim of 100 (ms) |",
+        "| Case | Claim (ms) |",
         "|---|---|",
     ]
     for name, case in flow["claim"]["cases"].items():
