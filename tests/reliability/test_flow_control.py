@@ -222,6 +222,8 @@ KEY_LIMIT = 1
 WORKERS = 4
 SLOTS = 20
 KILL_LEASE_SECONDS = 2.0
+# The killed worker's tasks are read this long after the kill (see test_worker_crashes.py).
+SNAPSHOT_AFTER_SECONDS = 0.5
 # How often an idle worker claims again when no NOTIFY came: nothing announces a slot freed by
 # another worker's task, so this paces a drain at the limit.
 POLL_SECONDS = 0.05
@@ -325,6 +327,9 @@ def test_concurrency_limits_hold_when_a_worker_is_killed(
         victim_pid = group.pid(victim)
         group.kill(victim)
         killed_at = now(url)  # the dead process ran nothing past this
+        # A claim the server was still running for it commits within moments; its leases
+        # (renewed every lease/3 until the kill) run out no sooner than 2/3 of a lease later.
+        time.sleep(SNAPSHOT_AFTER_SECONDS)
         held = [
             int(row[0])
             for row in sql(
