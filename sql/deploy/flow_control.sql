@@ -167,4 +167,26 @@ $$;
 COMMENT ON FUNCTION tasklib.suspend_queue IS
     'Start no task of queue (or, with limit_key, of that key) before until; a later suspension already in force stays. resume_queue ends it. Returns the queue''s row.';
 
+-- A key's row only carries state while it is suspended or its bucket is short of full; after
+-- that it says nothing a missing row would not (no row: not suspended, full bucket). purge_all
+-- calls this, so that a queue keyed by, say, customer id does not keep a row per customer.
+CREATE FUNCTION tasklib.purge_queue_keys() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    DELETE FROM tasklib.queue_keys k
+     USING tasklib.queues q
+     WHERE q.name = k.queue
+       AND (k.suspended_until IS NULL OR k.suspended_until <= now())
+       AND (q.key_rate_limit IS NULL OR k.tokens IS NULL
+            OR tasklib._bucket_level(k.tokens, k.tokens_at, q.key_rate_limit, q.key_rate_period_seconds,
+                                     q.key_rate_burst) >= q.key_rate_burst);
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.purge_queue_keys IS
+    'Delete the rows of tasklib.queue_keys that hold no state any more (suspension over, rate bucket full again); returns how many. purge_all calls it.';
+
 COMMIT;

@@ -21,10 +21,68 @@ RETURN make_interval(secs => least(max_seconds, base_seconds * power(2, least(gr
 COMMENT ON FUNCTION tasklib.backoff_delay IS
     'Delay before the retry that follows a failed attempt: base_seconds * 2^retry_count, at most max_seconds.';
 
+-- A task's deduplication key from its arguments, as its task type declares (unique_args): the
+-- JSON array of those arguments' values (a missing one is null), so that ("a", "b|c") and
+-- ("a|b", "c") differ. A long one is replaced by its md5, prefixed so that it cannot collide
+-- with a short one. NULL when the type declares none.
+CREATE FUNCTION tasklib._unique_key_of(args jsonb, unique_args text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN length(k) > 255 THEN 'md5:' || md5(k) ELSE k END
+          FROM (SELECT (SELECT jsonb_agg(args -> u.arg ORDER BY u.ord)
+                          FROM unnest(unique_args) WITH ORDINALITY AS u(arg, ord))::text AS k) x);
+COMMENT ON FUNCTION tasklib._unique_key_of IS
+    'Private: the unique_key a task type''s unique_args make of a task''s arguments (a JSON array of their values; md5 beyond 255 characters); NULL without unique_args.';
+
+-- What a submit whose unique key another task holds does, by its on_conflict policy:
+--   return  (the default) the holder's id;
+--   raise   TL007, naming the holder;
+--   replace a holder that has not started yet (pending) takes the new arguments, tags,
+--           priority and due time, and its id is returned; one that has started cannot be
+--           replaced (TL007).
+CREATE FUNCTION tasklib._unique_conflict(
+    holder uuid, name text, key text, policy text, args jsonb, tags jsonb, priority integer,
+    delay_seconds double precision
+) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+BEGIN
+    IF policy = 'return' THEN
+        RETURN holder;
+    END IF;
+    IF policy = 'replace' THEN
+        UPDATE tasklib.tasks t
+           SET args = _unique_conflict.args,
+               tags = _unique_conflict.tags,
+               priority = coalesce(_unique_conflict.priority, t.priority),
+               scheduled_at = now() + make_interval(secs => _unique_conflict.delay_seconds)
+         WHERE t.id = holder AND t.state = 'pending'
+        RETURNING t.id INTO holder;
+        IF FOUND THEN
+            RETURN holder;
+        END IF;
+        SELECT t.state INTO v_state FROM tasklib.tasks t WHERE t.id = _unique_conflict.holder;
+        RAISE EXCEPTION 'task % with unique key % is % (%): only a pending task can be replaced',
+            name, key, coalesce(v_state, 'gone'), _unique_conflict.holder
+            USING ERRCODE = 'TL007', DETAIL = format('holder: %s', _unique_conflict.holder);
+    END IF;
+    RAISE EXCEPTION 'task % with unique key % already exists: %', name, key, holder
+        USING ERRCODE = 'TL007', DETAIL = format('holder: %s', holder);
+END;
+$$;
+COMMENT ON FUNCTION tasklib._unique_conflict IS
+    'Private (submit): resolve a unique-key conflict with the holding task by policy: return its id, raise TL007, or replace a pending holder''s arguments, tags, priority and due time.';
+
 -- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
 -- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
 -- The task's submitted_by is the caller's login role: the column's default, session_user, which
 -- this SECURITY DEFINER function does not change (current_user would be the owner).
+--
+-- Deduplication: a task with a unique_key (given, or made of the arguments its task type names)
+-- is inserted unless an unfinished task of the same name holds the key: the INSERT's ON CONFLICT
+-- on tasks_unique_idx decides, under the index's lock, so concurrent submitters of one key get
+-- one task and every one its id. With unique_for_seconds the key also stays taken for that long
+-- after the submit (tasklib.unique_windows), whether the task has finished or not.
 CREATE FUNCTION tasklib.submit(
     name                 text,
     args                 jsonb DEFAULT '{}',
@@ -35,51 +93,112 @@ CREATE FUNCTION tasklib.submit(
     timeout_seconds      double precision DEFAULT NULL,
     queue                text DEFAULT NULL,
     backoff_base_seconds double precision DEFAULT NULL,
-    limit_key            text DEFAULT NULL
+    limit_key            text DEFAULT NULL,
+    unique_key           text DEFAULT NULL,
+    on_conflict          text DEFAULT NULL,
+    unique_for_seconds   double precision DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
+-- ON CONFLICT names the index's columns, which are also parameter names: the columns are meant
+-- (every parameter is written submit.x).
+#variable_conflict use_column
 DECLARE
     v_id uuid;
     v_queue text;
+    v_type tasklib.task_types;
+    v_key text;
+    v_holder uuid;
+    v_window double precision;
 BEGIN
     IF submit.limit_key = '' OR length(submit.limit_key) > 255 THEN
         RAISE EXCEPTION 'limit_key must be a non-empty string of at most 255 characters, got %',
             quote_literal(left(submit.limit_key, 40)) USING ERRCODE = 'TL002';
     END IF;
+    IF submit.unique_key = '' OR length(submit.unique_key) > 255 THEN
+        RAISE EXCEPTION 'unique_key must be a non-empty string of at most 255 characters, got %',
+            quote_literal(left(submit.unique_key, 40)) USING ERRCODE = 'TL002';
+    END IF;
+    IF submit.on_conflict NOT IN ('return', 'raise', 'replace') THEN
+        RAISE EXCEPTION 'on_conflict must be return, raise or replace, got %', quote_literal(submit.on_conflict)
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF NOT (submit.unique_for_seconds > 0 AND submit.unique_for_seconds <= (tasklib.limits()).max_delay_seconds) THEN
+        RAISE EXCEPTION 'unique_for_seconds must be a number of seconds > 0 and at most %, got %',
+            (tasklib.limits()).max_delay_seconds, submit.unique_for_seconds USING ERRCODE = 'TL002';
+    END IF;
+    SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
+    v_key := coalesce(submit.unique_key, tasklib._unique_key_of(submit.args, v_type.unique_args));
+
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
-    -- task type the options come from. No row inserted means a check failed. The planner
-    -- folds each (tasklib.task_defaults()).x into a constant.
-    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, args, priority, tags, max_retries, timeout_seconds,
-                                    backoff_base_seconds, backoff_max_seconds, scheduled_at)
+    -- task type the options come from. No row inserted means a check failed, or (with a key)
+    -- that an unfinished task holds the key. The planner folds each (tasklib.task_defaults()).x
+    -- into a constant.
+    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
+                                    timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at)
     SELECT submit.name,
-           coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
-           coalesce(submit.limit_key, submit.args ->> tt.limit_key_arg),
+           coalesce(submit.queue, v_type.queue, (tasklib.task_defaults()).queue),
+           coalesce(submit.limit_key, submit.args ->> v_type.limit_key_arg),
+           v_key,
            submit.args,
-           coalesce(submit.priority, tt.priority, (tasklib.task_defaults()).priority),
+           coalesce(submit.priority, v_type.priority, (tasklib.task_defaults()).priority),
            submit.tags,
-           coalesce(submit.max_retries, tt.max_retries, (tasklib.task_defaults()).max_retries),
-           coalesce(submit.timeout_seconds, tt.timeout_seconds),
-           coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
-           coalesce(tt.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
+           coalesce(submit.max_retries, v_type.max_retries, (tasklib.task_defaults()).max_retries),
+           coalesce(submit.timeout_seconds, v_type.timeout_seconds),
+           coalesce(submit.backoff_base_seconds, v_type.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
+           coalesce(v_type.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
            -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
            -- here first: the planner folds make_interval over a parameter's value, before any
            -- WHERE runs, and "interval out of range" would hide the error that names the option.
            now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
-      FROM (SELECT 1) AS one
-      LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
      WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
                submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
                tasklib._submit_validation(),
-               tt.name IS NOT NULL, tt.args_check)
+               v_type.name IS NOT NULL, v_type.args_check)
+    ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND NOT terminal DO NOTHING
     RETURNING t.id, t.queue INTO v_id, v_queue;
 
     IF v_id IS NULL THEN
-        -- Raises the error that names the problem.
+        -- Raises the error that names the problem, if there is one.
         PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
             submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
-        RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
-            USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
+        IF v_key IS NULL THEN
+            RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
+                USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
+        END IF;
+        -- The ON CONFLICT waited for the holder's transaction; this statement's snapshot is newer.
+        SELECT t.id INTO v_holder FROM tasklib.tasks t
+         WHERE t.name = submit.name AND t.unique_key = v_key AND NOT t.terminal;
+        IF v_holder IS NULL THEN
+            -- It finished in between: the key is free now.
+            RETURN tasklib.submit(submit.name, submit.args, submit.delay_seconds, submit.priority, submit.tags,
+                submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
+                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds);
+        END IF;
+        RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
+            coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
+            submit.args, submit.tags, submit.priority, submit.delay_seconds);
     END IF;
+
+    v_window := coalesce(submit.unique_for_seconds, v_type.unique_for_seconds);
+    IF v_key IS NOT NULL AND v_window IS NOT NULL THEN
+        -- Take the key's window, unless a task submitted within it holds it (finished or not).
+        INSERT INTO tasklib.unique_windows AS w (name, key, task_id, until)
+        VALUES (submit.name, v_key, v_id, now() + make_interval(secs => v_window))
+        ON CONFLICT ON CONSTRAINT unique_windows_pkey DO UPDATE
+           SET task_id = excluded.task_id, until = excluded.until
+         WHERE w.until <= now()
+        RETURNING w.task_id INTO v_holder;
+        IF v_holder IS NULL THEN
+            -- This transaction's own row, never seen by another: undo it.
+            DELETE FROM tasklib.tasks t WHERE t.id = v_id;
+            SELECT w.task_id INTO v_holder FROM tasklib.unique_windows w
+             WHERE w.name = submit.name AND w.key = v_key;
+            RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
+                coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
+                submit.args, submit.tags, submit.priority, submit.delay_seconds);
+        END IF;
+    END IF;
+
     -- A queue exists from its first task on (tasklib.queues); one index probe once it does.
     IF NOT EXISTS (SELECT 1 FROM tasklib.queues q WHERE q.name = v_queue) THEN
         INSERT INTO tasklib.queues (name) VALUES (v_queue) ON CONFLICT DO NOTHING;
@@ -92,7 +211,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg). Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.
@@ -118,7 +237,8 @@ BEGIN
       FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key'] <> '{}'
+                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
+                          'on_conflict', 'unique_for_seconds'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -127,7 +247,8 @@ BEGIN
         SELECT k INTO v_key
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key'])
+                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
+                               'on_conflict', 'unique_for_seconds'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
@@ -142,6 +263,31 @@ BEGIN
     IF v_position IS NOT NULL THEN
         RAISE EXCEPTION 'tasks[%].limit_key must be a non-empty string of at most 255 characters, got %',
             v_position, left(v_value::text, 40) USING ERRCODE = 'TL002';
+    END IF;
+
+    -- Deduplicated tasks go one by one through submit, which resolves each key's conflict (a
+    -- key repeated within the batch included); the batch stays one transaction.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(tasks) AS e(task)
+                LEFT JOIN tasklib.task_types tt ON tt.name = e.task ->> 'name'
+               WHERE coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
+                  OR tt.unique_args IS NOT NULL) THEN
+        FOR v_position, v_value IN
+            SELECT e.ord - 1, e.task FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord) ORDER BY e.ord
+        LOOP
+            BEGIN
+                RETURN NEXT tasklib.submit(
+                    v_value ->> 'name', coalesce(v_value -> 'args', '{}'),
+                    coalesce((v_value ->> 'delay_seconds')::double precision, 0),
+                    (v_value ->> 'priority')::integer, coalesce(v_value -> 'tags', '{}'),
+                    (v_value ->> 'max_retries')::integer, (v_value ->> 'timeout_seconds')::double precision,
+                    v_value ->> 'queue', (v_value ->> 'backoff_base_seconds')::double precision,
+                    v_value ->> 'limit_key', v_value ->> 'unique_key', v_value ->> 'on_conflict',
+                    (v_value ->> 'unique_for_seconds')::double precision);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE EXCEPTION 'tasks[%]: %', v_position, SQLERRM USING ERRCODE = SQLSTATE;
+            END;
+        END LOOP;
+        RETURN;
     END IF;
 
     -- Read once: _check_submission reads it per call.
@@ -266,14 +412,17 @@ BEGIN
     ),
     failed AS (
         UPDATE tasklib.tasks t
-           SET state = 'failed',
+           -- A task whose cancellation was asked for ends cancelled, not retried.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = format('lease expired: worker %s presumed dead', t.worker_id),
                locked_until = NULL,
                lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
                next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                         AND t.cancel_requested_at IS NULL
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries) THEN now() END
+               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                        OR t.cancel_requested_at IS NOT NULL THEN now() END
           FROM expired e
          WHERE t.id = e.id
         RETURNING t.id, t.terminal
@@ -548,10 +697,11 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
-           c.created_at, c.submitted_by, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
+           c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
+           c.attempt, c.lease_token, c.locked_until, c.run_at,
            c.terminal
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;
@@ -664,7 +814,8 @@ BEGIN
     RETURN QUERY
     WITH failed AS (
         UPDATE tasklib.tasks t
-           SET state = 'failed',
+           -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = fail.errors[array_position(fail.ids, t.id)],
                locked_until = NULL,
                lease_token = NULL,
@@ -685,10 +836,12 @@ BEGIN
                next_retry_at = CASE WHEN (fail.retryable IS NULL
                                           OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                          AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                         AND t.cancel_requested_at IS NULL
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
                completed_at = CASE WHEN (fail.retryable IS NULL
                                          OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                        AND t.cancel_requested_at IS NULL
                    THEN NULL ELSE now() END
          WHERE t.id = ANY (fail.ids)
            AND t.lease_token = fail.lease_tokens[array_position(fail.ids, t.id)]
@@ -850,6 +1003,11 @@ BEGIN
             USING ERRCODE = 'TL002';
     END IF;
 
+    -- The queue rows this call changes, locked in name order as claim locks them, so that the
+    -- two cannot deadlock.
+    PERFORM 1 FROM tasklib.queues q
+      WHERE q.name IN (SELECT t.queue FROM tasklib.tasks t WHERE t.id = ANY (rate_limited.ids))
+      ORDER BY q.name FOR NO KEY UPDATE;
     RETURN QUERY
     WITH back AS (
         UPDATE tasklib.tasks t

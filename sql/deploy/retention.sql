@@ -37,6 +37,7 @@ DECLARE
     v_batch integer;
     v_tasks bigint := 0;
     v_workers integer;
+    v_keys integer;
 BEGIN
     IF pause_seconds IS NULL OR NOT (pause_seconds >= 0 AND pause_seconds < 'Infinity') THEN
         RAISE EXCEPTION 'pause_seconds must be a finite number >= 0, got %', pause_seconds USING ERRCODE = 'TL002';
@@ -55,11 +56,12 @@ BEGIN
     END LOOP;
     v_workers := CASE WHEN forget_workers_after IS NULL THEN 0
                       ELSE tasklib.purge_workers(not_seen_for => forget_workers_after) END;
+    v_keys := tasklib.purge_queue_keys();
     COMMIT;
-    RAISE NOTICE 'tasklib.purge_all: deleted % tasks and % stale workers', v_tasks, v_workers;
+    RAISE NOTICE 'tasklib.purge_all: deleted % tasks and % stale workers (and % idle queue keys)', v_tasks, v_workers, v_keys;
 END;
 $$;
 COMMENT ON PROCEDURE tasklib.purge_all IS
-    'Delete every finished task older than older_than, batch_size rows per transaction (optionally sleeping pause_seconds between batches), then workers silent for forget_workers_after (NULL: keep them). Use CALL outside a transaction block.';
+    'Delete every finished task older than older_than, batch_size rows per transaction (optionally sleeping pause_seconds between batches), then workers silent for forget_workers_after (NULL: keep them) and the queue keys that hold no state (purge_queue_keys). Use CALL outside a transaction block.';
 
 COMMIT;

@@ -12,6 +12,8 @@ DROP FUNCTION tasklib._choose_limited;
 DROP FUNCTION tasklib.recover_expired;
 DROP FUNCTION tasklib.submit_many;
 DROP FUNCTION tasklib.submit;
+DROP FUNCTION tasklib._unique_conflict;
+DROP FUNCTION tasklib._unique_key_of;
 DROP FUNCTION tasklib.backoff_delay;
 
 COMMIT;

@@ -20,7 +20,7 @@ SELECT is_empty(
     $$SELECT p.proname FROM pg_proc p
        WHERE p.pronamespace = 'tasklib'::regnamespace
          AND p.proname IN ('set_queue_limits', 'pause_queue', 'resume_queue', 'suspend_queue', 'rate_limited',
-                           'seconds_until_claimable', '_choose_limited', '_queue_for_update', '_bucket_level',
+                           'seconds_until_claimable', '_choose_limited', '_queue_for_update', '_bucket_level', 'purge_queue_keys',
                            '_bucket_ready_at')
          AND obj_description(p.oid, 'pg_proc') IS NULL$$,
     'every flow-control function has a comment');

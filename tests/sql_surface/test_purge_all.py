@@ -57,7 +57,9 @@ def test_purge_all_removes_only_old_finished_tasks(conn: psycopg.Connection[Any]
         ("purge.pending.10 days", 2),
     ]
     assert conn.execute("SELECT worker FROM tasklib.workers").fetchall() == [("purge.live",)]
-    assert notices == ["tasklib.purge_all: deleted 32 tasks and 1 stale workers"]
+    assert notices == [
+        "tasklib.purge_all: deleted 32 tasks and 1 stale workers (and 0 idle queue keys)"
+    ]
 
 
 def test_purge_all_keeps_workers_when_asked(conn: psycopg.Connection[Any]) -> None:

@@ -80,7 +80,7 @@ def queues_table(found: list[Queue]) -> Table:
         table.add_column(header)
     table.add_column("tokens", justify="right", no_wrap=True)
     table.add_column("suspended until")
-    table.add_column("keys held", justify="right")
+    table.add_column("keys suspended", justify="right")
     for queue in found:
         limit = queue.concurrency_limit
         table.add_row(

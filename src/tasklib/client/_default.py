@@ -284,7 +284,8 @@ async def submit_many(
     """Queue many prepared calls in one round trip and one transaction; ids in input order.
 
     Build the calls with ``definition.prepare(...)`` (arguments are validated there). The
-    options given here apply to every call that does not set its own with ``with_options``.
+    options given here apply to every call that does not set its own with ``with_options``
+    (``limit_key`` too, before the key a task takes from its arguments).
     """
     return await default_async_client().submit_many(
         tasks,

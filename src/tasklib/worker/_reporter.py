@@ -147,7 +147,7 @@ class Reporter:
                 {row[0] for row in await handing_back.fetchall()} if handing_back else set()
             )
         except psycopg.Error as error:
-            if not _refuses_a_value(error):
+            if not _refuses_a_value(error, throttled=bool(throttles)):
                 raise
             # A value the database cannot store (e.g. text it cannot encode, a retry_after past
             # its limits): a property of the value, so isolate it and fail that task instead of
@@ -254,9 +254,12 @@ class Reporter:
             self.on_recorded(outcome, None, None)
 
 
-def _refuses_a_value(error: psycopg.Error) -> bool:
-    """Whether the database refused a value of the batch rather than the batch's statements."""
-    return isinstance(error, psycopg.errors.DataError) or error.sqlstate == "TL002"
+def _refuses_a_value(error: psycopg.Error, *, throttled: bool) -> bool:
+    """Whether the database refused a value of the batch rather than the batch's statements.
+
+    rate_limited checks each retry_after against the database's limits (TL002, naming it).
+    """
+    return isinstance(error, psycopg.errors.DataError) or (throttled and error.sqlstate == "TL002")
 
 
 async def _not_completed(
