@@ -225,9 +225,6 @@ SLOTS = 20
 KILL_LEASE_SECONDS = 2.0
 # The killed worker's tasks are read this long after the kill (see test_worker_crashes.py).
 SNAPSHOT_AFTER_SECONDS = 0.5
-# How often an idle worker claims again when no NOTIFY came: nothing announces a slot freed by
-# another worker's task, so this paces a drain at the limit.
-POLL_SECONDS = 0.05
 
 
 def _limited_tasks(rng: random.Random) -> list[dict[str, Any]]:
@@ -262,7 +259,9 @@ def test_concurrency_limits_hold_over_four_workers(
     url = runs_url
     _set_limits(url)
     report.submitted = submit(url, _limited_tasks(random.Random(16)))
-    options = ("-c", str(SLOTS), "--queue", LIMITED_QUEUE, "--poll-interval", str(POLL_SECONDS))
+    # The workers' defaults otherwise (poll interval 1 s): a worker claims again as soon as one
+    # of its own tasks ends, which is when a slot of the queue frees.
+    options = ("-c", str(SLOTS), "--queue", LIMITED_QUEUE)
     began = time.monotonic()
     with flow_workers(url, records, FLOW_TASKS, *options) as group:
         for _ in range(WORKERS):
@@ -299,8 +298,6 @@ def test_concurrency_limits_hold_when_a_worker_is_killed(
         str(SLOTS),
         "--queue",
         LIMITED_QUEUE,
-        "--poll-interval",
-        str(POLL_SECONDS),
         "--lease-seconds",
         str(KILL_LEASE_SECONDS),
     )
@@ -409,7 +406,7 @@ def test_rate_limit_holds_and_is_used(runs_url: str, records: Path, report: Scen
         url,
         ({"name": "flow.work", "queue": RATE_QUEUE, "args": {"n": i}} for i in range(n)),
     )
-    options = ("-c", str(SLOTS), "--queue", RATE_QUEUE, "--poll-interval", "1")
+    options = ("-c", str(SLOTS), "--queue", RATE_QUEUE)
     with flow_workers(url, records, FLOW_TASKS, *options) as group:
         for _ in range(WORKERS):
             group.start()
@@ -499,7 +496,7 @@ def test_rate_limited_holds_its_key_or_queue(
         for i, key in enumerate(key for _ in range(30) for key in keys)
     ]
     report.submitted = submit(url, tasks)
-    options = ("-c", "4", "--queue", THROTTLED_QUEUE, "--poll-interval", str(POLL_SECONDS))
+    options = ("-c", "4", "--queue", THROTTLED_QUEUE)
     with flow_workers(url, records, FLOW_TASKS, *options) as group:
         for _ in range(2):
             group.start()
@@ -559,7 +556,7 @@ def test_no_request_refused_after_the_first_429_of_a_window(
             ),
         )
         env = {"PARTNER_API_URL": server.url}
-        options = ("-c", "10", "--poll-interval", str(POLL_SECONDS))
+        options = ("-c", "10")
         with flow_workers(url, records, EXAMPLE_TASKS, *options, env=env) as group:
             for _ in range(WORKERS):
                 group.start()
