@@ -28,7 +28,8 @@ SUBMIT = (
     "SELECT tasklib.submit(name => %s::text, args => %s::jsonb, delay_seconds => %s::float8,"
     " priority => %s::int4, tags => %s::jsonb, max_retries => %s::int4,"
     " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8,"
-    " limit_key => %s::text)"
+    " limit_key => %s::text, unique_key => %s::text, on_conflict => %s::text,"
+    " unique_for_seconds => %s::float8, unique_args => %s::text[])"
 )
 SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
 # Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
@@ -149,7 +150,12 @@ SELECT (tasklib.register_task_type(
             priority => (d->>'priority')::integer,
             queue => d->>'queue',
             backoff_base_seconds => (d->>'backoff_base_seconds')::double precision,
-            limit_key_arg => d->>'limit_key_arg'
+            limit_key_arg => d->>'limit_key_arg',
+            unique_args => CASE WHEN jsonb_typeof(d->'unique_args') = 'array'
+                                THEN ARRAY(SELECT jsonb_array_elements_text(d->'unique_args')) END,
+            unique_for_seconds => (d->>'unique_for_seconds')::double precision,
+            unique_on_conflict => d->>'unique_on_conflict',
+            result_ttl_seconds => (d->>'result_ttl_seconds')::double precision
         )).name
   FROM jsonb_array_elements(%s) AS d
 """
