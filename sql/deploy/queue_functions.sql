@@ -475,7 +475,7 @@ COMMENT ON FUNCTION tasklib.recover_expired IS
 -- does not read every key; a key that reaches its limit within this call is left out of the
 -- next round of the scan. Tasks are taken in claim order among the keys that may start, so a
 -- key with a long backlog holds at most its limit and the other keys' tasks go past it.
-CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer)
+CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer, names text[] DEFAULT NULL)
 RETURNS TABLE (row_id tid, due_at timestamptz)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
@@ -519,6 +519,7 @@ BEGIN
           FROM (SELECT t.ctid AS row_id, t.run_at, row_number() OVER () AS ord
                   FROM (SELECT t.ctid, t.run_at FROM tasklib.tasks t
                          WHERE t.queue = queue_name AND t.run_at <= now()
+                           AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
                          ORDER BY t.priority DESC, t.run_at, t.created_at
                          LIMIT v_budget
                            FOR NO KEY UPDATE SKIP LOCKED) t) c;
@@ -544,6 +545,7 @@ BEGIN
             FOR r IN
                 SELECT t.ctid AS row_id, t.run_at, t.limit_key FROM tasklib.tasks t
                  WHERE t.queue = queue_name AND t.run_at <= now()
+                   AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
                    AND (t.limit_key IS NULL OR t.limit_key <> ALL (v_blocked))
                    AND t.ctid <> ALL (v_rows)
                  ORDER BY t.priority DESC, t.run_at, t.created_at
@@ -615,7 +617,8 @@ CREATE FUNCTION tasklib.claim(
     n             integer DEFAULT 1,
     queues        text[] DEFAULT NULL,
     lease_seconds double precision DEFAULT 60,
-    lease_token   uuid DEFAULT NULL
+    lease_token   uuid DEFAULT NULL,
+    names         text[] DEFAULT NULL
 ) RETURNS SETOF tasklib.tasks
 LANGUAGE plpgsql
 -- See "Plans" above: the one plan of each statement, whatever the arguments.
@@ -665,7 +668,7 @@ BEGIN
         EXIT WHEN cardinality(v_rows) >= claim.n;
         SELECT coalesce(array_agg(c.row_id), '{}'), coalesce(array_agg(c.due_at), '{}')
           INTO v_chosen_rows, v_chosen_due
-          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows)) c;
+          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows), claim.names) c;
         v_rows := v_rows || v_chosen_rows;
         v_due := v_due || v_chosen_due;
     END LOOP;
@@ -682,6 +685,7 @@ BEGIN
              CROSS JOIN LATERAL (
                    SELECT t.ctid AS row_id, t.run_at, t.priority, t.created_at FROM tasklib.tasks t
                     WHERE t.queue = fq.name AND t.run_at <= now()
+                      AND (claim.names IS NULL OR t.name = ANY (claim.names))
                     ORDER BY t.priority DESC, t.run_at, t.created_at
                     LIMIT claim.n - cardinality(v_rows)
                       FOR NO KEY UPDATE SKIP LOCKED) c
@@ -718,7 +722,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) and task names (NULL: all; a worker passes the names it can run) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
 
 -- Record results. Fenced by attempt: a task changes only while it runs under the lease token the
 -- caller presents for it (one per id, the token of the claim that took it) and its lease has not
