@@ -68,7 +68,7 @@ def database_alias() -> str:
 
 
 def postgresql_connection(alias: str | None = None) -> BaseDatabaseWrapper:
-    """Django's connection for ``alias`` (default: TASKLIB["DATABASE"]), checked to be PostgreSQL."""
+    """Django's connection for ``alias`` (default: TASKLIB["DATABASE"]), checked: PostgreSQL."""
     connection = connections[alias or database_alias()]
     if connection.vendor != "postgresql":
         raise ImproperlyConfigured(
@@ -177,5 +177,7 @@ def task_modules() -> list[str]:
     """TASKLIB["TASK_MODULES"]: modules that define tasks outside the apps' tasks.py."""
     modules = tasklib_settings().get("TASK_MODULES") or []
     if isinstance(modules, str) or not all(isinstance(m, str) for m in modules):
-        raise ImproperlyConfigured('settings.TASKLIB["TASK_MODULES"] must be a list of module names')
+        raise ImproperlyConfigured(
+            'settings.TASKLIB["TASK_MODULES"] must be a list of module names'
+        )
     return list(modules)

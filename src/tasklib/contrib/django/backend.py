@@ -134,9 +134,7 @@ class TaskLibBackend(BaseTaskBackend):
             raise TaskResultDoesNotExist(f"{result_id!r} is not a TaskLib task id") from None
         connection = _settings.postgresql_connection()
         try:
-            row = self.client.get_task(
-                task_uuid, connection=_settings.raw_connection(connection)
-            )
+            row = self.client.get_task(task_uuid, connection=_settings.raw_connection(connection))
         except TaskNotFoundError:
             raise TaskResultDoesNotExist(f"no task with id {result_id}") from None
         return self.result_from_row(row)

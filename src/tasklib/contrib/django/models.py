@@ -7,6 +7,10 @@ Only the columns Django shows are declared; TaskLib may add others.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
 from django.db import models
 
 
@@ -21,27 +25,33 @@ class Task(models.Model):
         ("cancelled", "cancelled"),
     )
 
-    id = models.UUIDField(primary_key=True)
-    name = models.TextField()
-    queue = models.TextField()
-    state = models.TextField(choices=STATES)
-    priority = models.IntegerField()
-    args = models.JSONField()
-    tags = models.JSONField()
-    result = models.JSONField(null=True)
-    error = models.TextField(null=True)
-    retry_count = models.IntegerField()
-    attempt = models.IntegerField()
-    max_retries = models.IntegerField()
-    timeout_seconds = models.FloatField(null=True)
-    scheduled_at = models.DateTimeField()
-    next_retry_at = models.DateTimeField(null=True)
-    started_at = models.DateTimeField(null=True)
-    completed_at = models.DateTimeField(null=True)
-    created_at = models.DateTimeField()
-    worker_id = models.TextField(null=True)
-    submitted_by = models.TextField()
-    terminal = models.BooleanField()
+    id: models.UUIDField[UUID, UUID] = models.UUIDField(primary_key=True)
+    name: models.TextField[str, str] = models.TextField()
+    queue: models.TextField[str, str] = models.TextField()
+    state: models.TextField[str, str] = models.TextField(choices=STATES)
+    priority: models.IntegerField[int, int] = models.IntegerField()
+    args: models.JSONField[Any, Any] = models.JSONField()
+    tags: models.JSONField[Any, Any] = models.JSONField()
+    result: models.JSONField[Any, Any] = models.JSONField(null=True)
+    error: models.TextField[str | None, str | None] = models.TextField(null=True)
+    retry_count: models.IntegerField[int, int] = models.IntegerField()
+    attempt: models.IntegerField[int, int] = models.IntegerField()
+    max_retries: models.IntegerField[int, int] = models.IntegerField()
+    timeout_seconds: models.FloatField[float | None, float | None] = models.FloatField(null=True)
+    scheduled_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    next_retry_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True
+    )
+    started_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True
+    )
+    completed_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True
+    )
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    worker_id: models.TextField[str | None, str | None] = models.TextField(null=True)
+    submitted_by: models.TextField[str, str] = models.TextField()
+    terminal: models.BooleanField[bool, bool] = models.BooleanField()
 
     class Meta:
         managed = False

@@ -1,7 +1,11 @@
 """Django tasks of the test project, run by `manage.py tasklib_worker`."""
 
 from asgiref.sync import sync_to_async
-from django_tasks import task
+
+try:
+    from django.tasks import task  # Django 6
+except ImportError:
+    from django_tasks import task  # the backport
 
 from shop.models import Order
 
@@ -33,3 +37,7 @@ def mark_paid(order_id: int) -> str:
 @task(priority=10, queue_name="reports")
 def report() -> dict[str, int]:
     return {"orders": Order.objects.count()}
+
+
+def not_a_task() -> None:
+    """Not decorated: its path is no Django task."""

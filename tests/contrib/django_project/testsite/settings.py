@@ -1,6 +1,8 @@
-"""A small Django project for TaskLib's Django tests: the database is $TASKLIB_DATABASE_URL."""
+"""A small Django project for TaskLib's Django tests: the database is $TESTSITE_DATABASE_URL."""
 
 import os
+
+import django
 
 from tasklib.contrib.django import database_settings
 
@@ -17,7 +19,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django_tasks",
+    # The backport of django.tasks, on Django 5 (Django 6 has django.tasks built in).
+    *(["django_tasks"] if django.VERSION < (6, 0) else []),
     "tasklib.contrib.django",
     "shop",
 ]
@@ -40,7 +43,7 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_settings(os.environ["TASKLIB_DATABASE_URL"])}
+DATABASES = {"default": database_settings(os.environ["TESTSITE_DATABASE_URL"])}
 
 TASKS = {
     "default": {

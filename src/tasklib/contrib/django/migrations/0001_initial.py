@@ -28,9 +28,9 @@ class Migration(migrations.Migration):
     # yoyo applies sql/ on a connection of its own, committing each change: no transaction of
     # Django's connection should be open (and holding locks) meanwhile.
     atomic = False
-    dependencies: list[tuple[str, str]] = []
+    dependencies = ()
 
-    operations = [
+    operations = (
         migrations.RunPython(install_schema, remove_schema, elidable=False),
         migrations.CreateModel(
             name="Task",
@@ -76,4 +76,4 @@ class Migration(migrations.Migration):
                 "managed": False,
             },
         ),
-    ]
+    )

@@ -3,9 +3,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     initial = True
-    dependencies: list[tuple[str, str]] = []
+    dependencies = ()
 
-    operations = [
+    operations = (
         migrations.CreateModel(
             name="Order",
             fields=[
@@ -19,4 +19,4 @@ class Migration(migrations.Migration):
                 ("paid", models.BooleanField(default=False)),
             ],
         ),
-    ]
+    )
