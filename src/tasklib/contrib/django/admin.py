@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -10,8 +10,15 @@ from django.http import HttpRequest
 from tasklib.contrib.django.models import Task
 
 
+# ModelAdmin is generic for type checkers only (django-stubs); at run time it takes no subscript.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Task]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
+
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin[Task]):
+class TaskAdmin(_ModelAdmin):
     """Tasks newest first; nothing can be added, changed or deleted here."""
 
     list_display = ("id", "name", "state", "queue", "priority", "attempt", "created_at")
