@@ -11,7 +11,7 @@ import django
 
 from tasklib.contrib.django import database_settings
 
-SECRET_KEY = "sample-project-only"  # noqa: S105 - a sample; read yours from the environment
+SECRET_KEY = "sample-project-only"
 DEBUG = True
 ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
 USE_TZ = True

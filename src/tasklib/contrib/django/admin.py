@@ -9,7 +9,6 @@ from django.http import HttpRequest
 
 from tasklib.contrib.django.models import Task
 
-
 # ModelAdmin is generic for type checkers only (django-stubs); at run time it takes no subscript.
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Task]
