@@ -178,6 +178,8 @@ def test_every_state_has_a_status() -> None:
     assert exception_path("Traceback ...\nKeyError: 'a'") == "builtins.KeyError"
     assert exception_path("TimeoutError: task 'x' exceeded its timeout") == "builtins.TimeoutError"
     assert exception_path("lease expired: worker w presumed dead") == "tasklib.errors.TaskLibError"
+    unknown = "UnknownTaskError: no task named 'x' is registered in worker w"
+    assert exception_path(unknown) == "tasklib.errors.UnknownTaskError"
 
 
 def test_unknown_and_foreign_ids_do_not_exist(project: str) -> None:

@@ -29,6 +29,8 @@ def test_tasks_run_by_the_worker_until_idle_and_read_back(project: str) -> None:
     failed = tasks.explode.enqueue("card declined")
     greeted = tasks.greet.enqueue("ann")
     reported = tasks.report.enqueue()
+    counted = tasks.count_in_child.enqueue("book")
+    in_worker = tasks.worker_pid.enqueue()
 
     done = manage(project, "tasklib_worker", "--until-idle")
     assert f"shop.tasks.add {added.id}: completed" in done.stdout
@@ -56,6 +58,12 @@ def test_tasks_run_by_the_worker_until_idle_and_read_back(project: str) -> None:
     assert tasks.mark_paid.get_result(paid.id).return_value == "book"
     order.refresh_from_db()
     assert order.paid
+
+    # A sync task with a timeout ran in a child process of the worker, Django set up there too.
+    count, pid, parent = tasks.count_in_child.get_result(counted.id).return_value
+    worker = tasks.worker_pid.get_result(in_worker.id).return_value
+    assert count == 1
+    assert (parent, pid != worker) == (worker, True)
 
 
 def test_worker_runs_tasks_as_they_come_and_stops_on_sigterm(project: str) -> None:

@@ -33,6 +33,7 @@ from tasklib.contrib.django._compat import (
     task_enqueued,
 )
 from tasklib.contrib.django._runner import definition_for, django_task
+from tasklib import errors
 from tasklib.errors import TaskLibError, TaskNotFoundError
 from tasklib.models import Task as TaskRow
 
@@ -228,9 +229,10 @@ def exception_path(error: str) -> str:
         path = match["path"]
         if "." in path:
             return path
-        found = getattr(builtins, path, None)
-        if isinstance(found, type) and issubclass(found, BaseException):
-            return f"builtins.{path}"
+        for module in (builtins, errors):  # TaskLib's own failures: "UnknownTaskError: ..."
+            found = getattr(module, path, None)
+            if isinstance(found, type) and issubclass(found, BaseException):
+                return f"{module.__name__}.{path}"
     return _path(TaskLibError)
 
 

@@ -1,5 +1,7 @@
 """Django tasks of the test project, run by `manage.py tasklib_worker`."""
 
+import os
+
 from asgiref.sync import sync_to_async
 
 try:
@@ -37,6 +39,16 @@ def mark_paid(order_id: int) -> str:
 @task(priority=10, queue_name="reports")
 def report() -> dict[str, int]:
     return {"orders": Order.objects.count()}
+
+
+@task(backend="timed")
+def count_in_child(item: str) -> list[int]:
+    return [Order.objects.filter(item=item).count(), os.getpid(), os.getppid()]
+
+
+@task
+def worker_pid() -> int:
+    return os.getpid()
 
 
 def not_a_task() -> None:

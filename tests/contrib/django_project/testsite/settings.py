@@ -56,6 +56,11 @@ TASKS = {
         "QUEUES": [],
         "OPTIONS": {"max_retries": 0},
     },
+    # A sync task with a timeout runs in a child process that the worker can kill.
+    "timed": {
+        "BACKEND": "tasklib.contrib.django.TaskLibBackend",
+        "OPTIONS": {"timeout_seconds": 60},
+    },
 }
 
 TASKLIB = {"CONFIG": {"poll_interval_seconds": 0.2}}
