@@ -19,6 +19,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from tasklib import errors
 from tasklib.client import Client
 from tasklib.contrib.django import _settings
 from tasklib.contrib.django._compat import (
@@ -33,7 +34,6 @@ from tasklib.contrib.django._compat import (
     task_enqueued,
 )
 from tasklib.contrib.django._runner import definition_for, django_task
-from tasklib import errors
 from tasklib.errors import TaskLibError, TaskNotFoundError
 from tasklib.models import Task as TaskRow
 
