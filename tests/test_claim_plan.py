@@ -17,7 +17,7 @@ FINISHED_ROWS = 50_000
 def _function_query(
     conn: psycopg.Connection[tuple[object, ...]], function: str, opening: str
 ) -> str:
-    """The locking query that follows ``opening`` (a CTE's or a LATERAL's) inside a tasklib function."""
+    """The locking query after ``opening`` (a CTE's or a LATERAL's) in a tasklib function."""
     row = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (function,)).fetchone()
     assert row is not None
     match = re.search(rf"{opening} \((.*?FOR NO KEY UPDATE SKIP LOCKED)", str(row[0]), re.DOTALL)

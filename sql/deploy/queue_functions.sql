@@ -96,7 +96,8 @@ CREATE FUNCTION tasklib.submit(
     limit_key            text DEFAULT NULL,
     unique_key           text DEFAULT NULL,
     on_conflict          text DEFAULT NULL,
-    unique_for_seconds   double precision DEFAULT NULL
+    unique_for_seconds   double precision DEFAULT NULL,
+    unique_args          text[] DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
 -- ON CONFLICT names the index's columns, which are also parameter names: the columns are meant
@@ -127,7 +128,14 @@ BEGIN
             (tasklib.limits()).max_delay_seconds, submit.unique_for_seconds USING ERRCODE = 'TL002';
     END IF;
     SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
-    v_key := coalesce(submit.unique_key, tasklib._unique_key_of(submit.args, v_type.unique_args));
+    IF cardinality(submit.unique_args) NOT BETWEEN 1 AND 32 OR array_position(submit.unique_args, NULL) IS NOT NULL
+       OR '' = ANY (submit.unique_args) THEN
+        RAISE EXCEPTION 'unique_args must be 1 to 32 argument names, got %', submit.unique_args USING ERRCODE = 'TL002';
+    END IF;
+    -- A submitter that declares the task's key arguments itself (the Python client does, from
+    -- the task's definition) gets the same key whether the task type is registered yet or not.
+    v_key := coalesce(submit.unique_key,
+                      tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
 
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
     -- task type the options come from. No row inserted means a check failed, or (with a key)
@@ -172,7 +180,7 @@ BEGIN
             -- It finished in between: the key is free now.
             RETURN tasklib.submit(submit.name, submit.args, submit.delay_seconds, submit.priority, submit.tags,
                 submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds);
+                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args);
         END IF;
         RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
             coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
@@ -238,7 +246,7 @@ BEGIN
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                           'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                          'on_conflict', 'unique_for_seconds'] <> '{}'
+                          'on_conflict', 'unique_for_seconds', 'unique_args'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -248,7 +256,7 @@ BEGIN
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                                'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                               'on_conflict', 'unique_for_seconds'])
+                               'on_conflict', 'unique_for_seconds', 'unique_args'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
@@ -270,6 +278,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(tasks) AS e(task)
                 LEFT JOIN tasklib.task_types tt ON tt.name = e.task ->> 'name'
                WHERE coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
+                  OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
                   OR tt.unique_args IS NOT NULL) THEN
         FOR v_position, v_value IN
             SELECT e.ord - 1, e.task FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord) ORDER BY e.ord
@@ -282,7 +291,9 @@ BEGIN
                     (v_value ->> 'max_retries')::integer, (v_value ->> 'timeout_seconds')::double precision,
                     v_value ->> 'queue', (v_value ->> 'backoff_base_seconds')::double precision,
                     v_value ->> 'limit_key', v_value ->> 'unique_key', v_value ->> 'on_conflict',
-                    (v_value ->> 'unique_for_seconds')::double precision);
+                    (v_value ->> 'unique_for_seconds')::double precision,
+                    CASE WHEN coalesce(jsonb_typeof(v_value -> 'unique_args'), 'null') <> 'null'
+                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END);
             EXCEPTION WHEN OTHERS THEN
                 RAISE EXCEPTION 'tasks[%]: %', v_position, SQLERRM USING ERRCODE = SQLSTATE;
             END;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -20,7 +20,8 @@ from tasklib.config import Config
 from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
-from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.queues import Queue, RateLimit
+from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
 from tasklib.task_types import registration
 
 R = TypeVar("R")
@@ -81,6 +82,10 @@ class Client:
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        unique_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: SyncConnection | None = None,
         **kwargs: Any,
     ) -> UUID:
@@ -93,6 +98,10 @@ class Client:
             "queue": queue,
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
+            "limit_key": limit_key,
+            "unique_key": unique_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
         value: UUID = _core.first_value(self._one(statement, connection))
@@ -110,6 +119,9 @@ class Client:
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: SyncConnection | None = None,
     ) -> list[UUID]:
         """Queue many prepared calls in one round trip and one transaction; ids in input order."""
@@ -121,6 +133,9 @@ class Client:
             "queue": queue,
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
+            "limit_key": limit_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit_many(tasks, call, own_connection=connection is None)
         if statement is None:
@@ -208,6 +223,56 @@ class Client:
             return []
         found = self._all(Statement(statements.REGISTER_TASK_TYPES, params), connection)
         return [str(row[0]) for row in found]
+
+    # -- queues ----------------------------------------------------------------------------
+
+    def set_queue_limits(
+        self,
+        queue: str,
+        *,
+        concurrency: int | None = None,
+        key_concurrency: int | None = None,
+        rate: RateLimit | None = None,
+        key_rate: RateLimit | None = None,
+        connection: SyncConnection | None = None,
+    ) -> Queue:
+        """Replace every limit of the queue (one left None is lifted); return the queue."""
+        statement = self._core.set_queue_limits(queue, concurrency, key_concurrency, rate, key_rate)
+        return self._change_queue(statement, connection)
+
+    def pause_queue(self, queue: str, *, connection: SyncConnection | None = None) -> Queue:
+        """Stop starting the queue's tasks (running ones finish); return the queue."""
+        return self._change_queue(self._core.pause_queue(queue), connection)
+
+    def resume_queue(self, queue: str, *, connection: SyncConnection | None = None) -> Queue:
+        """Lift the queue's pause and every suspension of it and its keys; return the queue."""
+        return self._change_queue(self._core.resume_queue(queue), connection)
+
+    def suspend_queue(
+        self,
+        queue: str,
+        *,
+        seconds: float | None = None,
+        until: datetime | None = None,
+        key: str | None = None,
+        connection: SyncConnection | None = None,
+    ) -> Queue:
+        """Start no task of the queue (of one limit key, with ``key``) for a while."""
+        statement = self._core.suspend_queue(queue, seconds, until, key)
+        return self._change_queue(statement, connection)
+
+    def get_queue(self, queue: str, *, connection: SyncConnection | None = None) -> Queue:
+        """The queue's limits, pause, suspensions and load; QueueNotFoundError if unknown."""
+        return _core.queue_or_not_found(self._one(self._core.get_queue(queue), connection), queue)
+
+    def list_queues(self, *, connection: SyncConnection | None = None) -> list[Queue]:
+        """Every queue, by name."""
+        rows = self._all(self._core.list_queues(), connection)
+        return [_core.queue_from_row(row) for row in rows]
+
+    def _change_queue(self, statement: Statement, connection: SyncConnection | None) -> Queue:
+        name = str(_core.first_value(self._one(statement, connection)))
+        return self.get_queue(name, connection=connection)
 
     # -- wait ------------------------------------------------------------------------------
 
