@@ -712,7 +712,8 @@ BEGIN
                locked_until = now() + make_interval(secs => claim.lease_seconds),
                -- Leaving 'failed' means a retry starts now.
                retry_count = t.retry_count + CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END,
-               next_retry_at = NULL
+               next_retry_at = NULL,
+               progress = NULL
           FROM due
          -- The ARRAY form makes a TID scan certain; a join on ctid may plan a sequential scan.
          WHERE t.ctid = ANY (ARRAY(SELECT d.row_id FROM due d)) AND t.ctid = due.row_id
@@ -720,8 +721,8 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
-           c.failures,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result,
+           c.progress, c.error, c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
            c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
@@ -1150,5 +1151,28 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
     'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
+
+-- A running task's report of how far it has got, for operators and waiting clients: free JSON
+-- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt
+-- that holds the lease writes. Returns whether it was recorded.
+CREATE FUNCTION tasklib.report_progress(worker text, id uuid, lease_token uuid, progress jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF progress IS NULL OR length(progress::text) > 65536 THEN
+        RAISE EXCEPTION 'progress must be a JSON value of at most 64 KiB, got %',
+            coalesce(length(progress::text) || ' bytes', 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    UPDATE tasklib.tasks t
+       SET progress = report_progress.progress
+     WHERE t.id = report_progress.id
+       AND t.lease_token = report_progress.lease_token
+       AND t.worker_id = report_progress.worker
+       AND t.locked_until > now();
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.report_progress IS
+    'Record a running task''s progress (free JSON, at most 64 KiB) in tasks.progress, for the attempt that holds the lease token; returns whether it was recorded.';
 
 COMMIT;

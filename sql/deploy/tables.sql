@@ -146,6 +146,9 @@ CREATE TABLE tasklib.tasks (
     priority             integer NOT NULL DEFAULT (tasklib.task_defaults()).priority,
     tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
     result               jsonb,
+    -- What the running attempt last reported about its progress (report_progress): free JSON,
+    -- e.g. {"done": 40, "total": 100}. Kept once the task ends; a new attempt starts afresh.
+    progress             jsonb,
     error                text,
     -- Each failed attempt, oldest first (River keeps its errors array so): {"attempt", "worker",
     -- "started_at", "failed_at", "error"}, the last 25. NULL until an attempt fails. Written
@@ -237,6 +240,7 @@ COMMENT ON COLUMN tasklib.tasks.cancel_reason IS 'Why the task was cancelled, as
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
+COMMENT ON COLUMN tasklib.tasks.progress IS 'What the task last reported about its progress while running (report_progress), as free JSON.';
 COMMENT ON COLUMN tasklib.tasks.failures IS 'Every failed attempt (the last 25), oldest first: attempt, worker, started_at, failed_at, error; NULL until one fails.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
 COMMENT ON COLUMN tasklib.tasks.submitted_by IS 'The login role (session_user) that submitted the task; a producer reads only its own tasks.';
