@@ -426,6 +426,8 @@ BEGIN
            -- A task whose cancellation was asked for ends cancelled, not retried.
            SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = format('lease expired: worker %s presumed dead', t.worker_id),
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  format('lease expired: worker %s presumed dead', t.worker_id)),
                locked_until = NULL,
                lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
@@ -475,7 +477,7 @@ COMMENT ON FUNCTION tasklib.recover_expired IS
 -- does not read every key; a key that reaches its limit within this call is left out of the
 -- next round of the scan. Tasks are taken in claim order among the keys that may start, so a
 -- key with a long backlog holds at most its limit and the other keys' tasks go past it.
-CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer)
+CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer, names text[] DEFAULT NULL)
 RETURNS TABLE (row_id tid, due_at timestamptz)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
@@ -485,7 +487,8 @@ DECLARE
     v_tokens double precision;
     v_running jsonb := '{}';         -- key -> its running tasks, under a per-key concurrency limit
     v_key_tokens jsonb := '{}';      -- key -> its bucket's level, under a per-key rate limit
-    v_blocked text[] := '{}';        -- keys that may start nothing more now
+    v_blocked text[] := '{}';        -- keys that could start nothing at the start of this call
+    v_filled text[] := '{}';         -- keys that filled up during it (few: at most n)
     v_rows tid[] := '{}';
     v_due timestamptz[] := '{}';
     v_keys text[] := '{}';
@@ -519,14 +522,18 @@ BEGIN
           FROM (SELECT t.ctid AS row_id, t.run_at, row_number() OVER () AS ord
                   FROM (SELECT t.ctid, t.run_at FROM tasklib.tasks t
                          WHERE t.queue = queue_name AND t.run_at <= now()
+                           AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
                          ORDER BY t.priority DESC, t.run_at, t.created_at
                          LIMIT v_budget
                            FOR NO KEY UPDATE SKIP LOCKED) t) c;
         v_rows := coalesce(v_rows, '{}');
         v_due := coalesce(v_due, '{}');
     ELSE
+        -- The keys at their limit go to v_blocked, which the scan reads as a hashed set (it may
+        -- hold a key per running task); only keys with room left but some running are counted
+        -- one by one (under a limit of 1, none).
         IF q.key_concurrency_limit IS NOT NULL THEN
-            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running), '{}'),
+            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running) FILTER (WHERE k.running < q.key_concurrency_limit), '{}'),
                    coalesce(array_agg(k.limit_key) FILTER (WHERE k.running >= q.key_concurrency_limit), '{}')
               INTO v_running, v_blocked
               FROM (SELECT t.limit_key, count(*) AS running FROM tasklib.tasks t
@@ -535,23 +542,25 @@ BEGIN
         END IF;
         v_blocked := v_blocked || ARRAY(SELECT k.key FROM tasklib.queue_keys k
                                          WHERE k.queue = queue_name AND k.blocked_until > now());
-        -- Rounds: each scans in claim order past the blocked keys for what is still wanted. A
-        -- round that skips a task (its key filled up in this call) blocks that key for the
-        -- next; one that finds fewer tasks than wanted has seen them all.
+        -- Rounds: each scans in claim order past the blocked and filled keys for what is still
+        -- wanted. A round that skips a task (its key filled up in this round) leaves that key
+        -- out of the next; one that finds fewer tasks than wanted has seen them all.
         LOOP
             v_wanted := v_budget - cardinality(v_rows);
             v_seen := 0;
             FOR r IN
                 SELECT t.ctid AS row_id, t.run_at, t.limit_key FROM tasklib.tasks t
                  WHERE t.queue = queue_name AND t.run_at <= now()
-                   AND (t.limit_key IS NULL OR t.limit_key <> ALL (v_blocked))
+                   AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
+                   AND (t.limit_key IS NULL
+                        OR (t.limit_key NOT IN (SELECT unnest(v_blocked)) AND t.limit_key <> ALL (v_filled)))
                    AND t.ctid <> ALL (v_rows)
                  ORDER BY t.priority DESC, t.run_at, t.created_at
                  LIMIT v_wanted
             LOOP
                 v_seen := v_seen + 1;
                 IF r.limit_key IS NOT NULL THEN
-                    CONTINUE WHEN r.limit_key = ANY (v_blocked);
+                    CONTINUE WHEN r.limit_key = ANY (v_filled);
                     IF q.key_rate_limit IS NOT NULL THEN
                         IF NOT v_key_tokens ? r.limit_key THEN
                             SELECT tasklib._bucket_level(k.tokens, k.tokens_at, q.key_rate_limit,
@@ -562,19 +571,20 @@ BEGIN
                         END IF;
                         v_level := (v_key_tokens ->> r.limit_key)::double precision;
                         IF v_level < 1 THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
                             CONTINUE;
                         END IF;
                         v_key_tokens := v_key_tokens || jsonb_build_object(r.limit_key, v_level - 1);
                         IF v_level - 1 < 1 THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
                         END IF;
                     END IF;
                     IF q.key_concurrency_limit IS NOT NULL THEN
                         v_count := coalesce((v_running ->> r.limit_key)::integer, 0) + 1;
-                        v_running := v_running || jsonb_build_object(r.limit_key, v_count);
                         IF v_count >= q.key_concurrency_limit THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
+                        ELSE
+                            v_running := v_running || jsonb_build_object(r.limit_key, v_count);
                         END IF;
                     END IF;
                 END IF;
@@ -615,7 +625,8 @@ CREATE FUNCTION tasklib.claim(
     n             integer DEFAULT 1,
     queues        text[] DEFAULT NULL,
     lease_seconds double precision DEFAULT 60,
-    lease_token   uuid DEFAULT NULL
+    lease_token   uuid DEFAULT NULL,
+    names         text[] DEFAULT NULL
 ) RETURNS SETOF tasklib.tasks
 LANGUAGE plpgsql
 -- See "Plans" above: the one plan of each statement, whatever the arguments.
@@ -665,7 +676,7 @@ BEGIN
         EXIT WHEN cardinality(v_rows) >= claim.n;
         SELECT coalesce(array_agg(c.row_id), '{}'), coalesce(array_agg(c.due_at), '{}')
           INTO v_chosen_rows, v_chosen_due
-          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows)) c;
+          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows), claim.names) c;
         v_rows := v_rows || v_chosen_rows;
         v_due := v_due || v_chosen_due;
     END LOOP;
@@ -682,6 +693,7 @@ BEGIN
              CROSS JOIN LATERAL (
                    SELECT t.ctid AS row_id, t.run_at, t.priority, t.created_at FROM tasklib.tasks t
                     WHERE t.queue = fq.name AND t.run_at <= now()
+                      AND (claim.names IS NULL OR t.name = ANY (claim.names))
                     ORDER BY t.priority DESC, t.run_at, t.created_at
                     LIMIT claim.n - cardinality(v_rows)
                       FOR NO KEY UPDATE SKIP LOCKED) c
@@ -700,7 +712,8 @@ BEGIN
                locked_until = now() + make_interval(secs => claim.lease_seconds),
                -- Leaving 'failed' means a retry starts now.
                retry_count = t.retry_count + CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END,
-               next_retry_at = NULL
+               next_retry_at = NULL,
+               progress = NULL
           FROM due
          -- The ARRAY form makes a TID scan certain; a join on ctid may plan a sequential scan.
          WHERE t.ctid = ANY (ARRAY(SELECT d.row_id FROM due d)) AND t.ctid = due.row_id
@@ -708,7 +721,8 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result,
+           c.progress, c.error, c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
            c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
@@ -718,7 +732,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) and task names (NULL: all; a worker passes the names it can run) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
 
 -- Record results. Fenced by attempt: a task changes only while it runs under the lease token the
 -- caller presents for it (one per id, the token of the claim that took it) and its lease has not
@@ -828,6 +842,8 @@ BEGIN
            -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
            SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = fail.errors[array_position(fail.ids, t.id)],
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  fail.errors[array_position(fail.ids, t.id)]),
                locked_until = NULL,
                lease_token = NULL,
                -- A failure that must not be retried spends the remaining retries, so that
@@ -1117,6 +1133,11 @@ BEGIN
             ELSIF q.keys_blocked_until > now() OR q.key_rate_limit IS NOT NULL THEN
                 SELECT min(k.blocked_until) INTO v_lift FROM tasklib.queue_keys k
                  WHERE k.queue = q.name AND k.blocked_until > now();
+            ELSE
+                -- Nothing the queue says holds them (a rate bucket has refilled, say): now. A
+                -- worker whose claim still finds nothing (rows another claim holds, keys at
+                -- their limit) backs off on its own.
+                v_lift := now();
             END IF;
         END IF;
         v_best := least(v_best, v_next, v_lift);
@@ -1130,5 +1151,28 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
     'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
+
+-- A running task's report of how far it has got, for operators and waiting clients: free JSON
+-- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt
+-- that holds the lease writes. Returns whether it was recorded.
+CREATE FUNCTION tasklib.report_progress(worker text, id uuid, lease_token uuid, progress jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF progress IS NULL OR length(progress::text) > 65536 THEN
+        RAISE EXCEPTION 'progress must be a JSON value of at most 64 KiB, got %',
+            coalesce(length(progress::text) || ' bytes', 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    UPDATE tasklib.tasks t
+       SET progress = report_progress.progress
+     WHERE t.id = report_progress.id
+       AND t.lease_token = report_progress.lease_token
+       AND t.worker_id = report_progress.worker
+       AND t.locked_until > now();
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.report_progress IS
+    'Record a running task''s progress (free JSON, at most 64 KiB) in tasks.progress, for the attempt that holds the lease token; returns whether it was recorded.';
 
 COMMIT;

@@ -223,11 +223,13 @@ def json_array(texts: Iterable[str]) -> str:
 # Only the columns dispatch and its log lines need, so each claimed row costs little to parse.
 # The arguments come as JSON text for pydantic to parse and convert in one pass
 # (rebuild_args_json); retry_count and max_retries make the log's "attempt n/max".
-# The last parameter is the claim's lease token (a uuid the worker draws per claim): every task
-# of the call runs under it, and complete / fail / heartbeat / release must present it.
+# Then the claim's lease token (a uuid the worker draws per claim): every task of the call runs
+# under it, and complete / fail / heartbeat / release must present it. Last, the task names the
+# worker has code for: it takes no other, so a task nobody here can run waits for a worker that
+# can, visible in tasklib.queue_status_by_task (live_workers), instead of failing here.
 CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
-    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid)"
+    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid, %s::text[])"
 )
 
 # How many tasks complete() completed and, only when that falls short of the batch (tasks this
@@ -280,8 +282,13 @@ LISTEN = "LISTEN tasklib_submitted"
 # tasklib.workers shows operators every live worker, idle ones included.
 # The second parameter is the worker's registration, a uuid drawn once per TaskWorker: the row
 # belongs to it. Both answer NULL when another live registration holds the name.
-ANNOUNCE = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb)"
+# The last two: the task names the worker runs, and its lease length, the silence after which
+# another process may take its name over (a crashed worker's name is free once its tasks are).
+ANNOUNCE = (
+    "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb, %s::text[],"
+    " alive_seconds => %s)"
+)
 
-SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid)"
+SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, alive_seconds => %s)"
 
 UNREGISTER = "SELECT tasklib.unregister_worker(%s, %s::uuid)"
