@@ -147,6 +147,7 @@ def test_operator_finds_a_failure_retries_it_and_watches_it_complete(
         # 5. The worker runs it; the page's live refresh shows it complete, with its result.
         expect(page.locator("#state")).to_have_text("completed", timeout=30_000)
         expect(page.locator("#result")).to_contain_text('"charged": 1250')
+        expect(page.locator("#attempts")).to_contain_text("CardDeclinedError")  # attempt 1
         page.screenshot(path=SCREENSHOTS / "4-task-completed.png", full_page=True)
 
         # The other pages, for the record.

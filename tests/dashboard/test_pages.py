@@ -8,7 +8,9 @@ from uuid import UUID
 
 import httpx
 import psycopg
+import pytest
 
+from tasklib.dashboard._app import _error_line
 from tasklib.dashboard._filters import id_at
 from tests.dashboard.conftest import Seeded
 
@@ -179,3 +181,30 @@ async def test_schedules_page_appears_with_the_schedule_status_view(
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("DROP VIEW tasklib.schedule_status")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Traceback (most recent call last):\n  File 'x', line 1\nValueError: boom\n\n",
+        "  worker lost: lease expired\nsecond line",
+        "",
+        "\n\n  \t\n",
+        "Traceback (most recent call last)\nKeyError: 'k'  \r\n",
+    ],
+)
+def test_error_line_is_the_one_tasklib_error_line_picks(
+    conn: psycopg.Connection[tuple[object, ...]], error: str
+) -> None:
+    row = conn.execute("SELECT coalesce(tasklib._error_line(%s), '')", (error,)).fetchone()
+    assert row is not None
+    assert _error_line(error) == row[0]
+
+
+async def test_failed_attempts_are_listed_oldest_first(
+    http: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    page = await http.get(f"/tasks/{seeded.failed}")
+    attempts = re.search(r'<table id="attempts">(.*?)</table>', page.text, re.S)
+    assert attempts
+    assert "CardDeclinedError: card 4000-0002 declined for 1250 cents" in attempts.group(1)

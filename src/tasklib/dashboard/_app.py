@@ -164,8 +164,28 @@ _templates = jinja2.Environment(
 )
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A timestamp, also from the ISO text a JSON column holds (tasks.failures)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _when(value: datetime | str | None) -> str:
+    moment = _moment(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
+
+
+def _error_line(error: str | None) -> str:
+    """The telling line of an error, as tasklib._error_line picks it: a Python traceback's
+    last line, else the first non-empty line."""
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if lines[0].startswith("Traceback (most recent call last)") else lines[0]
 
 
 def _ago(value: datetime | None) -> str:
@@ -183,6 +203,8 @@ def _seconds(start: datetime | None, end: datetime | None) -> str:
 
 _templates.filters.update(
     when=_when,
+    moment=_moment,
+    error_line=_error_line,
     ago=_ago,
     age=_filters.age,
     pretty=lambda value: json.dumps(value, indent=2, sort_keys=True, default=str),
