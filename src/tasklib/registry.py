@@ -14,6 +14,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 import pydantic
 import pydantic_core
 
+from tasklib.cron import Cron
 from tasklib.errors import ConfigurationError, TaskValidationError
 
 P = ParamSpec("P")
@@ -49,6 +50,8 @@ class TaskOptions:
     backoff_base_seconds: float | None = None
     priority: int | None = None
     queue: str | None = None
+    # A cron expression (normalised): the task also runs on this schedule (tasklib.schedules).
+    schedule: str | None = None
 
 
 class TaskDefinition(Generic[P, R]):
@@ -280,6 +283,16 @@ def _first(given: T | None, kept: T | None) -> T | None:
     return kept if given is None else given
 
 
+def _check_runs_without_arguments(definition: TaskDefinition[..., Any]) -> None:
+    try:
+        definition.validate_args({})
+    except TaskValidationError as error:
+        raise ConfigurationError(
+            f"task {definition.name!r} has schedule= but needs arguments ({error}): declare the "
+            "schedule with tasklib.schedule(fn, cron=..., args={...}) instead"
+        ) from None
+
+
 def _validation_error(task_name: str, error: pydantic.ValidationError) -> TaskValidationError:
     problems = error.errors(include_url=False, include_context=False, include_input=False)
     described = "; ".join(
@@ -408,6 +421,7 @@ def task(
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
     queue: str | None = None,
+    schedule: str | None = None,
 ) -> _Decorator: ...
 
 
@@ -421,6 +435,7 @@ def task(
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
     queue: str | None = None,
+    schedule: str | None = None,
 ) -> TaskDefinition[P, Any] | _Decorator:
     """Mark a function as a task, bare (``@task``) or with options (``@task(max_retries=5)``).
 
@@ -428,6 +443,11 @@ def task(
     ``module.qualname``. Set it explicitly for tasks that other services submit by name.
     Parameters may not be named like submit_task's options (delay_seconds, priority, tags,
     connection): such a task raises ConfigurationError here rather than be unsubmittable.
+
+    ``schedule`` is a cron expression (UTC, catch-up ``one``; see docs/cron.md) on which the
+    task also runs, without arguments, once per fire time however many workers run; it is
+    checked here (InvalidScheduleError). For arguments, a time zone or several schedules, use
+    ``tasklib.schedule(fn, cron=..., args=...)``.
     """
     options = TaskOptions(
         max_retries=max_retries,
@@ -435,6 +455,7 @@ def task(
         backoff_base_seconds=backoff_base_seconds,
         priority=priority,
         queue=queue,
+        schedule=None if schedule is None else Cron(schedule).expression,
     )
     if name is not None and not name.strip():
         raise ConfigurationError("task name must be a non-empty string")
@@ -448,6 +469,8 @@ def task(
         definition: TaskDefinition[P, Any] = kind(
             function, name or default_task_name(function), options
         )
+        if options.schedule is not None:
+            _check_runs_without_arguments(definition)
         register(definition)
         return definition
 

@@ -19,9 +19,16 @@ import pydantic_core
 
 from tasklib.config import Config
 from tasklib.db import statements
-from tasklib.errors import InvalidArgumentError, NotATaskError, TaskNotFoundError, TaskTimeoutError
+from tasklib.errors import (
+    InvalidArgumentError,
+    NotATaskError,
+    ScheduleNotFoundError,
+    TaskNotFoundError,
+    TaskTimeoutError,
+)
 from tasklib.models import Task, TaskFailedError, TaskState, is_completed
 from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, define_schedule
 
 R = TypeVar("R")
 Row = tuple[Any, ...]
@@ -203,6 +210,55 @@ class ClientCore:
         delay = _number("delay_seconds", delay_seconds)
         return Statement(statements.RETRY_TASK, (as_uuid(task_id), delay))
 
+    # -- cron schedules --------------------------------------------------------------------
+
+    def create_schedule(
+        self,
+        task: TaskDefinition[..., Any] | str,
+        cron: str,
+        name: str | None,
+        args: Mapping[str, Any] | None,
+        timezone: str,
+        catch_up: CatchUp,
+    ) -> Statement:
+        """tasklib.create_schedule for a definition checked here (expression, zone, args)."""
+        definition = define_schedule(
+            task, cron=cron, name=name, args=args, timezone=timezone, catch_up=catch_up
+        )
+        return Statement(
+            statements.CREATE_SCHEDULE,
+            (
+                definition.name,
+                definition.task_name,
+                definition.cron,
+                json.dumps(dict(definition.args)),
+                definition.timezone,
+                definition.catch_up,
+            ),
+        )
+
+    def apply_schedules(self, definitions: Iterable[ScheduleDefinition]) -> Statement | None:
+        """tasklib.create_schedule for each definition, in one statement (None: no definition)."""
+        rows = [definition.row() for definition in definitions]
+        if not rows:
+            return None
+        return Statement(statements.APPLY_SCHEDULES, (json.dumps(rows),))
+
+    def get_schedule(self, name: str) -> Statement:
+        return Statement(statements.GET_SCHEDULE, (_schedule_name(name),))
+
+    def list_schedules(self) -> Statement:
+        return Statement(statements.LIST_SCHEDULES, ())
+
+    def pause_schedule(self, name: str) -> Statement:
+        return Statement(statements.PAUSE_SCHEDULE, (_schedule_name(name),))
+
+    def resume_schedule(self, name: str) -> Statement:
+        return Statement(statements.RESUME_SCHEDULE, (_schedule_name(name),))
+
+    def remove_schedule(self, name: str) -> Statement:
+        return Statement(statements.REMOVE_SCHEDULE, (_schedule_name(name),))
+
 
 # -- rows -----------------------------------------------------------------------------------------
 
@@ -216,6 +272,24 @@ def task_or_not_found(row: Row | None, task_id: UUID) -> Task:
     if row is None:
         raise TaskNotFoundError(f"task {task_id} not found")
     return task_from_row(row)
+
+
+def schedule_from_row(row: Row) -> Schedule:
+    """A row of the schedule columns (statements.SCHEDULE_COLUMNS, in order) as a Schedule."""
+    return Schedule.model_validate(dict(zip(statements.SCHEDULE_COLUMNS, row, strict=True)))
+
+
+def schedule_or_not_found(row: Row | None, name: str) -> Schedule:
+    if row is None:
+        raise ScheduleNotFoundError(f"schedule {name!r} not found")
+    return schedule_from_row(row)
+
+
+def changed_schedule(row: Row | None, name: str) -> str:
+    """The name a schedule function returned, or ScheduleNotFoundError (it returned no row)."""
+    if row is None or row[0] is None or row[0] is False:
+        raise ScheduleNotFoundError(f"schedule {name!r} not found")
+    return name if row[0] is True else str(row[0])
 
 
 def required(row: Row | None) -> Row:
@@ -293,6 +367,12 @@ def _text(option: str, value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise InvalidArgumentError(f"{option} must be a string, got {type(value).__name__}")
+
+
+def _schedule_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"schedule name must be a string, got {type(name).__name__}")
+    return name
 
 
 def tags_json(tags: Mapping[str, Any] | None) -> str:
