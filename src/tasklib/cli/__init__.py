@@ -12,6 +12,7 @@ import click
 import tasklib
 from tasklib.cli._maintenance import db, purge
 from tasklib.cli._register import register
+from tasklib.cli._schedules import schedules
 from tasklib.cli._status import status
 from tasklib.cli._support import (
     EXIT_REFUSED,
@@ -94,6 +95,7 @@ main.add_command(status)
 main.add_command(tasks)
 main.add_command(purge)
 main.add_command(db)
+main.add_command(schedules)
 
 
 from tasklib.cli._worker import worker as worker_command  # noqa: E402

@@ -115,6 +115,7 @@ class Scheduler:
         self._planned_pass: datetime | None = None
         self._listening_on: Connection | None = None
         self._job: asyncio.Task[None] | None = None
+        self._stopping = False
         # What it sent, for tests and the benchmark (docs/cron.md).
         self.passes = 0
         self.statements = 0
@@ -127,10 +128,14 @@ class Scheduler:
     async def stop(self) -> None:
         """Stop the loop (a fire in flight is its own transaction) and close the connection."""
         job, self._job = self._job, None
+        self._stopping = True
         if job is not None:
             self._db.stop_retrying()
-            job.cancel()
-            await asyncio.gather(job, return_exceptions=True)
+            # Python 3.11's wait_for can swallow a cancellation that arrives as the awaited
+            # event fires (a reconnect wait ended by stop_retrying): cancel until it is done.
+            while not job.done():
+                job.cancel()
+                await asyncio.wait([job], timeout=1.0)
         await self._db.close()
 
     async def _run(self) -> None:
@@ -141,13 +146,15 @@ class Scheduler:
                 log.error("cron schedules are off: %s", first_line(error))
                 return
             log.error("could not apply the schedules declared in code: %s", first_line(error))
-        while True:
+        while not self._stopping:
             try:
                 seconds = await self._db.run(self._pass)
                 await self._db.run(functools.partial(self._wait, seconds=seconds))
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the loop must outlive any one failure
+                if self._stopping:
+                    return
                 if _schema_missing(error):
                     log.error("cron schedules are off: %s", first_line(error))
                     return
