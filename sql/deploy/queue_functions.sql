@@ -21,10 +21,68 @@ RETURN make_interval(secs => least(max_seconds, base_seconds * power(2, least(gr
 COMMENT ON FUNCTION tasklib.backoff_delay IS
     'Delay before the retry that follows a failed attempt: base_seconds * 2^retry_count, at most max_seconds.';
 
+-- A task's deduplication key from its arguments, as its task type declares (unique_args): the
+-- JSON array of those arguments' values (a missing one is null), so that ("a", "b|c") and
+-- ("a|b", "c") differ. A long one is replaced by its md5, prefixed so that it cannot collide
+-- with a short one. NULL when the type declares none.
+CREATE FUNCTION tasklib._unique_key_of(args jsonb, unique_args text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN length(k) > 255 THEN 'md5:' || md5(k) ELSE k END
+          FROM (SELECT (SELECT jsonb_agg(args -> u.arg ORDER BY u.ord)
+                          FROM unnest(unique_args) WITH ORDINALITY AS u(arg, ord))::text AS k) x);
+COMMENT ON FUNCTION tasklib._unique_key_of IS
+    'Private: the unique_key a task type''s unique_args make of a task''s arguments (a JSON array of their values; md5 beyond 255 characters); NULL without unique_args.';
+
+-- What a submit whose unique key another task holds does, by its on_conflict policy:
+--   return  (the default) the holder's id;
+--   raise   TL007, naming the holder;
+--   replace a holder that has not started yet (pending) takes the new arguments, tags,
+--           priority and due time, and its id is returned; one that has started cannot be
+--           replaced (TL007).
+CREATE FUNCTION tasklib._unique_conflict(
+    holder uuid, name text, key text, policy text, args jsonb, tags jsonb, priority integer,
+    delay_seconds double precision
+) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+BEGIN
+    IF policy = 'return' THEN
+        RETURN holder;
+    END IF;
+    IF policy = 'replace' THEN
+        UPDATE tasklib.tasks t
+           SET args = _unique_conflict.args,
+               tags = _unique_conflict.tags,
+               priority = coalesce(_unique_conflict.priority, t.priority),
+               scheduled_at = now() + make_interval(secs => _unique_conflict.delay_seconds)
+         WHERE t.id = holder AND t.state = 'pending'
+        RETURNING t.id INTO holder;
+        IF FOUND THEN
+            RETURN holder;
+        END IF;
+        SELECT t.state INTO v_state FROM tasklib.tasks t WHERE t.id = _unique_conflict.holder;
+        RAISE EXCEPTION 'task % with unique key % is % (%): only a pending task can be replaced',
+            name, key, coalesce(v_state, 'gone'), _unique_conflict.holder
+            USING ERRCODE = 'TL007', DETAIL = format('holder: %s', _unique_conflict.holder);
+    END IF;
+    RAISE EXCEPTION 'task % with unique key % already exists: %', name, key, holder
+        USING ERRCODE = 'TL007', DETAIL = format('holder: %s', holder);
+END;
+$$;
+COMMENT ON FUNCTION tasklib._unique_conflict IS
+    'Private (submit): resolve a unique-key conflict with the holding task by policy: return its id, raise TL007, or replace a pending holder''s arguments, tags, priority and due time.';
+
 -- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
 -- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
 -- The task's submitted_by is the caller's login role: the column's default, session_user, which
 -- this SECURITY DEFINER function does not change (current_user would be the owner).
+--
+-- Deduplication: a task with a unique_key (given, or made of the arguments its task type names)
+-- is inserted unless an unfinished task of the same name holds the key: the INSERT's ON CONFLICT
+-- on tasks_unique_idx decides, under the index's lock, so concurrent submitters of one key get
+-- one task and every one its id. With unique_for_seconds the key also stays taken for that long
+-- after the submit (tasklib.unique_windows), whether the task has finished or not.
 CREATE FUNCTION tasklib.submit(
     name                 text,
     args                 jsonb DEFAULT '{}',
@@ -35,51 +93,120 @@ CREATE FUNCTION tasklib.submit(
     timeout_seconds      double precision DEFAULT NULL,
     queue                text DEFAULT NULL,
     backoff_base_seconds double precision DEFAULT NULL,
-    limit_key            text DEFAULT NULL
+    limit_key            text DEFAULT NULL,
+    unique_key           text DEFAULT NULL,
+    on_conflict          text DEFAULT NULL,
+    unique_for_seconds   double precision DEFAULT NULL,
+    unique_args          text[] DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
+-- ON CONFLICT names the index's columns, which are also parameter names: the columns are meant
+-- (every parameter is written submit.x).
+#variable_conflict use_column
 DECLARE
     v_id uuid;
     v_queue text;
+    v_type tasklib.task_types;
+    v_key text;
+    v_holder uuid;
+    v_window double precision;
 BEGIN
     IF submit.limit_key = '' OR length(submit.limit_key) > 255 THEN
         RAISE EXCEPTION 'limit_key must be a non-empty string of at most 255 characters, got %',
             quote_literal(left(submit.limit_key, 40)) USING ERRCODE = 'TL002';
     END IF;
+    IF submit.unique_key = '' OR length(submit.unique_key) > 255 THEN
+        RAISE EXCEPTION 'unique_key must be a non-empty string of at most 255 characters, got %',
+            quote_literal(left(submit.unique_key, 40)) USING ERRCODE = 'TL002';
+    END IF;
+    IF submit.on_conflict NOT IN ('return', 'raise', 'replace') THEN
+        RAISE EXCEPTION 'on_conflict must be return, raise or replace, got %', quote_literal(submit.on_conflict)
+            USING ERRCODE = 'TL002';
+    END IF;
+    IF NOT (submit.unique_for_seconds > 0 AND submit.unique_for_seconds <= (tasklib.limits()).max_delay_seconds) THEN
+        RAISE EXCEPTION 'unique_for_seconds must be a number of seconds > 0 and at most %, got %',
+            (tasklib.limits()).max_delay_seconds, submit.unique_for_seconds USING ERRCODE = 'TL002';
+    END IF;
+    SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
+    IF cardinality(submit.unique_args) NOT BETWEEN 1 AND 32 OR array_position(submit.unique_args, NULL) IS NOT NULL
+       OR '' = ANY (submit.unique_args) THEN
+        RAISE EXCEPTION 'unique_args must be 1 to 32 argument names, got %', submit.unique_args USING ERRCODE = 'TL002';
+    END IF;
+    -- A submitter that declares the task's key arguments itself (the Python client does, from
+    -- the task's definition) gets the same key whether the task type is registered yet or not.
+    v_key := coalesce(submit.unique_key,
+                      tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
+
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
-    -- task type the options come from. No row inserted means a check failed. The planner
-    -- folds each (tasklib.task_defaults()).x into a constant.
-    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, args, priority, tags, max_retries, timeout_seconds,
-                                    backoff_base_seconds, backoff_max_seconds, scheduled_at)
+    -- task type the options come from. No row inserted means a check failed, or (with a key)
+    -- that an unfinished task holds the key. The planner folds each (tasklib.task_defaults()).x
+    -- into a constant.
+    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
+                                    timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at)
     SELECT submit.name,
-           coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
-           coalesce(submit.limit_key, submit.args ->> tt.limit_key_arg),
+           coalesce(submit.queue, v_type.queue, (tasklib.task_defaults()).queue),
+           coalesce(submit.limit_key, submit.args ->> v_type.limit_key_arg),
+           v_key,
            submit.args,
-           coalesce(submit.priority, tt.priority, (tasklib.task_defaults()).priority),
+           coalesce(submit.priority, v_type.priority, (tasklib.task_defaults()).priority),
            submit.tags,
-           coalesce(submit.max_retries, tt.max_retries, (tasklib.task_defaults()).max_retries),
-           coalesce(submit.timeout_seconds, tt.timeout_seconds),
-           coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
-           coalesce(tt.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
+           coalesce(submit.max_retries, v_type.max_retries, (tasklib.task_defaults()).max_retries),
+           coalesce(submit.timeout_seconds, v_type.timeout_seconds),
+           coalesce(submit.backoff_base_seconds, v_type.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
+           coalesce(v_type.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
            -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
            -- here first: the planner folds make_interval over a parameter's value, before any
            -- WHERE runs, and "interval out of range" would hide the error that names the option.
            now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
-      FROM (SELECT 1) AS one
-      LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
      WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
                submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
                tasklib._submit_validation(),
-               tt.name IS NOT NULL, tt.args_check)
+               v_type.name IS NOT NULL, v_type.args_check)
+    ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND NOT terminal DO NOTHING
     RETURNING t.id, t.queue INTO v_id, v_queue;
 
     IF v_id IS NULL THEN
-        -- Raises the error that names the problem.
+        -- Raises the error that names the problem, if there is one.
         PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
             submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
-        RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
-            USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
+        IF v_key IS NULL THEN
+            RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
+                USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
+        END IF;
+        -- The ON CONFLICT waited for the holder's transaction; this statement's snapshot is newer.
+        SELECT t.id INTO v_holder FROM tasklib.tasks t
+         WHERE t.name = submit.name AND t.unique_key = v_key AND NOT t.terminal;
+        IF v_holder IS NULL THEN
+            -- It finished in between: the key is free now.
+            RETURN tasklib.submit(submit.name, submit.args, submit.delay_seconds, submit.priority, submit.tags,
+                submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
+                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args);
+        END IF;
+        RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
+            coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
+            submit.args, submit.tags, submit.priority, submit.delay_seconds);
     END IF;
+
+    v_window := coalesce(submit.unique_for_seconds, v_type.unique_for_seconds);
+    IF v_key IS NOT NULL AND v_window IS NOT NULL THEN
+        -- Take the key's window, unless a task submitted within it holds it (finished or not).
+        INSERT INTO tasklib.unique_windows AS w (name, key, task_id, until)
+        VALUES (submit.name, v_key, v_id, now() + make_interval(secs => v_window))
+        ON CONFLICT ON CONSTRAINT unique_windows_pkey DO UPDATE
+           SET task_id = excluded.task_id, until = excluded.until
+         WHERE w.until <= now()
+        RETURNING w.task_id INTO v_holder;
+        IF v_holder IS NULL THEN
+            -- This transaction's own row, never seen by another: undo it.
+            DELETE FROM tasklib.tasks t WHERE t.id = v_id;
+            SELECT w.task_id INTO v_holder FROM tasklib.unique_windows w
+             WHERE w.name = submit.name AND w.key = v_key;
+            RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
+                coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
+                submit.args, submit.tags, submit.priority, submit.delay_seconds);
+        END IF;
+    END IF;
+
     -- A queue exists from its first task on (tasklib.queues); one index probe once it does.
     IF NOT EXISTS (SELECT 1 FROM tasklib.queues q WHERE q.name = v_queue) THEN
         INSERT INTO tasklib.queues (name) VALUES (v_queue) ON CONFLICT DO NOTHING;
@@ -92,7 +219,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg). Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.
@@ -118,7 +245,8 @@ BEGIN
       FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key'] <> '{}'
+                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
+                          'on_conflict', 'unique_for_seconds', 'unique_args'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -127,7 +255,8 @@ BEGIN
         SELECT k INTO v_key
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key'])
+                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
+                               'on_conflict', 'unique_for_seconds', 'unique_args'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
@@ -142,6 +271,34 @@ BEGIN
     IF v_position IS NOT NULL THEN
         RAISE EXCEPTION 'tasks[%].limit_key must be a non-empty string of at most 255 characters, got %',
             v_position, left(v_value::text, 40) USING ERRCODE = 'TL002';
+    END IF;
+
+    -- Deduplicated tasks go one by one through submit, which resolves each key's conflict (a
+    -- key repeated within the batch included); the batch stays one transaction.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(tasks) AS e(task)
+                LEFT JOIN tasklib.task_types tt ON tt.name = e.task ->> 'name'
+               WHERE coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
+                  OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
+                  OR tt.unique_args IS NOT NULL) THEN
+        FOR v_position, v_value IN
+            SELECT e.ord - 1, e.task FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord) ORDER BY e.ord
+        LOOP
+            BEGIN
+                RETURN NEXT tasklib.submit(
+                    v_value ->> 'name', coalesce(v_value -> 'args', '{}'),
+                    coalesce((v_value ->> 'delay_seconds')::double precision, 0),
+                    (v_value ->> 'priority')::integer, coalesce(v_value -> 'tags', '{}'),
+                    (v_value ->> 'max_retries')::integer, (v_value ->> 'timeout_seconds')::double precision,
+                    v_value ->> 'queue', (v_value ->> 'backoff_base_seconds')::double precision,
+                    v_value ->> 'limit_key', v_value ->> 'unique_key', v_value ->> 'on_conflict',
+                    (v_value ->> 'unique_for_seconds')::double precision,
+                    CASE WHEN coalesce(jsonb_typeof(v_value -> 'unique_args'), 'null') <> 'null'
+                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE EXCEPTION 'tasks[%]: %', v_position, SQLERRM USING ERRCODE = SQLSTATE;
+            END;
+        END LOOP;
+        RETURN;
     END IF;
 
     -- Read once: _check_submission reads it per call.
@@ -266,14 +423,19 @@ BEGIN
     ),
     failed AS (
         UPDATE tasklib.tasks t
-           SET state = 'failed',
+           -- A task whose cancellation was asked for ends cancelled, not retried.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = format('lease expired: worker %s presumed dead', t.worker_id),
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  format('lease expired: worker %s presumed dead', t.worker_id)),
                locked_until = NULL,
                lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
                next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                         AND t.cancel_requested_at IS NULL
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries) THEN now() END
+               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                        OR t.cancel_requested_at IS NOT NULL THEN now() END
           FROM expired e
          WHERE t.id = e.id
         RETURNING t.id, t.terminal
@@ -315,7 +477,7 @@ COMMENT ON FUNCTION tasklib.recover_expired IS
 -- does not read every key; a key that reaches its limit within this call is left out of the
 -- next round of the scan. Tasks are taken in claim order among the keys that may start, so a
 -- key with a long backlog holds at most its limit and the other keys' tasks go past it.
-CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer)
+CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer, names text[] DEFAULT NULL)
 RETURNS TABLE (row_id tid, due_at timestamptz)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
@@ -325,7 +487,8 @@ DECLARE
     v_tokens double precision;
     v_running jsonb := '{}';         -- key -> its running tasks, under a per-key concurrency limit
     v_key_tokens jsonb := '{}';      -- key -> its bucket's level, under a per-key rate limit
-    v_blocked text[] := '{}';        -- keys that may start nothing more now
+    v_blocked text[] := '{}';        -- keys that could start nothing at the start of this call
+    v_filled text[] := '{}';         -- keys that filled up during it (few: at most n)
     v_rows tid[] := '{}';
     v_due timestamptz[] := '{}';
     v_keys text[] := '{}';
@@ -359,14 +522,18 @@ BEGIN
           FROM (SELECT t.ctid AS row_id, t.run_at, row_number() OVER () AS ord
                   FROM (SELECT t.ctid, t.run_at FROM tasklib.tasks t
                          WHERE t.queue = queue_name AND t.run_at <= now()
+                           AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
                          ORDER BY t.priority DESC, t.run_at, t.created_at
                          LIMIT v_budget
                            FOR NO KEY UPDATE SKIP LOCKED) t) c;
         v_rows := coalesce(v_rows, '{}');
         v_due := coalesce(v_due, '{}');
     ELSE
+        -- The keys at their limit go to v_blocked, which the scan reads as a hashed set (it may
+        -- hold a key per running task); only keys with room left but some running are counted
+        -- one by one (under a limit of 1, none).
         IF q.key_concurrency_limit IS NOT NULL THEN
-            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running), '{}'),
+            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running) FILTER (WHERE k.running < q.key_concurrency_limit), '{}'),
                    coalesce(array_agg(k.limit_key) FILTER (WHERE k.running >= q.key_concurrency_limit), '{}')
               INTO v_running, v_blocked
               FROM (SELECT t.limit_key, count(*) AS running FROM tasklib.tasks t
@@ -375,23 +542,25 @@ BEGIN
         END IF;
         v_blocked := v_blocked || ARRAY(SELECT k.key FROM tasklib.queue_keys k
                                          WHERE k.queue = queue_name AND k.blocked_until > now());
-        -- Rounds: each scans in claim order past the blocked keys for what is still wanted. A
-        -- round that skips a task (its key filled up in this call) blocks that key for the
-        -- next; one that finds fewer tasks than wanted has seen them all.
+        -- Rounds: each scans in claim order past the blocked and filled keys for what is still
+        -- wanted. A round that skips a task (its key filled up in this round) leaves that key
+        -- out of the next; one that finds fewer tasks than wanted has seen them all.
         LOOP
             v_wanted := v_budget - cardinality(v_rows);
             v_seen := 0;
             FOR r IN
                 SELECT t.ctid AS row_id, t.run_at, t.limit_key FROM tasklib.tasks t
                  WHERE t.queue = queue_name AND t.run_at <= now()
-                   AND (t.limit_key IS NULL OR t.limit_key <> ALL (v_blocked))
+                   AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
+                   AND (t.limit_key IS NULL
+                        OR (t.limit_key NOT IN (SELECT unnest(v_blocked)) AND t.limit_key <> ALL (v_filled)))
                    AND t.ctid <> ALL (v_rows)
                  ORDER BY t.priority DESC, t.run_at, t.created_at
                  LIMIT v_wanted
             LOOP
                 v_seen := v_seen + 1;
                 IF r.limit_key IS NOT NULL THEN
-                    CONTINUE WHEN r.limit_key = ANY (v_blocked);
+                    CONTINUE WHEN r.limit_key = ANY (v_filled);
                     IF q.key_rate_limit IS NOT NULL THEN
                         IF NOT v_key_tokens ? r.limit_key THEN
                             SELECT tasklib._bucket_level(k.tokens, k.tokens_at, q.key_rate_limit,
@@ -402,19 +571,20 @@ BEGIN
                         END IF;
                         v_level := (v_key_tokens ->> r.limit_key)::double precision;
                         IF v_level < 1 THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
                             CONTINUE;
                         END IF;
                         v_key_tokens := v_key_tokens || jsonb_build_object(r.limit_key, v_level - 1);
                         IF v_level - 1 < 1 THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
                         END IF;
                     END IF;
                     IF q.key_concurrency_limit IS NOT NULL THEN
                         v_count := coalesce((v_running ->> r.limit_key)::integer, 0) + 1;
-                        v_running := v_running || jsonb_build_object(r.limit_key, v_count);
                         IF v_count >= q.key_concurrency_limit THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
+                        ELSE
+                            v_running := v_running || jsonb_build_object(r.limit_key, v_count);
                         END IF;
                     END IF;
                 END IF;
@@ -455,7 +625,8 @@ CREATE FUNCTION tasklib.claim(
     n             integer DEFAULT 1,
     queues        text[] DEFAULT NULL,
     lease_seconds double precision DEFAULT 60,
-    lease_token   uuid DEFAULT NULL
+    lease_token   uuid DEFAULT NULL,
+    names         text[] DEFAULT NULL
 ) RETURNS SETOF tasklib.tasks
 LANGUAGE plpgsql
 -- See "Plans" above: the one plan of each statement, whatever the arguments.
@@ -505,7 +676,7 @@ BEGIN
         EXIT WHEN cardinality(v_rows) >= claim.n;
         SELECT coalesce(array_agg(c.row_id), '{}'), coalesce(array_agg(c.due_at), '{}')
           INTO v_chosen_rows, v_chosen_due
-          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows)) c;
+          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows), claim.names) c;
         v_rows := v_rows || v_chosen_rows;
         v_due := v_due || v_chosen_due;
     END LOOP;
@@ -522,6 +693,7 @@ BEGIN
              CROSS JOIN LATERAL (
                    SELECT t.ctid AS row_id, t.run_at, t.priority, t.created_at FROM tasklib.tasks t
                     WHERE t.queue = fq.name AND t.run_at <= now()
+                      AND (claim.names IS NULL OR t.name = ANY (claim.names))
                     ORDER BY t.priority DESC, t.run_at, t.created_at
                     LIMIT claim.n - cardinality(v_rows)
                       FOR NO KEY UPDATE SKIP LOCKED) c
@@ -540,7 +712,8 @@ BEGIN
                locked_until = now() + make_interval(secs => claim.lease_seconds),
                -- Leaving 'failed' means a retry starts now.
                retry_count = t.retry_count + CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END,
-               next_retry_at = NULL
+               next_retry_at = NULL,
+               progress = NULL
           FROM due
          -- The ARRAY form makes a TID scan certain; a join on ctid may plan a sequential scan.
          WHERE t.ctid = ANY (ARRAY(SELECT d.row_id FROM due d)) AND t.ctid = due.row_id
@@ -548,16 +721,18 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result,
+           c.progress, c.error, c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
-           c.created_at, c.submitted_by, c.worker_id, c.attempt, c.lease_token, c.locked_until, c.run_at,
+           c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
+           c.attempt, c.lease_token, c.locked_until, c.run_at,
            c.terminal
       FROM claimed c ORDER BY c.priority DESC, c.due_at, c.created_at;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) and task names (NULL: all; a worker passes the names it can run) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
 
 -- Record results. Fenced by attempt: a task changes only while it runs under the lease token the
 -- caller presents for it (one per id, the token of the claim that took it) and its lease has not
@@ -664,8 +839,11 @@ BEGIN
     RETURN QUERY
     WITH failed AS (
         UPDATE tasklib.tasks t
-           SET state = 'failed',
+           -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = fail.errors[array_position(fail.ids, t.id)],
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  fail.errors[array_position(fail.ids, t.id)]),
                locked_until = NULL,
                lease_token = NULL,
                -- A failure that must not be retried spends the remaining retries, so that
@@ -685,10 +863,12 @@ BEGIN
                next_retry_at = CASE WHEN (fail.retryable IS NULL
                                           OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                          AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                         AND t.cancel_requested_at IS NULL
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
                completed_at = CASE WHEN (fail.retryable IS NULL
                                          OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
+                                        AND t.cancel_requested_at IS NULL
                    THEN NULL ELSE now() END
          WHERE t.id = ANY (fail.ids)
            AND t.lease_token = fail.lease_tokens[array_position(fail.ids, t.id)]
@@ -953,6 +1133,11 @@ BEGIN
             ELSIF q.keys_blocked_until > now() OR q.key_rate_limit IS NOT NULL THEN
                 SELECT min(k.blocked_until) INTO v_lift FROM tasklib.queue_keys k
                  WHERE k.queue = q.name AND k.blocked_until > now();
+            ELSE
+                -- Nothing the queue says holds them (a rate bucket has refilled, say): now. A
+                -- worker whose claim still finds nothing (rows another claim holds, keys at
+                -- their limit) backs off on its own.
+                v_lift := now();
             END IF;
         END IF;
         v_best := least(v_best, v_next, v_lift);
@@ -966,5 +1151,28 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
     'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
+
+-- A running task's report of how far it has got, for operators and waiting clients: free JSON
+-- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt
+-- that holds the lease writes. Returns whether it was recorded.
+CREATE FUNCTION tasklib.report_progress(worker text, id uuid, lease_token uuid, progress jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF progress IS NULL OR length(progress::text) > 65536 THEN
+        RAISE EXCEPTION 'progress must be a JSON value of at most 64 KiB, got %',
+            coalesce(length(progress::text) || ' bytes', 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    UPDATE tasklib.tasks t
+       SET progress = report_progress.progress
+     WHERE t.id = report_progress.id
+       AND t.lease_token = report_progress.lease_token
+       AND t.worker_id = report_progress.worker
+       AND t.locked_until > now();
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.report_progress IS
+    'Record a running task''s progress (free JSON, at most 64 KiB) in tasks.progress, for the attempt that holds the lease token; returns whether it was recorded.';
 
 COMMIT;

@@ -127,6 +127,8 @@ ALTER FUNCTION tasklib.heartbeat SECURITY DEFINER SET search_path = pg_catalog, 
 ALTER FUNCTION tasklib.release SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.recover_expired SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.cancel SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.cancel_tasks SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.cancel_requests SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.retry SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.purge SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.register_task_type SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
@@ -134,6 +136,7 @@ ALTER FUNCTION tasklib.worker_heartbeat SECURITY DEFINER SET search_path = pg_ca
 ALTER FUNCTION tasklib.unregister_worker SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.rate_limited SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.report_progress SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.seconds_until_claimable SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.set_queue_limits SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.pause_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
@@ -182,7 +185,7 @@ GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many TO tasklib_produce
 
 GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
     tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
-    tasklib.rate_limited, tasklib.seconds_until_claimable
+    tasklib.rate_limited, tasklib.seconds_until_claimable, tasklib.cancel_requests, tasklib.report_progress
     TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,
@@ -195,7 +198,7 @@ GRANT SELECT ON tasklib.queues, tasklib.queue_keys TO tasklib_worker, tasklib_ad
 GRANT EXECUTE ON FUNCTION tasklib._error_line TO tasklib_monitor, tasklib_admin;
 
 -- register_task_type changes a stored definition only for a member of tasklib_admin.
-GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.retry, tasklib.purge,
+GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.cancel_tasks, tasklib.retry, tasklib.purge,
     tasklib.purge_workers, tasklib.set_queue_limits, tasklib.pause_queue, tasklib.resume_queue,
     tasklib.suspend_queue, tasklib.purge_queue_keys TO tasklib_admin;
 GRANT EXECUTE ON PROCEDURE tasklib.purge_all TO tasklib_admin;

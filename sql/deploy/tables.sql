@@ -115,6 +115,15 @@ CREATE TABLE tasklib.task_types (
     -- control: per-key limits, e.g. "customer_id"). NULL: tasks of this type have no key
     -- unless the submitter sets one.
     limit_key_arg        text CHECK (limit_key_arg <> '' AND length(limit_key_arg) <= 255),
+    -- Deduplication of its submissions: the arguments whose values make a task's unique_key when
+    -- its submitter gives none, how long a key stays taken after a submit (NULL: while the task
+    -- is unfinished), and what a conflicting submit does (NULL: 'return').
+    unique_args          text[] CHECK (cardinality(unique_args) BETWEEN 1 AND 32),
+    unique_for_seconds   double precision CHECK (unique_for_seconds > 0 AND unique_for_seconds <= 3155760000),
+    unique_on_conflict   text CHECK (unique_on_conflict IN ('return', 'raise', 'replace')),
+    -- How long purge keeps this type's finished tasks (and so their results); NULL: as long as
+    -- purge is told (older_than, 7 days by default).
+    result_ttl_seconds   double precision CHECK (result_ttl_seconds >= 0 AND result_ttl_seconds <= 3155760000),
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE tasklib.task_types IS
@@ -128,13 +137,23 @@ CREATE TABLE tasklib.tasks (
     -- or taken from the argument its task type names (task_types.limit_key_arg). NULL: only the
     -- queue's own limits apply. (Its bounds are checked by the submit functions, see tasks.name.)
     limit_key            text,
+    -- Deduplication (see submit): no two tasks of one name hold the same key while unfinished
+    -- (tasks_unique_idx), and with a window not within it (unique_windows). NULL: no key.
+    unique_key           text,
     args                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(args) = 'object'),
     state                text NOT NULL DEFAULT 'pending'
                          CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
     priority             integer NOT NULL DEFAULT (tasklib.task_defaults()).priority,
     tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
     result               jsonb,
+    -- What the running attempt last reported about its progress (report_progress): free JSON,
+    -- e.g. {"done": 40, "total": 100}. Kept once the task ends; a new attempt starts afresh.
+    progress             jsonb,
     error                text,
+    -- Each failed attempt, oldest first (River keeps its errors array so): {"attempt", "worker",
+    -- "started_at", "failed_at", "error"}, the last 25. NULL until an attempt fails. Written
+    -- only by a failure, never on the path of a task that succeeds.
+    failures             jsonb,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
     max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries
                          CHECK (max_retries >= 0 AND max_retries <= 100),
@@ -159,6 +178,12 @@ CREATE TABLE tasklib.tasks (
     -- UPDATE statement, ~3 us each; only the functions write these two columns.)
     submitted_by         text NOT NULL DEFAULT session_user,
     worker_id            text,
+    -- Cancellation (see cancel): when it was asked for, by which login, and why. A running task
+    -- asked to stop keeps running until its worker stops it and reports, or its lease expires;
+    -- either way it ends cancelled, not retried.
+    cancel_requested_at  timestamptz,
+    cancelled_by         text,
+    cancel_reason        text,
     -- How many times the task has been claimed (River's and Oban's "attempt"): every claim adds
     -- one, nothing resets it. Not the retry rule's input (retry_count is): a release hands the
     -- task back without spending a retry, but its next claim is still a new attempt.
@@ -208,9 +233,15 @@ WITH (
 COMMENT ON TABLE tasklib.tasks IS
     'One row per submitted task. Change it only through the tasklib functions; read it freely.';
 COMMENT ON COLUMN tasklib.tasks.limit_key IS 'What the queue''s per-key limits count by (e.g. a customer id); NULL: only the queue''s own limits apply.';
+COMMENT ON COLUMN tasklib.tasks.unique_key IS 'Deduplication key: no two unfinished tasks of one name share it (and, with a window, no two submitted within it); NULL: none.';
+COMMENT ON COLUMN tasklib.tasks.cancel_requested_at IS 'When cancel was called on the task; a running task then ends cancelled when its worker stops it (or its lease expires).';
+COMMENT ON COLUMN tasklib.tasks.cancelled_by IS 'The login (session_user) that cancelled the task.';
+COMMENT ON COLUMN tasklib.tasks.cancel_reason IS 'Why the task was cancelled, as the canceller said.';
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
+COMMENT ON COLUMN tasklib.tasks.progress IS 'What the task last reported about its progress while running (report_progress), as free JSON.';
+COMMENT ON COLUMN tasklib.tasks.failures IS 'Every failed attempt (the last 25), oldest first: attempt, worker, started_at, failed_at, error; NULL until one fails.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
 COMMENT ON COLUMN tasklib.tasks.submitted_by IS 'The login role (session_user) that submitted the task; a producer reads only its own tasks.';
 COMMENT ON COLUMN tasklib.tasks.attempt IS 'How many times the task has been claimed (each claim adds 1; never reset).';
@@ -229,6 +260,11 @@ COMMENT ON COLUMN tasklib.tasks.terminal IS 'Finished for good: completed, cance
 -- nothing, and a claim of a rare queue does not filter the due tasks of every other one.
 CREATE INDEX tasks_claim_idx ON tasklib.tasks (queue, priority DESC, run_at, created_at)
     WHERE run_at IS NOT NULL;
+-- Deduplication, enforced here rather than by a look before the insert: a submit of a key that an
+-- unfinished task of the same name holds conflicts on this index (see submit). Only keyed tasks
+-- have an entry.
+CREATE UNIQUE INDEX tasks_unique_idx ON tasklib.tasks (name, unique_key)
+    WHERE unique_key IS NOT NULL AND NOT terminal;
 CREATE INDEX tasks_lease_idx ON tasklib.tasks (locked_until) WHERE state = 'running';
 -- Most tasks carry no tags: leaving them out spares every write of such a task a GIN entry
 -- (and the pending-list cleanup it later costs). A query uses this index only when it says
@@ -302,6 +338,33 @@ CREATE TABLE tasklib.queue_keys (
 CREATE INDEX queue_keys_blocked_idx ON tasklib.queue_keys (queue, blocked_until);
 COMMENT ON TABLE tasklib.queue_keys IS
     'Per limit key of a queue: its suspension and rate bucket (a row exists once a key is suspended or starts under a per-key rate limit).';
+
+-- Deduplication over a time window ("at most once per hour"): the task that took a key and until
+-- when it holds it, finished or not. A submit takes a key whose window has passed by updating
+-- its row (one statement under the row's lock), so concurrent submitters of one key cannot both
+-- take it.
+CREATE TABLE tasklib.unique_windows (
+    name     text NOT NULL,
+    key      text NOT NULL,
+    task_id  uuid NOT NULL,
+    until    timestamptz NOT NULL,
+    PRIMARY KEY (name, key)
+);
+COMMENT ON TABLE tasklib.unique_windows IS
+    'Per task name and unique key with a window (unique_for_seconds): the task that holds the key and until when.';
+
+-- A task's failures with one more appended: the record of a failed attempt, of the running row
+-- it ends (fail and recover_expired write it). The last 25 are kept.
+CREATE FUNCTION tasklib._failures_after(
+    failures jsonb, attempt integer, worker text, started_at timestamptz, error text
+) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN jsonb_array_length(f) > 25 THEN f - 0 ELSE f END
+          FROM (SELECT coalesce(failures, '[]') || jsonb_build_array(jsonb_build_object(
+                    'attempt', attempt, 'worker', worker, 'started_at', started_at, 'failed_at', now(),
+                    'error', left(error, 10000))) AS f) x);
+COMMENT ON FUNCTION tasklib._failures_after IS
+    'Private: a task''s failures array with the failed attempt appended (attempt, worker, started_at, failed_at, the error cut at 10,000 characters), the last 25 kept.';
 
 -- The level of a token bucket now: what it held at tokens_at plus what it gained since, at most
 -- burst. A bucket never read (NULL) is full.

@@ -34,7 +34,14 @@ SELECT count(*) AS total,
 COMMENT ON VIEW tasklib.queue_status IS
     'One row: how many tasks are in each state (the Quick Status query), plus due = claimable now and oldest_due_age = how long the oldest claimable task has waited (the queue''s lag).';
 
+-- live_workers: the workers heard from in the last minute that can run the name (workers
+-- claim only the names they have code for): 0 beside due tasks means nobody will run them.
 CREATE VIEW tasklib.queue_status_by_task AS
+SELECT s.*,
+       (SELECT count(*) FROM tasklib.workers w
+         WHERE w.last_seen_at > now() - interval '1 minute'
+           AND (w.task_names IS NULL OR s.name = ANY (w.task_names))) AS live_workers
+  FROM (
 SELECT t.name,
        count(*) AS total,
        count(*) FILTER (WHERE t.state = 'pending') AS pending,
@@ -46,18 +53,19 @@ SELECT t.name,
        count(*) FILTER (WHERE t.run_at <= now()) AS due,
        now() - min(t.run_at) FILTER (WHERE t.run_at <= now()) AS oldest_due_age
   FROM tasklib.tasks t
- GROUP BY t.name
- ORDER BY t.name;
+ GROUP BY t.name) s
+ ORDER BY s.name;
 COMMENT ON VIEW tasklib.queue_status_by_task IS
-    'queue_status per task name: tasks in each state, due now, and the age of the oldest due task.';
+    'queue_status per task name: tasks in each state, due now, the age of the oldest due task, and live_workers: the workers seen in the last minute that can run it (0 beside due tasks: nobody will run them).';
 
 CREATE VIEW tasklib.task_performance AS
 SELECT t.name,
        count(*) FILTER (WHERE t.state = 'completed') AS executions,
-       avg(d.seconds) FILTER (WHERE t.state = 'completed') AS avg_duration_s,
-       max(d.seconds) FILTER (WHERE t.state = 'completed') AS max_duration_s,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed') AS p50_duration_s,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed') AS p95_duration_s,
+       -- Rounded to the millisecond: more digits than that are noise to a reader in psql.
+       round((avg(d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS avg_duration_s,
+       round((max(d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS max_duration_s,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS p50_duration_s,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS p95_duration_s,
        count(*) FILTER (WHERE t.state = 'failed') AS failed_permanent,
        round(count(*) FILTER (WHERE t.state = 'failed')::numeric / count(*), 4) AS failure_rate
   FROM tasklib.tasks t
@@ -67,7 +75,7 @@ SELECT t.name,
  GROUP BY t.name
  ORDER BY avg_duration_s DESC NULLS LAST;
 COMMENT ON VIEW tasklib.task_performance IS
-    'Per task name, over finished tasks still in the table: executions (completed), average, max, p50 and p95 duration in seconds of the last attempt, permanent failures and failure_rate = permanent failures / finished.';
+    'Per task name, over finished tasks still in the table: executions (completed), average, max, p50 and p95 duration in seconds (to the millisecond) of the last attempt, permanent failures and failure_rate = permanent failures / finished (4 decimals).';
 
 CREATE VIEW tasklib.worker_health AS
 WITH running AS (

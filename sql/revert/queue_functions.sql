@@ -1,6 +1,7 @@
 -- Revert tasklib:queue_functions
 BEGIN;
 
+DROP FUNCTION tasklib.report_progress;
 DROP FUNCTION tasklib.seconds_until_claimable;
 DROP FUNCTION tasklib.rate_limited;
 DROP FUNCTION tasklib.release;
@@ -12,6 +13,8 @@ DROP FUNCTION tasklib._choose_limited;
 DROP FUNCTION tasklib.recover_expired;
 DROP FUNCTION tasklib.submit_many;
 DROP FUNCTION tasklib.submit;
+DROP FUNCTION tasklib._unique_conflict;
+DROP FUNCTION tasklib._unique_key_of;
 DROP FUNCTION tasklib.backoff_delay;
 
 COMMIT;

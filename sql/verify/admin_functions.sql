@@ -1,6 +1,7 @@
 -- Verify tasklib:admin_functions
 BEGIN;
 
-SELECT 'tasklib.cancel'::regproc, 'tasklib.retry'::regproc, 'tasklib.purge'::regproc;
+SELECT 'tasklib.cancel'::regproc, 'tasklib.retry'::regproc, 'tasklib.purge'::regproc,
+       'tasklib.cancel_tasks'::regproc, 'tasklib.cancel_requests'::regproc;
 
 ROLLBACK;

@@ -1,19 +1,21 @@
 -- Verify tasklib:tables
 BEGIN;
 
-SELECT id, name, queue, limit_key, args, state, priority, tags, result, error, retry_count, max_retries, max_retries_submitted,
+SELECT id, name, queue, limit_key, unique_key, args, state, priority, tags, result, progress, error, failures, retry_count, max_retries, max_retries_submitted,
        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at, next_retry_at,
-       started_at, completed_at, created_at, submitted_by, worker_id, attempt, lease_token, locked_until,
+       started_at, completed_at, created_at, submitted_by, worker_id, cancel_requested_at, cancelled_by, cancel_reason, attempt, lease_token, locked_until,
        run_at, terminal
   FROM tasklib.tasks WHERE false;
 SELECT name, queue, priority, max_retries, timeout_seconds, backoff_base_seconds,
-       backoff_max_seconds, args_schema, limit_key_arg, updated_at
+       backoff_max_seconds, args_schema, limit_key_arg, unique_args, unique_for_seconds, unique_on_conflict, result_ttl_seconds, updated_at
   FROM tasklib.task_types WHERE false;
 SELECT name, paused, suspended_until, concurrency_limit, key_concurrency_limit, rate_limit,
        rate_period_seconds, rate_burst, key_rate_limit, key_rate_period_seconds, key_rate_burst,
        tokens, tokens_at, keys_blocked_until, limited, created_at, updated_at
   FROM tasklib.queues WHERE false;
 SELECT queue, key, suspended_until, tokens, tokens_at, blocked_until FROM tasklib.queue_keys WHERE false;
+SELECT name, key, task_id, until FROM tasklib.unique_windows WHERE false;
+SELECT 'tasklib.tasks_unique_idx'::regclass;
 SELECT 'tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer)'::regprocedure,
        'tasklib._bucket_ready_at(double precision, integer, double precision)'::regprocedure;
 SELECT 'tasklib.tasks_claim_idx'::regclass, 'tasklib.tasks_lease_idx'::regclass,

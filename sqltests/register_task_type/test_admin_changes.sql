@@ -50,7 +50,7 @@ SET SESSION AUTHORIZATION tasklib_test_worker_login;
 SELECT is((tasklib.register_task_type('admin.mail', NULL)).name, 'admin.mail',
     'the worker registering the stored definition again is fine');
 RESET SESSION AUTHORIZATION;
-SELECT ok(has_function_privilege('tasklib_admin', 'tasklib.register_task_type(text, jsonb, integer, double precision, integer, text, double precision, double precision, text)', 'EXECUTE'),
+SELECT ok(has_function_privilege('tasklib_admin', 'tasklib.register_task_type(text, jsonb, integer, double precision, integer, text, double precision, double precision, text, text[], double precision, text, double precision)', 'EXECUTE'),
     'tasklib_admin may call register_task_type');
 
 SELECT * FROM finish();

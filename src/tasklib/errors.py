@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
+from uuid import UUID
 
 import psycopg
 
@@ -61,8 +63,54 @@ class TaskTypeConflictError(TaskLibError):
     a login in ``tasklib_admin`` may change it, e.g. with ``tasklib register`` (TL006)."""
 
 
+class DuplicateTaskError(TaskLibError):
+    """Another task holds the unique key, and the submit asked to raise rather than return its
+    id (``on_conflict="raise"``), or to replace a holder that has already started (TL007).
+    ``holder_id`` is the holding task's id when the database named it."""
+
+    def __init__(self, message: str, holder_id: UUID | None = None) -> None:
+        super().__init__(message)
+        self.holder_id = holder_id
+
+
 class TaskTimeoutError(TaskLibError):
     """Waiting for a task's result took longer than the timeout given."""
+
+
+class QueueNotFoundError(TaskLibError):
+    """No queue has that name: no task was ever submitted to it and no limit set on it."""
+
+
+RateLimitScope = Literal["key", "queue"]
+
+
+class RateLimited(TaskLibError):
+    """Raised by a task that the outside world turned away (e.g. an HTTP 429 with Retry-After).
+
+    The worker hands the task back to pending, due in ``retry_after`` seconds, without spending
+    one of its retries, and suspends until then its limit key (``scope="key"``, the default for
+    a task that has a key) or its whole queue (``scope="queue"``, the default without a key),
+    so that no other worker wastes a call meanwhile.
+    """
+
+    def __init__(self, retry_after: float, scope: RateLimitScope | None = None) -> None:
+        if (
+            isinstance(retry_after, bool)
+            or not isinstance(retry_after, int | float)
+            or not math.isfinite(retry_after)
+            or retry_after < 0
+        ):
+            raise ValueError(f"retry_after must be a finite number >= 0, got {retry_after!r}")
+        if scope not in (None, "key", "queue"):
+            raise ValueError(f"scope must be 'key', 'queue' or None, got {scope!r}")
+        scoped = "" if scope is None else f", scope {scope}"
+        super().__init__(f"rate limited: retry after {retry_after:g} s{scoped}")
+        self.retry_after = float(retry_after)
+        self.scope: RateLimitScope | None = scope
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its own arguments (the default would pass the message as retry_after).
+        return (type(self), (self.retry_after, self.scope))
 
 
 class InvalidScheduleError(InvalidArgumentError):
@@ -81,6 +129,7 @@ SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
     "TL004": InvalidStateError,
     "TL005": ArgumentSchemaError,
     "TL006": TaskTypeConflictError,
+    "TL007": DuplicateTaskError,
 }
 
 
@@ -103,6 +152,12 @@ def translate(error: psycopg.Error) -> TaskLibError:
     sqlstate = error.sqlstate or ""
     message = error.diag.message_primary or str(error)
     error_class = SQLSTATE_ERRORS.get(sqlstate)
+    if error_class is DuplicateTaskError:
+        holder_detail = error.diag.message_detail or ""
+        holder = (
+            holder_detail.removeprefix("holder: ") if holder_detail.startswith("holder: ") else None
+        )
+        return DuplicateTaskError(message, UUID(holder) if holder else None)
     if error_class is not None:
         return error_class(message)
     if sqlstate in _SCHEMA_MISSING:

@@ -23,12 +23,22 @@ class Task(pydantic.BaseModel):
     id: UUID
     name: str
     queue: str
+    # What the queue's per-key limits count by (set at submit or taken from the argument the
+    # task declares); None: only the queue's own limits apply.
+    limit_key: str | None
+    # Deduplication key: no two unfinished tasks of one name share it.
+    unique_key: str | None
     args: dict[str, Any]
     state: TaskState
     priority: int
     tags: dict[str, Any]
     result: dict[str, Any] | None
+    # What the running attempt last reported (tasklib.report_progress), as free JSON.
+    progress: Any | None
     error: str | None
+    # Every failed attempt, oldest first (the last 25): attempt, worker, started_at, failed_at,
+    # error. None until one fails.
+    failures: list[dict[str, Any]] | None
     retry_count: int
     # How many times the task was claimed (each claim adds 1, nothing resets it).
     attempt: int

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import inspect
+import json
 import sys
 import typing
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 import pydantic
 import pydantic_core
 
 from tasklib.cron import Cron
-from tasklib.errors import ConfigurationError, TaskValidationError
+from tasklib.errors import ConfigurationError, InvalidArgumentError, TaskValidationError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,8 +35,16 @@ CALL_OPTIONS = (
     "queue",
     "timeout_seconds",
     "backoff_base_seconds",
+    "limit_key",
+    "unique_key",
+    "on_conflict",
+    "unique_for_seconds",
 )
 RESERVED_PARAMETERS = frozenset({*CALL_OPTIONS, "connection"})
+
+# What a submit does when another unfinished task holds its unique key (tasklib.submit's
+# on_conflict): return the holder's id, raise DuplicateTaskError, or replace a pending holder.
+OnConflict = Literal["return", "raise", "replace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,17 @@ class TaskOptions:
     backoff_base_seconds: float | None = None
     priority: int | None = None
     queue: str | None = None
+    # The parameter whose value is each task's limit key (the queue's per-key limits count by
+    # it) when the submitter gives none.
+    limit_key_arg: str | None = None
+    # Deduplication: the parameters whose values make a task's unique key when the submitter
+    # gives none, how long a key stays taken after a submit (None: while the task is
+    # unfinished), and what a conflicting submit does (None: the database's "return").
+    unique_args: tuple[str, ...] | None = None
+    unique_for_seconds: float | None = None
+    on_conflict: OnConflict | None = None
+    # How long purge keeps this task's finished rows (None: as long as purge is told).
+    result_ttl_seconds: float | None = None
     # A cron expression (normalised): the task also runs on this schedule (tasklib.schedules).
     schedule: str | None = None
 
@@ -70,6 +91,9 @@ class TaskDefinition(Generic[P, R]):
         self.is_async = inspect.iscoroutinefunction(fn)
         self._signature = inspect.signature(fn)
         self.args_model = _build_args_model(fn, name)
+        _check_limit_key_arg(self._signature, name, options.limit_key_arg)
+        for arg in options.unique_args or ():
+            _check_parameter(self._signature, name, "unique", arg)
         self._param_names: dict[str, str] = {
             field_name: info.alias or field_name
             for field_name, info in self.args_model.model_fields.items()
@@ -134,8 +158,8 @@ class TaskDefinition(Generic[P, R]):
         """Validate one call's arguments now, for ``submit_many`` to queue later.
 
         The call's options (``delay_seconds``, ``priority``, ``tags``, ``max_retries``,
-        ``queue``, ``timeout_seconds``, ``backoff_base_seconds``) may be given here as
-        keywords too, or later with ``with_options`` (which type checkers can follow).
+        ``queue``, ``timeout_seconds``, ``backoff_base_seconds``, ``limit_key``) may be given
+        here as keywords too, or later with ``with_options`` (which type checkers can follow).
 
         Positional arguments are bound to their parameter names, so
         ``resize.prepare("a.png", 64)`` and ``resize.prepare(path="a.png", size=64)`` agree.
@@ -156,6 +180,33 @@ class TaskDefinition(Generic[P, R]):
             if param.kind is inspect.Parameter.VAR_KEYWORD and param_name in arguments:
                 arguments.update(arguments.pop(param_name))
         return PreparedTask(self, self.validate_args_json(arguments), **options)
+
+    def limit_key_from_json(self, args_json: str) -> str | None:
+        """The limit key the task declares (``@task(limit_key=...)``) from validated arguments.
+
+        The argument's JSON value as text, as PostgreSQL's ``args ->> limit_key_arg`` reads it,
+        so that a task submitted from Python gets the key a SQL submission of the same
+        arguments gets; None when the task declares no key argument or its value is null.
+        """
+        arg = self.options.limit_key_arg
+        if arg is None:
+            return None
+        # Decimal keeps a number's digits as written, which ->> prints as numeric does.
+        value = json.loads(args_json, parse_float=decimal.Decimal).get(arg)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, decimal.Decimal):
+            # numeric has no negative zero and no exponent notation.
+            return format(abs(value) if value.is_zero() else value, "f")
+        raise InvalidArgumentError(
+            f"task {self.name!r} takes its limit key from argument {arg!r}, which holds a "
+            f"{'list' if isinstance(value, list) else 'dict'}: a limit key is a string, "
+            "number or boolean"
+        )
 
     def rebuild_args(self, stored: dict[str, Any]) -> dict[str, Any]:
         """Turn stored JSON arguments back into the declared Python types, ready for a call."""
@@ -235,6 +286,10 @@ class PreparedTask(Generic[R]):
     queue: str | None = None
     timeout_seconds: float | None = None
     backoff_base_seconds: float | None = None
+    limit_key: str | None = None
+    unique_key: str | None = None
+    on_conflict: OnConflict | None = None
+    unique_for_seconds: float | None = None
 
     def with_options(
         self,
@@ -246,6 +301,10 @@ class PreparedTask(Generic[R]):
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        unique_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
     ) -> PreparedTask[R]:
         """A copy with the given options set (the others kept)."""
         return dataclasses.replace(
@@ -257,6 +316,10 @@ class PreparedTask(Generic[R]):
             queue=_first(queue, self.queue),
             timeout_seconds=_first(timeout_seconds, self.timeout_seconds),
             backoff_base_seconds=_first(backoff_base_seconds, self.backoff_base_seconds),
+            limit_key=_first(limit_key, self.limit_key),
+            unique_key=_first(unique_key, self.unique_key),
+            on_conflict=_first(on_conflict, self.on_conflict),
+            unique_for_seconds=_first(unique_for_seconds, self.unique_for_seconds),
         )
 
     def sets_options(self) -> bool:
@@ -269,6 +332,10 @@ class PreparedTask(Generic[R]):
             and self.queue is None
             and self.timeout_seconds is None
             and self.backoff_base_seconds is None
+            and self.limit_key is None
+            and self.unique_key is None
+            and self.on_conflict is None
+            and self.unique_for_seconds is None
         )
 
     def options(self) -> dict[str, Any]:
@@ -346,6 +413,51 @@ def _build_args_model(fn: Callable[..., Any], task_name: str) -> type[pydantic.B
     return model
 
 
+def _unique_args(unique: Sequence[str] | None) -> tuple[str, ...] | None:
+    if unique is None:
+        return None
+    if isinstance(unique, str):
+        raise ConfigurationError(
+            f"unique takes a list of parameter names, not a string: {unique!r}"
+        )
+    if not unique:
+        raise ConfigurationError("unique needs at least one parameter name")
+    return tuple(unique)
+
+
+def _check_parameter(
+    signature: inspect.Signature, task_name: str, option: str, parameter: str
+) -> None:
+    named = [
+        param_name
+        for param_name, param in signature.parameters.items()
+        if param.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    ]
+    if not isinstance(parameter, str) or parameter not in named:
+        raise ConfigurationError(
+            f"task {task_name!r}: {option} names {parameter!r}, which is not one of its "
+            f"parameters ({', '.join(named) or 'it has none'})"
+        )
+
+
+def _check_limit_key_arg(
+    signature: inspect.Signature, task_name: str, limit_key_arg: str | None
+) -> None:
+    if limit_key_arg is None:
+        return
+    named = [
+        param_name
+        for param_name, param in signature.parameters.items()
+        if param.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    ]
+    if not isinstance(limit_key_arg, str) or limit_key_arg not in named:
+        raise ConfigurationError(
+            f"task {task_name!r}: limit_key={limit_key_arg!r} must name one of its parameters "
+            f"({', '.join(named) or 'it has none'}): that argument's value is each task's "
+            "limit key"
+        )
+
+
 def default_task_name(fn: Callable[..., Any]) -> str:
     """module.qualname, with the real module name when the function lives in __main__."""
     module = fn.__module__
@@ -421,6 +533,11 @@ def task(
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
     queue: str | None = None,
+    limit_key: str | None = None,
+    unique: Sequence[str] | None = None,
+    unique_for_seconds: float | None = None,
+    on_conflict: OnConflict | None = None,
+    result_ttl_seconds: float | None = None,
     schedule: str | None = None,
 ) -> _Decorator: ...
 
@@ -435,14 +552,28 @@ def task(
     backoff_base_seconds: float | None = None,
     priority: int | None = None,
     queue: str | None = None,
+    limit_key: str | None = None,
+    unique: Sequence[str] | None = None,
+    unique_for_seconds: float | None = None,
+    on_conflict: OnConflict | None = None,
+    result_ttl_seconds: float | None = None,
     schedule: str | None = None,
 ) -> TaskDefinition[P, Any] | _Decorator:
     """Mark a function as a task, bare (``@task``) or with options (``@task(max_retries=5)``).
 
     ``name`` is what workers and SQL submitters use to find the function; it defaults to
     ``module.qualname``. Set it explicitly for tasks that other services submit by name.
+    ``limit_key`` names the parameter whose value is each task's limit key, what its queue's
+    per-key limits count by (e.g. ``"customer_id"``), unless the submitter gives a key.
+    ``unique`` names the parameters whose values make each task's unique key (no two
+    unfinished tasks share one; with ``unique_for_seconds``, no two submitted within that
+    window), unless the submitter gives a key; ``on_conflict`` says what a duplicate submit does
+    (``"return"`` the holder's id, the default; ``"raise"`` DuplicateTaskError; ``"replace"`` a
+    pending holder's arguments). ``result_ttl_seconds`` is how long purge keeps its finished
+    tasks (default: purge's own age, 7 days).
     Parameters may not be named like submit_task's options (delay_seconds, priority, tags,
-    connection): such a task raises ConfigurationError here rather than be unsubmittable.
+    limit_key, connection): such a task raises ConfigurationError here rather than be
+    unsubmittable.
 
     ``schedule`` is a cron expression (UTC, catch-up ``one``; see docs/cron.md) on which the
     task also runs, without arguments, once per fire time however many workers run; it is
@@ -455,6 +586,11 @@ def task(
         backoff_base_seconds=backoff_base_seconds,
         priority=priority,
         queue=queue,
+        limit_key_arg=limit_key,
+        unique_args=_unique_args(unique),
+        unique_for_seconds=unique_for_seconds,
+        on_conflict=on_conflict,
+        result_ttl_seconds=result_ttl_seconds,
         schedule=None if schedule is None else Cron(schedule).expression,
     )
     if name is not None and not name.strip():

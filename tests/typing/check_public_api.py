@@ -157,6 +157,39 @@ async def worker(config: Config) -> None:
     await runner.run()
 
 
+@tasklib.task(queue="partner", limit_key="customer_id")
+async def call_partner(customer_id: int) -> None:
+    raise tasklib.RateLimited(retry_after=2.0, scope="key")
+
+
+async def flow_control() -> None:
+    await tasklib.submit_task(call_partner, customer_id=7)  # its key: "7"
+    tasklib.submit_task_sync(add, x=1, limit_key="acme")
+    tasklib.submit_many_sync([add.prepare(x=1).with_options(limit_key="acme"), add.prepare(x=2)])
+    queue: tasklib.Queue = tasklib.set_queue_limits(
+        "partner",
+        concurrency=5,
+        key_concurrency=1,
+        rate=tasklib.RateLimit(50, per_seconds=1.0, burst=10),
+        key_rate=tasklib.RateLimit(100, per_seconds=60),
+    )
+    rate: tasklib.RateLimit | None = queue.rate
+    suspended: dict[str, datetime] = queue.suspended_keys
+    print(rate, suspended, queue.running, queue.tokens_left)
+    tasklib.pause_queue("partner")
+    await tasklib.resume_queue_async("partner")
+    tasklib.suspend_queue("partner", seconds=30, key="acme")
+    await tasklib.suspend_queue_async("partner", until=datetime.now().astimezone())
+    queues: list[tasklib.Queue] = tasklib.list_queues()
+    try:
+        await tasklib.get_queue_async("nowhere")
+    except tasklib.QueueNotFoundError as error:
+        print(error)
+    tasklib.RateLimited(2, scope="worker")  # type: ignore[arg-type]
+    tasklib.set_queue_limits("partner", rate=50)  # type: ignore[arg-type]
+    print(queues)
+
+
 @tasklib.task(schedule="*/5 * * * *")
 def refresh() -> None: ...
 

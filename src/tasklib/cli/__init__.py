@@ -11,6 +11,7 @@ import click
 
 import tasklib
 from tasklib.cli._maintenance import db, purge
+from tasklib.cli._queues import queues
 from tasklib.cli._register import register
 from tasklib.cli._schedules import schedules
 from tasklib.cli._status import status
@@ -93,6 +94,7 @@ def demo(database_url: str | None, keep_running: bool, concurrency: int) -> None
 main.add_command(register)
 main.add_command(status)
 main.add_command(tasks)
+main.add_command(queues)
 main.add_command(purge)
 main.add_command(db)
 main.add_command(schedules)

@@ -1,4 +1,4 @@
-"""Parsing of the CLI's argument values: task ids, durations like 7d, and tag filters like k=v."""
+"""Parsing of the CLI's argument values: task ids, durations (7d), rates (50/1s), tags (k=v)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,43 @@ def format_duration(value: timedelta) -> str:
     if seconds:
         parts.append(f"{seconds:g}s")
     return "".join(parts) or "0s"
+
+
+def parse_seconds(text: str) -> float:
+    """Seconds from ``90`` (a plain number) or a duration such as ``90s``, ``5m``, ``1h30m``."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a duration: use seconds (90) or a number and a unit s, m, h, d "
+            "or w (90s, 5m, 1h30m)"
+        ) from None
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """(limit, period in seconds) from ``50/1s``, ``100/1m``, ``10/30s`` or ``50/s``."""
+    count, sep, period = text.strip().partition("/")
+    try:
+        if not sep:
+            raise ValueError(text)
+        limit = int(count)
+        period = period.strip()
+        seconds = parse_duration(period if period[:1].isdigit() else f"1{period}")
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a rate: use starts/period, e.g. 50/1s, 100/1m or 5/10s"
+        ) from None
+    return limit, seconds.total_seconds()
+
+
+def format_rate(limit: int, per_seconds: float, burst: int | None = None) -> str:
+    """The inverse of parse_rate for display, with the burst when it is above 1: 50/1s burst 10."""
+    shown = f"{limit}/{format_duration(timedelta(seconds=per_seconds))}"
+    return f"{shown} burst {burst}" if burst is not None and burst > 1 else shown
 
 
 def parse_tag_filter(text: str) -> tuple[str, str]:
@@ -114,6 +151,36 @@ class TaskIdType(_ParamType):
             self.fail(f"{value!r} is not a task id (a UUID such as 550e8400-e29b-41d4-...)")
 
 
+class SecondsType(_ParamType):
+    """A click parameter holding a number of seconds, given as 90 or as a duration (5m)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_seconds(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class RateType(_ParamType):
+    """A click parameter holding a rate such as 50/1s, as (limit, period in seconds)."""
+
+    name = "N/period"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_rate(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
 DURATION = DurationType()
+SECONDS = SecondsType()
+RATE = RateType()
 TAG_FILTER = TagFilterType()
 TASK_ID = TaskIdType()

@@ -38,8 +38,8 @@ EXIT_UNAVAILABLE = 3
 # same (tests/cli/test_exit_codes.py compares them).
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
-    EXIT_REFUSED: "refused: unknown task id, a task in the wrong state, schema not migrated, "
-    "a demo task that did not end as planned",
+    EXIT_REFUSED: "refused: unknown task id or queue, a task in the wrong state, schema not "
+    "migrated, a demo task that did not end as planned",
     EXIT_USAGE: "bad arguments or configuration: a malformed id, tag filter, duration or URL, "
     "the embedded extra missing",
     EXIT_UNAVAILABLE: "the database cannot be reached",

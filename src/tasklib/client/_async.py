@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -20,7 +20,8 @@ from tasklib.config import Config
 from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
-from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.queues import Queue, RateLimit
+from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
 from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, declared_schedules
 from tasklib.task_types import registration
 
@@ -80,6 +81,10 @@ class AsyncClient:
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        unique_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: AsyncConnection | None = None,
         **kwargs: Any,
     ) -> UUID:
@@ -92,6 +97,10 @@ class AsyncClient:
             "queue": queue,
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
+            "limit_key": limit_key,
+            "unique_key": unique_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
         value: UUID = _core.first_value(await self._one(statement, connection))
@@ -109,6 +118,9 @@ class AsyncClient:
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: AsyncConnection | None = None,
     ) -> list[UUID]:
         """Queue many prepared calls in one round trip and one transaction; ids in input order."""
@@ -120,6 +132,9 @@ class AsyncClient:
             "queue": queue,
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
+            "limit_key": limit_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit_many(tasks, call, own_connection=connection is None)
         if statement is None:
@@ -207,6 +222,60 @@ class AsyncClient:
             return []
         statement = Statement(statements.REGISTER_TASK_TYPES, params)
         return [str(row[0]) for row in await self._all(statement, connection)]
+
+    # -- queues ----------------------------------------------------------------------------
+
+    async def set_queue_limits(
+        self,
+        queue: str,
+        *,
+        concurrency: int | None = None,
+        key_concurrency: int | None = None,
+        rate: RateLimit | None = None,
+        key_rate: RateLimit | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> Queue:
+        """Replace every limit of the queue (one left None is lifted); return the queue."""
+        statement = self._core.set_queue_limits(queue, concurrency, key_concurrency, rate, key_rate)
+        return await self._change_queue(statement, connection)
+
+    async def pause_queue(self, queue: str, *, connection: AsyncConnection | None = None) -> Queue:
+        """Stop starting the queue's tasks (running ones finish); return the queue."""
+        return await self._change_queue(self._core.pause_queue(queue), connection)
+
+    async def resume_queue(self, queue: str, *, connection: AsyncConnection | None = None) -> Queue:
+        """Lift the queue's pause and every suspension of it and its keys; return the queue."""
+        return await self._change_queue(self._core.resume_queue(queue), connection)
+
+    async def suspend_queue(
+        self,
+        queue: str,
+        *,
+        seconds: float | None = None,
+        until: datetime | None = None,
+        key: str | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> Queue:
+        """Start no task of the queue (of one limit key, with ``key``) for a while."""
+        statement = self._core.suspend_queue(queue, seconds, until, key)
+        return await self._change_queue(statement, connection)
+
+    async def get_queue(self, queue: str, *, connection: AsyncConnection | None = None) -> Queue:
+        """The queue's limits, pause, suspensions and load; QueueNotFoundError if unknown."""
+        return _core.queue_or_not_found(
+            await self._one(self._core.get_queue(queue), connection), queue
+        )
+
+    async def list_queues(self, *, connection: AsyncConnection | None = None) -> list[Queue]:
+        """Every queue, by name."""
+        rows = await self._all(self._core.list_queues(), connection)
+        return [_core.queue_from_row(row) for row in rows]
+
+    async def _change_queue(
+        self, statement: Statement, connection: AsyncConnection | None
+    ) -> Queue:
+        name = str(_core.first_value(await self._one(statement, connection)))
+        return await self.get_queue(name, connection=connection)
 
     # -- cron schedules --------------------------------------------------------------------
 
@@ -327,7 +396,7 @@ class AsyncClient:
     async def _one(self, statement: Statement, connection: AsyncConnection | None) -> Row | None:
         try:
             if connection is not None:
-                return await _fetch_one(_caller_connection(connection), statement)
+                return await _fetch_one(_caller_connection(connection), statement, caller=True)
             pool = await self.pool()
             async with pool.connection() as conn:
                 return await _fetch_one(conn, statement)
@@ -337,7 +406,7 @@ class AsyncClient:
     async def _all(self, statement: Statement, connection: AsyncConnection | None) -> list[Row]:
         try:
             if connection is not None:
-                return await _execute(_caller_connection(connection), statement)
+                return await _execute(_caller_connection(connection), statement, caller=True)
             pool = await self.pool()
             async with pool.connection() as conn:
                 return await _execute(conn, statement)
@@ -368,14 +437,23 @@ class AsyncClient:
 
 
 # A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.
-async def _execute(conn: AsyncConnection, statement: Statement) -> list[Row]:
+# It may also load json as text: caller=True asks for psycopg's own loaders (see _sync).
+async def _execute(
+    conn: AsyncConnection, statement: Statement, *, caller: bool = False
+) -> list[Row]:
     async with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         await cursor.execute(statement.query, statement.params)
         return await cursor.fetchall()
 
 
-async def _fetch_one(conn: AsyncConnection, statement: Statement) -> Row | None:
+async def _fetch_one(
+    conn: AsyncConnection, statement: Statement, *, caller: bool = False
+) -> Row | None:
     async with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         await cursor.execute(statement.query, statement.params)
         return await cursor.fetchone()
 

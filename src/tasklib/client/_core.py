@@ -12,21 +12,26 @@ import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, get_args
 from uuid import UUID
 
 import pydantic_core
+from psycopg.adapt import AdaptersMap
+from psycopg.types.json import JsonbLoader, JsonLoader
 
 from tasklib.config import Config
 from tasklib.db import statements
 from tasklib.errors import (
     InvalidArgumentError,
     NotATaskError,
+    QueueNotFoundError,
     ScheduleNotFoundError,
     TaskNotFoundError,
     TaskTimeoutError,
 )
 from tasklib.models import Task, TaskFailedError, TaskState, is_completed
+from tasklib.queues import Queue, RateLimit
 from tasklib.registry import PreparedTask, TaskDefinition
 from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, define_schedule
 
@@ -67,6 +72,9 @@ class ClientCore:
         definition = definition_of(fn)
         args_json = definition.validate_args_json(kwargs)
         options = self._resolve(definition, call)
+        limit_key = options["limit_key"]
+        if limit_key is None:
+            limit_key = definition.limit_key_from_json(args_json)
         unflushed = self._unflushed(own_connection)
         return Statement(
             statements.SUBMIT_UNFLUSHED if unflushed else statements.SUBMIT,
@@ -80,6 +88,11 @@ class ClientCore:
                 options["timeout_seconds"],
                 options["queue"],
                 options["backoff_base_seconds"],
+                limit_key,
+                options["unique_key"],
+                options["on_conflict"],
+                options["unique_for_seconds"],
+                options["unique_args"],
             ),
         )
 
@@ -115,7 +128,15 @@ class ClientCore:
                 encoded = self._many_options(definition, merged)
                 if not has_own:
                     shared[definition.name] = encoded
-            items.append('{"args":' + prepared.args_json + "," + encoded)
+            item = '{"args":' + prepared.args_json + ","
+            # A key the task takes from its arguments differs from call to call: not shared.
+            if definition.options.limit_key_arg is not None and (
+                prepared.limit_key is None and call.get("limit_key") is None
+            ):
+                derived = definition.limit_key_from_json(prepared.args_json)
+                if derived is not None:
+                    item += '"limit_key":' + json.dumps(derived) + ","
+            items.append(item + encoded)
         if not items:
             return None
         unflushed = self._unflushed(own_connection)
@@ -155,6 +176,19 @@ class ClientCore:
                 task.backoff_base_seconds,
                 config.backoff_base_seconds,
             ),
+            # Only a key given by the call: one taken from the arguments is the caller's to add.
+            "limit_key": _text("limit_key", call.get("limit_key")),
+            "unique_key": _text("unique_key", call.get("unique_key")),
+            "on_conflict": _first_set(
+                _text("on_conflict", call.get("on_conflict")), task.on_conflict
+            ),
+            "unique_for_seconds": _first_set(
+                _number("unique_for_seconds", call.get("unique_for_seconds")),
+                task.unique_for_seconds,
+            ),
+            # The task's declaration goes with each submit: the database makes the key from it
+            # (one rule for Python and SQL submitters), registered or not.
+            "unique_args": list(task.unique_args) if task.unique_args is not None else None,
         }
 
     def _many_options(self, definition: TaskDefinition[..., Any], call: Mapping[str, Any]) -> str:
@@ -210,6 +244,56 @@ class ClientCore:
         delay = _number("delay_seconds", delay_seconds)
         return Statement(statements.RETRY_TASK, (as_uuid(task_id), delay))
 
+    # -- queues ----------------------------------------------------------------------------
+
+    def set_queue_limits(
+        self,
+        queue: str,
+        concurrency: int | None,
+        key_concurrency: int | None,
+        rate: RateLimit | None,
+        key_rate: RateLimit | None,
+    ) -> Statement:
+        """tasklib.set_queue_limits: every limit of the queue replaced (None: no limit)."""
+        return Statement(
+            statements.SET_QUEUE_LIMITS,
+            (
+                _queue_name(queue),
+                _integer("concurrency", concurrency),
+                _integer("key_concurrency", key_concurrency),
+                *_rate_params("rate", rate),
+                *_rate_params("key_rate", key_rate),
+            ),
+        )
+
+    def pause_queue(self, queue: str) -> Statement:
+        return Statement(statements.PAUSE_QUEUE, (_queue_name(queue),))
+
+    def resume_queue(self, queue: str) -> Statement:
+        return Statement(statements.RESUME_QUEUE, (_queue_name(queue),))
+
+    def suspend_queue(
+        self, queue: str, seconds: float | None, until: datetime | None, key: str | None
+    ) -> Statement:
+        """tasklib.suspend_queue until a time, or for seconds by the database's clock."""
+        if (seconds is None) == (until is None):
+            raise InvalidArgumentError("suspend_queue takes either seconds or until, not both")
+        if until is not None and (not isinstance(until, datetime) or until.tzinfo is None):
+            raise InvalidArgumentError(
+                f"until must be a timezone-aware datetime, got {until!r}: a naive one would "
+                "be read in the database session's time zone"
+            )
+        return Statement(
+            statements.SUSPEND_QUEUE,
+            (_queue_name(queue), until, _number("seconds", seconds), _text("key", key)),
+        )
+
+    def get_queue(self, queue: str) -> Statement:
+        return Statement(statements.GET_QUEUE, (_queue_name(queue),))
+
+    def list_queues(self) -> Statement:
+        return Statement(statements.LIST_QUEUES, ())
+
     # -- cron schedules --------------------------------------------------------------------
 
     def create_schedule(
@@ -263,6 +347,16 @@ class ClientCore:
 # -- rows -----------------------------------------------------------------------------------------
 
 
+def default_json_loaders(adapters: AdaptersMap) -> None:
+    """Load json and jsonb as Python values in one cursor, whatever its connection registered.
+
+    Django's PostgreSQL backend loads them as text on its connections (its JSONField decodes
+    them itself), which TaskLib's rows, read on a caller's connection, must not inherit.
+    """
+    adapters.register_loader("jsonb", JsonbLoader)
+    adapters.register_loader("json", JsonLoader)
+
+
 def task_from_row(row: Row) -> Task:
     """A row of the task columns (statements.TASK_COLUMNS, in order) as a Task."""
     return Task.model_validate(dict(zip(statements.TASK_COLUMNS, row, strict=True)))
@@ -272,6 +366,17 @@ def task_or_not_found(row: Row | None, task_id: UUID) -> Task:
     if row is None:
         raise TaskNotFoundError(f"task {task_id} not found")
     return task_from_row(row)
+
+
+def queue_from_row(row: Row) -> Queue:
+    """A row of the queue columns (statements.QUEUE_COLUMNS, in order) as a Queue."""
+    return Queue.model_validate(dict(zip(statements.QUEUE_COLUMNS, row, strict=True)))
+
+
+def queue_or_not_found(row: Row | None, queue: str) -> Queue:
+    if row is None:
+        raise QueueNotFoundError(f"queue {queue!r} not found")
+    return queue_from_row(row)
 
 
 def schedule_from_row(row: Row) -> Schedule:
@@ -367,6 +472,27 @@ def _text(option: str, value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise InvalidArgumentError(f"{option} must be a string, got {type(value).__name__}")
+
+
+def _queue_name(queue: object) -> str:
+    if isinstance(queue, str):
+        return queue
+    raise InvalidArgumentError(f"queue must be a string, got {type(queue).__name__}")
+
+
+def _rate_params(option: str, rate: RateLimit | None) -> tuple[Any, Any, Any]:
+    """(limit, period, burst) of a rate limit; all NULL for none."""
+    if rate is None:
+        return (None, None, None)
+    if not isinstance(rate, RateLimit):
+        raise InvalidArgumentError(
+            f"{option} must be a RateLimit(limit, per_seconds, burst), got {type(rate).__name__}"
+        )
+    return (
+        _integer(f"{option}.limit", rate.limit),
+        _number(f"{option}.per_seconds", rate.per_seconds),
+        _integer(f"{option}.burst", rate.burst),
+    )
 
 
 def _schedule_name(name: object) -> str:

@@ -18,6 +18,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -27,7 +28,8 @@ from tasklib.client._async import AsyncClient
 from tasklib.client._sync import Client
 from tasklib.config import Config
 from tasklib.models import Task, TaskState
-from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.queues import Queue, RateLimit
+from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
 from tasklib.schedules import CatchUp, Schedule
 
 R = TypeVar("R")
@@ -207,6 +209,10 @@ async def submit_task(
     queue: str | None = None,
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
+    limit_key: str | None = None,
+    unique_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: AsyncConnection | None = None,
     **kwargs: Any,
 ) -> UUID:
@@ -214,8 +220,10 @@ async def submit_task(
 
     ``priority`` (higher runs first), ``max_retries``, ``queue``, ``timeout_seconds`` and
     ``backoff_base_seconds`` default to the task's, then the database's. ``tags`` is free JSON
-    metadata that ``list_tasks(tags=...)`` filters on. With ``connection``, the task is queued
-    inside that connection's current transaction and exists only if it commits.
+    metadata that ``list_tasks(tags=...)`` filters on. ``limit_key`` is what the queue's per-key
+    limits count by (default: the argument ``@task(limit_key=...)`` names, else none). With
+    ``connection``, the task is queued inside that connection's current transaction and exists
+    only if it commits.
     """
     return await default_async_client().submit_task(
         fn,
@@ -226,6 +234,10 @@ async def submit_task(
         queue=queue,
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
+        limit_key=limit_key,
+        unique_key=unique_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
         **kwargs,
     )
@@ -242,6 +254,10 @@ def submit_task_sync(
     queue: str | None = None,
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
+    limit_key: str | None = None,
+    unique_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: SyncConnection | None = None,
     **kwargs: Any,
 ) -> UUID:
@@ -255,6 +271,10 @@ def submit_task_sync(
         queue=queue,
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
+        limit_key=limit_key,
+        unique_key=unique_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
         **kwargs,
     )
@@ -271,12 +291,16 @@ async def submit_many(
     queue: str | None = None,
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
+    limit_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: AsyncConnection | None = None,
 ) -> list[UUID]:
     """Queue many prepared calls in one round trip and one transaction; ids in input order.
 
     Build the calls with ``definition.prepare(...)`` (arguments are validated there). The
-    options given here apply to every call that does not set its own with ``with_options``.
+    options given here apply to every call that does not set its own with ``with_options``
+    (``limit_key`` too, before the key a task takes from its arguments).
     """
     return await default_async_client().submit_many(
         tasks,
@@ -287,6 +311,9 @@ async def submit_many(
         queue=queue,
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
+        limit_key=limit_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
     )
 
@@ -302,6 +329,9 @@ def submit_many_sync(
     queue: str | None = None,
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
+    limit_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: SyncConnection | None = None,
 ) -> list[UUID]:
     """``submit_many`` for synchronous code."""
@@ -314,6 +344,9 @@ def submit_many_sync(
         queue=queue,
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
+        limit_key=limit_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
     )
 
@@ -444,6 +477,128 @@ def wait_for_result_sync(
 ) -> R:
     """``wait_for_result`` for synchronous code."""
     return default_client().wait_for_result(fn, task_id, timeout=timeout)
+
+
+# -- queues: flow control ----------------------------------------------------------------------
+
+
+def set_queue_limits(
+    queue: str,
+    *,
+    concurrency: int | None = None,
+    key_concurrency: int | None = None,
+    rate: RateLimit | None = None,
+    key_rate: RateLimit | None = None,
+    connection: SyncConnection | None = None,
+) -> Queue:
+    """Replace every limit of a queue (creating it if needed); return the queue.
+
+    ``concurrency``: at most that many of its tasks running at once over every worker;
+    ``key_concurrency``: at most that many per limit key; ``rate`` and ``key_rate``: at most
+    ``RateLimit(limit, per_seconds, burst)`` starts, for the queue and for each key. A limit
+    left None is lifted, so a call states the whole policy. InvalidArgumentError names a bad
+    value; only a login in ``tasklib_admin`` may call it.
+    """
+    return default_client().set_queue_limits(
+        queue,
+        concurrency=concurrency,
+        key_concurrency=key_concurrency,
+        rate=rate,
+        key_rate=key_rate,
+        connection=connection,
+    )
+
+
+async def set_queue_limits_async(
+    queue: str,
+    *,
+    concurrency: int | None = None,
+    key_concurrency: int | None = None,
+    rate: RateLimit | None = None,
+    key_rate: RateLimit | None = None,
+    connection: AsyncConnection | None = None,
+) -> Queue:
+    """``set_queue_limits`` for async code."""
+    return await default_async_client().set_queue_limits(
+        queue,
+        concurrency=concurrency,
+        key_concurrency=key_concurrency,
+        rate=rate,
+        key_rate=key_rate,
+        connection=connection,
+    )
+
+
+def pause_queue(queue: str, *, connection: SyncConnection | None = None) -> Queue:
+    """Stop starting the queue's tasks until ``resume_queue``; running ones finish."""
+    return default_client().pause_queue(queue, connection=connection)
+
+
+async def pause_queue_async(queue: str, *, connection: AsyncConnection | None = None) -> Queue:
+    """``pause_queue`` for async code."""
+    return await default_async_client().pause_queue(queue, connection=connection)
+
+
+def resume_queue(queue: str, *, connection: SyncConnection | None = None) -> Queue:
+    """Lift the queue's pause and every suspension of it and its keys; workers wake at once."""
+    return default_client().resume_queue(queue, connection=connection)
+
+
+async def resume_queue_async(queue: str, *, connection: AsyncConnection | None = None) -> Queue:
+    """``resume_queue`` for async code."""
+    return await default_async_client().resume_queue(queue, connection=connection)
+
+
+def suspend_queue(
+    queue: str,
+    *,
+    seconds: float | None = None,
+    until: datetime | None = None,
+    key: str | None = None,
+    connection: SyncConnection | None = None,
+) -> Queue:
+    """Start no task of the queue (only those of limit key ``key``, if given) for a while.
+
+    Give ``seconds`` (counted by the database's clock) or ``until`` (a timezone-aware
+    datetime), not both.
+    """
+    return default_client().suspend_queue(
+        queue, seconds=seconds, until=until, key=key, connection=connection
+    )
+
+
+async def suspend_queue_async(
+    queue: str,
+    *,
+    seconds: float | None = None,
+    until: datetime | None = None,
+    key: str | None = None,
+    connection: AsyncConnection | None = None,
+) -> Queue:
+    """``suspend_queue`` for async code."""
+    return await default_async_client().suspend_queue(
+        queue, seconds=seconds, until=until, key=key, connection=connection
+    )
+
+
+def get_queue(queue: str, *, connection: SyncConnection | None = None) -> Queue:
+    """A queue's limits, pause, suspensions, running and due tasks; QueueNotFoundError if none."""
+    return default_client().get_queue(queue, connection=connection)
+
+
+async def get_queue_async(queue: str, *, connection: AsyncConnection | None = None) -> Queue:
+    """``get_queue`` for async code."""
+    return await default_async_client().get_queue(queue, connection=connection)
+
+
+def list_queues(*, connection: SyncConnection | None = None) -> list[Queue]:
+    """Every queue (one exists once a task was submitted to it or a limit set), by name."""
+    return default_client().list_queues(connection=connection)
+
+
+async def list_queues_async(*, connection: AsyncConnection | None = None) -> list[Queue]:
+    """``list_queues`` for async code."""
+    return await default_async_client().list_queues(connection=connection)
 
 
 # -- cron schedules ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -20,7 +20,8 @@ from tasklib.config import Config
 from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
-from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.queues import Queue, RateLimit
+from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
 from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, declared_schedules
 from tasklib.task_types import registration
 
@@ -82,6 +83,10 @@ class Client:
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        unique_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: SyncConnection | None = None,
         **kwargs: Any,
     ) -> UUID:
@@ -94,6 +99,10 @@ class Client:
             "queue": queue,
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
+            "limit_key": limit_key,
+            "unique_key": unique_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
         value: UUID = _core.first_value(self._one(statement, connection))
@@ -111,6 +120,9 @@ class Client:
         queue: str | None = None,
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
+        limit_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: SyncConnection | None = None,
     ) -> list[UUID]:
         """Queue many prepared calls in one round trip and one transaction; ids in input order."""
@@ -122,6 +134,9 @@ class Client:
             "queue": queue,
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
+            "limit_key": limit_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit_many(tasks, call, own_connection=connection is None)
         if statement is None:
@@ -209,6 +224,56 @@ class Client:
             return []
         found = self._all(Statement(statements.REGISTER_TASK_TYPES, params), connection)
         return [str(row[0]) for row in found]
+
+    # -- queues ----------------------------------------------------------------------------
+
+    def set_queue_limits(
+        self,
+        queue: str,
+        *,
+        concurrency: int | None = None,
+        key_concurrency: int | None = None,
+        rate: RateLimit | None = None,
+        key_rate: RateLimit | None = None,
+        connection: SyncConnection | None = None,
+    ) -> Queue:
+        """Replace every limit of the queue (one left None is lifted); return the queue."""
+        statement = self._core.set_queue_limits(queue, concurrency, key_concurrency, rate, key_rate)
+        return self._change_queue(statement, connection)
+
+    def pause_queue(self, queue: str, *, connection: SyncConnection | None = None) -> Queue:
+        """Stop starting the queue's tasks (running ones finish); return the queue."""
+        return self._change_queue(self._core.pause_queue(queue), connection)
+
+    def resume_queue(self, queue: str, *, connection: SyncConnection | None = None) -> Queue:
+        """Lift the queue's pause and every suspension of it and its keys; return the queue."""
+        return self._change_queue(self._core.resume_queue(queue), connection)
+
+    def suspend_queue(
+        self,
+        queue: str,
+        *,
+        seconds: float | None = None,
+        until: datetime | None = None,
+        key: str | None = None,
+        connection: SyncConnection | None = None,
+    ) -> Queue:
+        """Start no task of the queue (of one limit key, with ``key``) for a while."""
+        statement = self._core.suspend_queue(queue, seconds, until, key)
+        return self._change_queue(statement, connection)
+
+    def get_queue(self, queue: str, *, connection: SyncConnection | None = None) -> Queue:
+        """The queue's limits, pause, suspensions and load; QueueNotFoundError if unknown."""
+        return _core.queue_or_not_found(self._one(self._core.get_queue(queue), connection), queue)
+
+    def list_queues(self, *, connection: SyncConnection | None = None) -> list[Queue]:
+        """Every queue, by name."""
+        rows = self._all(self._core.list_queues(), connection)
+        return [_core.queue_from_row(row) for row in rows]
+
+    def _change_queue(self, statement: Statement, connection: SyncConnection | None) -> Queue:
+        name = str(_core.first_value(self._one(statement, connection)))
+        return self.get_queue(name, connection=connection)
 
     # -- cron schedules --------------------------------------------------------------------
 
@@ -305,7 +370,7 @@ class Client:
     def _one(self, statement: Statement, connection: SyncConnection | None) -> Row | None:
         try:
             if connection is not None:
-                return _fetch_one(_caller_connection(connection), statement)
+                return _fetch_one(_caller_connection(connection), statement, caller=True)
             with self._connection() as conn:
                 return _fetch_one(conn, statement)
         except psycopg.Error as error:
@@ -314,7 +379,7 @@ class Client:
     def _all(self, statement: Statement, connection: SyncConnection | None) -> list[Row]:
         try:
             if connection is not None:
-                return _execute(_caller_connection(connection), statement)
+                return _execute(_caller_connection(connection), statement, caller=True)
             with self._connection() as conn:
                 return _execute(conn, statement)
         except psycopg.Error as error:
@@ -335,14 +400,19 @@ class Client:
 
 
 # A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.
-def _execute(conn: SyncConnection, statement: Statement) -> list[Row]:
+# It may also load json as text (Django's does): caller=True asks for psycopg's own loaders.
+def _execute(conn: SyncConnection, statement: Statement, *, caller: bool = False) -> list[Row]:
     with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         cursor.execute(statement.query, statement.params)
         return cursor.fetchall()
 
 
-def _fetch_one(conn: SyncConnection, statement: Statement) -> Row | None:
+def _fetch_one(conn: SyncConnection, statement: Statement, *, caller: bool = False) -> Row | None:
     with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         cursor.execute(statement.query, statement.params)
         return cursor.fetchone()
 

@@ -12,6 +12,7 @@ from typing import Any
 from psycopg import sql as psycopg_sql
 
 from tasklib.models import Task
+from tasklib.queues import Queue
 from tasklib.schedules import Schedule
 
 # -- client: submit, inspect, administer, wait ---------------------------------------------------
@@ -27,7 +28,9 @@ _COLUMNS = ", ".join(TASK_COLUMNS)
 SUBMIT = (
     "SELECT tasklib.submit(name => %s::text, args => %s::jsonb, delay_seconds => %s::float8,"
     " priority => %s::int4, tags => %s::jsonb, max_retries => %s::int4,"
-    " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8)"
+    " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8,"
+    " limit_key => %s::text, unique_key => %s::text, on_conflict => %s::text,"
+    " unique_for_seconds => %s::float8, unique_args => %s::text[])"
 )
 SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
 # Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
@@ -59,6 +62,32 @@ STATUS = (
     f"SELECT NULL::text AS name, {', '.join(STATUS_COUNTS)} FROM tasklib.queue_status"
     f" UNION ALL (SELECT name, {', '.join(STATUS_COUNTS)} FROM tasklib.queue_status_by_task"
     " ORDER BY name)"
+)
+
+# -- queues: flow control ------------------------------------------------------------------------
+
+QUEUE_COLUMNS: tuple[str, ...] = tuple(Queue.model_fields)
+_QUEUE_COLUMNS = ", ".join(QUEUE_COLUMNS)
+
+GET_QUEUE = f"SELECT {_QUEUE_COLUMNS} FROM tasklib.queue_flow WHERE queue = %s::text"
+LIST_QUEUES = f"SELECT {_QUEUE_COLUMNS} FROM tasklib.queue_flow ORDER BY queue"
+
+# Each returns the name of the queue it changed: the caller reads the queue_flow row in a
+# statement of its own, since a statement does not see what a function it calls changed.
+SET_QUEUE_LIMITS = (
+    "SELECT name FROM tasklib.set_queue_limits(queue => %s::text,"
+    " concurrency_limit => %s::int4, key_concurrency_limit => %s::int4,"
+    " rate_limit => %s::int4, rate_period_seconds => %s::float8, rate_burst => %s::int4,"
+    " key_rate_limit => %s::int4, key_rate_period_seconds => %s::float8,"
+    " key_rate_burst => %s::int4)"
+)
+PAUSE_QUEUE = "SELECT name FROM tasklib.pause_queue(%s::text)"
+RESUME_QUEUE = "SELECT name FROM tasklib.resume_queue(%s::text)"
+# Until a time, or for a number of seconds counted by the database's clock.
+SUSPEND_QUEUE = (
+    "SELECT name FROM tasklib.suspend_queue(queue => %s::text,"
+    " until => coalesce(%s::timestamptz, now() + make_interval(secs => %s::float8)),"
+    " limit_key => %s::text)"
 )
 
 FINISHED_CHANNEL = "tasklib_finished"
@@ -121,7 +150,13 @@ SELECT (tasklib.register_task_type(
             timeout_seconds => (d->>'timeout_seconds')::double precision,
             priority => (d->>'priority')::integer,
             queue => d->>'queue',
-            backoff_base_seconds => (d->>'backoff_base_seconds')::double precision
+            backoff_base_seconds => (d->>'backoff_base_seconds')::double precision,
+            limit_key_arg => d->>'limit_key_arg',
+            unique_args => CASE WHEN jsonb_typeof(d->'unique_args') = 'array'
+                                THEN ARRAY(SELECT jsonb_array_elements_text(d->'unique_args')) END,
+            unique_for_seconds => (d->>'unique_for_seconds')::double precision,
+            unique_on_conflict => d->>'unique_on_conflict',
+            result_ttl_seconds => (d->>'result_ttl_seconds')::double precision
         )).name
   FROM jsonb_array_elements(%s) AS d
 """
@@ -241,11 +276,13 @@ def json_array(texts: Iterable[str]) -> str:
 # Only the columns dispatch and its log lines need, so each claimed row costs little to parse.
 # The arguments come as JSON text for pydantic to parse and convert in one pass
 # (rebuild_args_json); retry_count and max_retries make the log's "attempt n/max".
-# The last parameter is the claim's lease token (a uuid the worker draws per claim): every task
-# of the call runs under it, and complete / fail / heartbeat / release must present it.
+# Then the claim's lease token (a uuid the worker draws per claim): every task of the call runs
+# under it, and complete / fail / heartbeat / release must present it. Last, the task names the
+# worker has code for: it takes no other, so a task nobody here can run waits for a worker that
+# can, visible in tasklib.queue_status_by_task (live_workers), instead of failing here.
 CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
-    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid)"
+    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid, %s::text[])"
 )
 
 # How many tasks complete() completed and, only when that falls short of the batch (tasks this
@@ -280,37 +317,31 @@ HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s::uuid[], %
 # connection (they never started here, so they go straight back to pending).
 RELEASE = "SELECT count(*) FROM tasklib.release(%s, %s::uuid[], %s::uuid[])"
 
-# Seconds until the next task of these queues becomes due (a delayed task or a retry), or NULL.
-# The claim index leads with priority, so min(run_at) over it would read every claimable row;
-# walking the distinct priorities (a loose index scan) and taking the first future run_at in
-# each keeps this at a few index probes per priority level however many tasks wait.
-SECONDS_UNTIL_DUE = """
-WITH RECURSIVE levels(priority) AS (
-    (SELECT t.priority FROM tasklib.tasks t
-      WHERE t.run_at IS NOT NULL ORDER BY t.priority DESC LIMIT 1)
-    UNION ALL
-    SELECT (SELECT t.priority FROM tasklib.tasks t
-             WHERE t.run_at IS NOT NULL AND t.priority < levels.priority
-             ORDER BY t.priority DESC LIMIT 1)
-      FROM levels WHERE levels.priority IS NOT NULL
+# A task that raised RateLimited goes back to pending, due after its retry_after, without
+# spending a retry; its key (or queue) is suspended until then. Parallel arrays like FAIL's; the
+# scopes array is NULL when no task named one. Returns the ids handed back (a missing id was no
+# longer held by this worker).
+RATE_LIMITED = (
+    "SELECT r::text FROM tasklib.rate_limited(%s, %s::uuid[], %s::uuid[], %s::float8[],"
+    " %s::text[]) AS r"
 )
-SELECT extract(epoch FROM min(due.run_at) - now())::float8
-  FROM levels
- CROSS JOIN LATERAL (
-     SELECT t.run_at FROM tasklib.tasks t
-      WHERE t.run_at IS NOT NULL AND t.priority = levels.priority AND t.run_at > now()
-        AND (%(queues)s::text[] IS NULL OR t.queue = ANY (%(queues)s::text[]))
-      ORDER BY t.run_at LIMIT 1
- ) due
-"""
+
+# Seconds until a claim of these queues (NULL: all) could return a task that flow control lets
+# start: 0 when one could now, NULL when none is scheduled.
+SECONDS_UNTIL_CLAIMABLE = "SELECT tasklib.seconds_until_claimable(%(queues)s::text[])"
 
 LISTEN = "LISTEN tasklib_submitted"
 
 # tasklib.workers shows operators every live worker, idle ones included.
 # The second parameter is the worker's registration, a uuid drawn once per TaskWorker: the row
 # belongs to it. Both answer NULL when another live registration holds the name.
-ANNOUNCE = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb)"
+# The last two: the task names the worker runs, and its lease length, the silence after which
+# another process may take its name over (a crashed worker's name is free once its tasks are).
+ANNOUNCE = (
+    "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb, %s::text[],"
+    " alive_seconds => %s)"
+)
 
-SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid)"
+SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, alive_seconds => %s)"
 
 UNREGISTER = "SELECT tasklib.unregister_worker(%s, %s::uuid)"

@@ -2,7 +2,7 @@
 
 from tasklib.worker._lifecycle import IllegalTransitionError, State
 from tasklib.worker._logs import JsonFormatter
-from tasklib.worker._outcomes import Completed, Failed, Outcome, TaskRun
+from tasklib.worker._outcomes import Completed, Failed, Outcome, TaskRun, Throttled
 from tasklib.worker._worker import TaskWorker, default_worker_id
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "State",
     "TaskRun",
     "TaskWorker",
+    "Throttled",
     "default_worker_id",
 ]

@@ -14,8 +14,16 @@ from types import ModuleType
 from typing import Any
 
 from tasklib.db.statements import TaskId
+from tasklib.errors import RateLimited
 from tasklib.registry import TaskDefinition
-from tasklib.worker._outcomes import Outcome, failed, failed_with_exception, returned, timed_out
+from tasklib.worker._outcomes import (
+    Outcome,
+    failed,
+    failed_with_exception,
+    returned,
+    throttled,
+    timed_out,
+)
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _FORK = multiprocessing.get_context("fork")
@@ -147,6 +155,9 @@ def _child_main(
     sender.send(None)
     try:
         value = definition.fn(**kwargs)
+    except RateLimited as limited:
+        sender.send(throttled(task_id, limited))
+        return
     except BaseException:
         sender.send(failed_with_exception(task_id))
         return

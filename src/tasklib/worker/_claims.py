@@ -1,4 +1,4 @@
-"""Claims due tasks for the free slots, sleeps while none are due, and hands tasks back."""
+"""Claims due tasks for the free slots, sleeps while none may start, and hands tasks back."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
+from tasklib.registry import registered_tasks
 from tasklib.worker._drain import DrainLog
 from tasklib.worker._leases import Leases
 from tasklib.worker._lifecycle import Lifecycle, State
@@ -19,13 +20,19 @@ from tasklib.worker._runner import Runner
 
 log = logging.getLogger("tasklib.worker")
 
+# The first wait after an empty claim that the database said could have found something.
+_MIN_RECHECK_SECONDS = 0.005
+
 
 class Claimer:
     """The claim loop: one ``tasklib.claim`` per round for as many tasks as there are free slots.
 
     While a claim is in flight more slots free up, so claims batch themselves under load. When a
-    claim comes back short the worker is idle and sleeps until a NOTIFY (``wake_up``), the next
-    delayed task or retry is due, or the poll interval passes.
+    claim comes back short, nothing more may start now (nothing is due, or the queues' flow
+    control holds it back) and the worker sleeps until a NOTIFY (``wake_up``), a batch of its
+    own outcomes is recorded (which may free a slot under a queue's concurrency limit), the
+    time ``tasklib.seconds_until_claimable`` names (a delayed task or retry, a rate limit's next
+    token, the end of a suspension), or the poll interval passes.
     """
 
     def __init__(
@@ -54,6 +61,17 @@ class Claimer:
         self._leases = leases
         self._unreported_limit = unreported_limit
         self._wake = asyncio.Event()
+        # Consecutive empty claims the database said could have found something (see
+        # _wait_for_work).
+        self._empty_claims = 0
+        self._task_names: list[str] | None = None
+
+    def _names(self) -> list[str]:
+        # Read when claiming, not when the worker is built: modules may define tasks later.
+        names = self._task_names
+        if names is None or len(names) != len(registered_tasks()):
+            names = self._task_names = sorted(registered_tasks())
+        return names
 
     def wake_up(self) -> None:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
@@ -62,10 +80,13 @@ class Claimer:
     async def run(self) -> None:
         """Claim and start tasks while the worker is RUNNING; sleep while none is due."""
         while (free := await self._free_slots()) is not None:
+            # Cleared before the claim, so that a wake-up or a batch recorded while it is in
+            # flight still counts afterwards.
             self._wake.clear()
+            self._reporter.recorded.clear()
             claimed = await self._claim_and_start(free)
             if claimed < free and self._lifecycle.state is State.RUNNING:
-                await self._wait_for_work()
+                await self._wait_for_work(claimed)
 
     async def run_until_idle(self, drain: DrainLog) -> None:
         """Claim like ``run``, but return once nothing is due instead of sleeping.
@@ -118,7 +139,8 @@ class Claimer:
         # token before the next claim.
         leases.lost_claims.append(token)
         cursor = await conn.execute(
-            sql.CLAIM, (self._worker_id, n, self._queues, self._lease_seconds, token)
+            sql.CLAIM,
+            (self._worker_id, n, self._queues, self._lease_seconds, token, self._names()),
         )
         rows = await cursor.fetchall()
         leases.lost_claims.remove(token)
@@ -137,20 +159,31 @@ class Claimer:
         if row and row[0]:
             log.info("released %d task(s) claimed while the connection dropped", row[0])
 
-    async def _wait_for_work(self) -> None:
-        """Sleep until a NOTIFY, the next delayed task or retry is due, or the poll interval."""
+    async def _wait_for_work(self, claimed: int) -> None:
+        """Sleep until something may start: see the class's docstring."""
         timeout = self._poll_interval
-        if not self._wake.is_set():
-            due = await self._db.run(self._seconds_until_due)
+        if not self._woken():
+            due = await self._db.run(self._seconds_until_claimable)
             if due is not None:
                 timeout = min(timeout, max(due, 0.0))
-        if timeout > 0 and not self._wake.is_set():
+        if claimed == 0 and timeout <= 0 and not self._woken():
+            # "Claimable now", yet the claim just found nothing: rows held by another worker's
+            # claim in flight, or a bound crossed between the two statements. Back off from
+            # a few milliseconds to the poll interval rather than spin between the two.
+            timeout = min(self._poll_interval, _MIN_RECHECK_SECONDS * 2**self._empty_claims)
+            self._empty_claims += 1
+        else:
+            self._empty_claims = 0
+        if timeout > 0 and not self._woken():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
-                    await self._wake.wait()
+                    await _first_of(self._wake, self._reporter.recorded)
 
-    async def _seconds_until_due(self, conn: Connection) -> float | None:
-        cursor = await conn.execute(sql.SECONDS_UNTIL_DUE, {"queues": self._queues})
+    def _woken(self) -> bool:
+        return self._wake.is_set() or self._reporter.recorded.is_set()
+
+    async def _seconds_until_claimable(self, conn: Connection) -> float | None:
+        cursor = await conn.execute(sql.SECONDS_UNTIL_CLAIMABLE, {"queues": self._queues})
         row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from tasklib.db.statements import TaskId
 from tasklib.models import TaskState
-from tasklib.worker._outcomes import Completed, Outcome, TaskRun
+from tasklib.worker._outcomes import Completed, Outcome, TaskRun, Throttled
 
 
 class DrainLog:
@@ -30,6 +30,8 @@ class DrainLog:
         """Note an outcome once the database has answered for it."""
         if isinstance(outcome, Completed):
             result, error = json.loads(outcome.result_json), None
+        elif isinstance(outcome, Throttled):
+            result, error = None, f"RateLimited: retry after {outcome.retry_after:g} s"
         else:
             result, error = None, outcome.error
         self.runs.append(

@@ -1,4 +1,4 @@
-"""What one run of a task came to (Completed or Failed), built from a return value or an error."""
+"""What one run of a task came to (Completed, Failed, Throttled): from its value or its error."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from tasklib.db.statements import TaskId
+from tasklib.errors import RateLimited, RateLimitScope
 from tasklib.models import TaskState
 from tasklib.registry import TaskDefinition
 
@@ -31,7 +32,17 @@ class Failed:
     retryable: bool
 
 
-Outcome = Completed | Failed
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """The task raised RateLimited: back to pending after ``retry_after`` seconds, no retry
+    spent, its limit key or its queue (``scope``; None: the key if it has one) suspended."""
+
+    task_id: TaskId
+    retry_after: float
+    scope: RateLimitScope | None
+
+
+Outcome = Completed | Failed | Throttled
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +50,11 @@ class TaskRun:
     """One task run by ``TaskWorker.run_until_idle``, and the state its outcome left it in.
 
     ``state`` is ``"completed"`` or ``"failed"`` (then ``next_retry_at`` says when the retry is
-    due, or is None when the failure is terminal), as the database recorded it; None when the
-    database refused the outcome because this worker no longer held the task (lease lost).
-    ``result`` is the return value as stored (JSON), ``error`` the text of a failure.
+    due, or is None when the failure is terminal), or ``"pending"`` when the task raised
+    RateLimited and was handed back (``error`` then says for how long), as the database
+    recorded it; None when the database refused the outcome because this worker no longer held
+    the task (lease lost). ``result`` is the return value as stored (JSON), ``error`` the text
+    of a failure.
     """
 
     task_id: UUID
@@ -73,6 +86,11 @@ def failed(task_id: TaskId, text: str, *, retryable: bool) -> Failed:
 def failed_with_exception(task_id: TaskId, *, retryable: bool = True) -> Failed:
     """The exception being handled, as a failure carrying its full traceback."""
     return Failed(task_id, clean_error(traceback.format_exc()), retryable)
+
+
+def throttled(task_id: TaskId, error: RateLimited) -> Throttled:
+    """The outcome of a task that raised RateLimited."""
+    return Throttled(task_id, error.retry_after, error.scope)
 
 
 def returned(task_id: TaskId, definition: TaskDefinition[..., Any], value: Any) -> Outcome:

@@ -1,4 +1,4 @@
-"""Records outcomes in batches through tasklib.complete and tasklib.fail, surviving disconnects."""
+"""Records outcomes in batches (tasklib.complete, fail, rate_limited), surviving disconnects."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
 from tasklib.models import TaskState
 from tasklib.worker._leases import Leases
-from tasklib.worker._outcomes import Completed, Failed, Outcome, clean_error
+from tasklib.worker._outcomes import Completed, Failed, Outcome, Throttled, clean_error
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._tasklog import TaskLog
 
@@ -32,8 +32,9 @@ class Reporter:
 
     ``add`` only appends to a list; ``run`` sends whatever has gathered, one batch at a time, so
     a batch grows while the previous one is in flight. A batch stays in memory until the
-    database has answered, across reconnects: complete and fail only touch tasks still running
-    under the lease token of this worker's claim, so sending a batch twice changes nothing.
+    database has answered, across reconnects: complete, fail and rate_limited only touch tasks
+    still running under the lease token of this worker's claim, so sending a batch twice
+    changes nothing.
     """
 
     def __init__(
@@ -134,15 +135,23 @@ class Reporter:
     ) -> None:
         done = [outcome for outcome in batch if type(outcome) is Completed]
         failures = [outcome for outcome in batch if type(outcome) is Failed]
+        throttles = [outcome for outcome in batch if type(outcome) is Throttled]
         try:
             async with conn.pipeline():
                 completing = await self._send_complete(conn, done) if done else None
                 failing = await self._send_fail(conn, failures) if failures else None
+                handing_back = await self._send_rate_limited(conn, throttles) if throttles else None
             not_completed = await _not_completed(completing, done) if completing else set()
             fail_rows = await failing.fetchall() if failing else []
-        except psycopg.errors.DataError as error:
-            # A value the database cannot store (e.g. text it cannot encode): a property of
-            # the value, so isolate it and fail that task instead of the whole batch.
+            handed_back = (
+                {row[0] for row in await handing_back.fetchall()} if handing_back else set()
+            )
+        except psycopg.Error as error:
+            if not _refuses_a_value(error, throttled=bool(throttles)):
+                raise
+            # A value the database cannot store (e.g. text it cannot encode, a retry_after past
+            # its limits): a property of the value, so isolate it and fail that task instead of
+            # the whole batch.
             if len(batch) == 1:
                 await self._record_one_bad(conn, batch[0], error)
                 return
@@ -154,9 +163,15 @@ class Reporter:
             self._task_log.completed(done, not_completed, resent=resent)
         if failures:
             _tell_failures(self._task_log, failures, fail_rows, resent=resent)
+        if throttles:
+            self._task_log.throttled(throttles, handed_back, resent=resent)
         if self.on_recorded is not None:
             _tell(self.on_recorded, done, not_completed, failures, fail_rows)
-        if any(row[2] is not None for row in fail_rows):
+            for throttle in throttles:
+                handed = throttle.task_id in handed_back
+                self.on_recorded(throttle, "pending" if handed else None, None)
+        # The claim loop may be sleeping past the time a retry (or a handed-back task) is due.
+        if handed_back or any(row[2] is not None for row in fail_rows):
             self._on_retry_scheduled()
 
     async def _send_complete(
@@ -190,6 +205,22 @@ class Reporter:
             ),
         )
 
+    async def _send_rate_limited(
+        self, conn: Connection, throttles: list[Throttled]
+    ) -> psycopg.AsyncCursor[tuple[TaskId]]:
+        ids = [t.task_id for t in throttles]
+        scopes = [t.scope for t in throttles]
+        return await conn.execute(
+            sql.RATE_LIMITED,
+            (
+                self._worker_id,
+                sql.id_array(ids),
+                self._leases.tokens_of(ids),
+                [t.retry_after for t in throttles],
+                scopes if any(scope is not None for scope in scopes) else None,
+            ),
+        )
+
     async def _record_one_bad(
         self, conn: Connection, outcome: Outcome, error: psycopg.Error
     ) -> None:
@@ -201,6 +232,18 @@ class Reporter:
             unstorable = f"ResultNotStorable: the database refused the return value: {reason}"
             await self._record(conn, [Failed(outcome.task_id, unstorable, False)])
             return
+        if type(outcome) is Throttled:
+            log.error(
+                "task %s raised RateLimited(retry_after=%g), which the database refused: %s",
+                outcome.task_id,
+                outcome.retry_after,
+                reason,
+            )
+            refused = (
+                f"RateLimited: the database refused retry_after={outcome.retry_after:g}: {reason}"
+            )
+            await self._record(conn, [Failed(outcome.task_id, refused, True)])
+            return
         log.error(
             "the failure of task %s could not be recorded (%s); it runs again after its lease",
             outcome.task_id,
@@ -209,6 +252,14 @@ class Reporter:
         self._task_log.forget(outcome.task_id)
         if self.on_recorded is not None:
             self.on_recorded(outcome, None, None)
+
+
+def _refuses_a_value(error: psycopg.Error, *, throttled: bool) -> bool:
+    """Whether the database refused a value of the batch rather than the batch's statements.
+
+    rate_limited checks each retry_after against the database's limits (TL002, naming it).
+    """
+    return isinstance(error, psycopg.errors.DataError) or (throttled and error.sqlstate == "TL002")
 
 
 async def _not_completed(

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tasklib.db.statements import TaskId
-from tasklib.errors import TaskLibError
+from tasklib.errors import RateLimited, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition
 from tasklib.worker._child import run_in_child
 from tasklib.worker._outcomes import (
@@ -17,6 +17,7 @@ from tasklib.worker._outcomes import (
     failed,
     failed_with_exception,
     returned,
+    throttled,
     timed_out,
 )
 from tasklib.worker._reporter import Reporter
@@ -118,6 +119,8 @@ class Runner:
             )
         except asyncio.CancelledError:
             raise
+        except RateLimited as limited:
+            outcome = throttled(task_id, limited)
         except TimeoutError:
             if deadline is not None and deadline.expired() and timeout_seconds is not None:
                 outcome = timed_out(task_id, definition, timeout_seconds, "cancelled")
@@ -216,6 +219,8 @@ def call_sync(
     """Call a sync task function (in a pool thread) and return its outcome."""
     try:
         value = definition.fn(**kwargs)
+    except RateLimited as limited:
+        return throttled(task_id, limited)
     except BaseException:
         return failed_with_exception(task_id)
     return returned(task_id, definition, value)

@@ -9,7 +9,7 @@ from typing import Any
 
 from tasklib.db.statements import TaskId
 from tasklib.models import TaskState
-from tasklib.worker._outcomes import Completed, Failed, Outcome, is_timeout
+from tasklib.worker._outcomes import Completed, Failed, Outcome, Throttled, is_timeout
 
 # Per-task lines have their own logger, so that they can be turned down alone:
 # logging.getLogger("tasklib.worker.tasks").setLevel(logging.WARNING).
@@ -45,9 +45,10 @@ class TaskLog:
 
     Every line passes ``task_id``, ``task_name``, ``attempt``, ``max_attempts``, ``duration``
     (seconds, once the function has returned), ``worker_id`` and ``event`` (started, completed,
-    retrying, failed, lease_lost, refused_on_resend) as ``extra=`` fields; failures add
-    ``error`` (its last line) and, when a retry is scheduled, ``next_retry_at``. Each call
-    checks that its level is enabled before it builds anything, so a level turned down costs a
+    retrying, failed, rate_limited, lease_lost, refused_on_resend) as ``extra=`` fields;
+    failures add ``error`` (its last line) and, when a retry is scheduled, ``next_retry_at``;
+    a task handed back by RateLimited adds ``retry_after`` and ``scope``. Each call checks
+    that its level is enabled before it builds anything, so a level turned down costs a
     dictionary look-up per task.
     """
 
@@ -176,6 +177,35 @@ class TaskLog:
             record.exc_text = failure.error.rstrip()
         log.handle(record)
 
+    def throttled(
+        self, throttles: list[Throttled], handed_back: set[TaskId], *, resent: bool = False
+    ) -> None:
+        """Tasks that raised RateLimited were handed back (those in handed_back; the others
+        were refused, as ``completed`` says)."""
+        for throttle in throttles:
+            entry = self._attempts.pop(throttle.task_id, None)
+            if entry is None:
+                continue
+            attempt = Attempt(entry)
+            if throttle.task_id not in handed_back:
+                self._refused(throttle, attempt, resent)
+                continue
+            if not log.isEnabledFor(INFO):
+                continue
+            fields = self._fields(throttle.task_id, attempt, "rate_limited")
+            fields.update(retry_after=throttle.retry_after, scope=throttle.scope)
+            log.info(
+                "task %s %s rate limited (%s%s): back to pending without spending a retry, "
+                "due again in %g s; its %s waits until then",
+                throttle.task_id,
+                attempt.name,
+                attempt.counted(),
+                attempt.took(),
+                throttle.retry_after,
+                _SCOPES[throttle.scope],
+                extra=fields,
+            )
+
     def lease_lost(self, task_id: TaskId) -> None:
         """The heartbeat found the task held by no one or by another worker: it stops here."""
         entry = self._attempts.pop(task_id, None)
@@ -192,7 +222,7 @@ class TaskLog:
         )
 
     def _refused(self, outcome: Outcome, attempt: Attempt, resent: bool) -> None:
-        what = "completed" if type(outcome) is Completed else "failed"
+        what = _REFUSED_WHAT[type(outcome)]
         if resent:
             # The connection dropped after the first send: its answer was lost, and it most
             # likely committed, so that this second send finds the task recorded already.
@@ -233,6 +263,14 @@ class TaskLog:
             "duration": attempt.duration,
             "worker_id": self._worker_id,
         }
+
+
+_REFUSED_WHAT: dict[type[Outcome], str] = {
+    Completed: "completed",
+    Failed: "failed",
+    Throttled: "was rate limited",
+}
+_SCOPES = {"key": "limit key", "queue": "queue", None: "limit key (its queue if it has none)"}
 
 
 def _last_line(text: str) -> str:
