@@ -51,11 +51,6 @@ async def test_a_monitor_login_shows_the_workers_but_no_task(
         assert "permission denied" in refused.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasklib_monitor may read queue_flow but not execute tasklib._bucket_level, which "
-    "its tokens_left column calls: permission denied (a GRANT missing in the roles migration)",
-)
 async def test_a_monitor_login_shows_the_overview_and_queues(
     dashboard_as: Dashboard, seeded: Seeded
 ) -> None:
