@@ -73,16 +73,21 @@ def wait_until_completed(url: str, schedule: str, until: datetime) -> None:
 
 
 def lateness(url: str, schedule: str) -> str:
-    """How long after its fire time each fire was recorded: median and worst, in ms."""
+    """How long after its fire time each fire was recorded, in ms: the median, the worst, and
+    the worst but the first fire (the schedule exists before the workers start, so its first
+    fire is the catch-up of the fire time that passed while they started: up to a second)."""
     rows = fetch(
         url,
         "SELECT extract(epoch FROM fired_at - fire_at) * 1000 FROM tasklib.schedule_fires"
-        " WHERE schedule = %s",
+        " WHERE schedule = %s ORDER BY fire_at",
         (schedule,),
     )
     late = [float(row[0]) for row in rows]
-    median, worst = statistics.median(late), max(late)
-    return f"fired {median:.0f} ms after the fire time (median), {worst:.0f} ms at worst"
+    median, worst, worst_after_first = statistics.median(late), max(late), max(late[1:])
+    return (
+        f"fired {median:.0f} ms after the fire time (median), {worst:.0f} ms at worst,"
+        f" {worst_after_first:.0f} ms at worst after the first fire"
+    )
 
 
 def fires_by_worker(group: Workers) -> str:
