@@ -42,6 +42,11 @@ async def fired(url: str, schedule: str, at_least: int, within: float = 15.0) ->
     )
 
 
+async def first_pass(worker: tasklib.TaskWorker) -> None:
+    """Wait until the worker's scheduler has read the schedules once (and so sleeps)."""
+    await wait_until_async(lambda: worker._scheduler.passes >= 1, what="the scheduler's first pass")
+
+
 def consecutive_seconds(stamps: list[str]) -> bool:
     seconds = [time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) for stamp in stamps]
     return all(b - a == 1 for a, b in itertools.pairwise(seconds))
@@ -62,8 +67,8 @@ async def test_two_workers_fire_each_second_once(url: str) -> None:
 
 async def test_an_idle_worker_wakes_when_a_schedule_is_created(url: str) -> None:
     """Without schedules the scheduler sleeps a minute; NOTIFY from create_schedule wakes it."""
-    async with running_worker(url, worker_id="cron-idle"):
-        await asyncio.sleep(0.5)  # the worker's first pass: no schedule yet
+    async with running_worker(url, worker_id="cron-idle") as worker:
+        await first_pass(worker)
         began = time.monotonic()
         await tasklib.create_schedule_async(tick, cron="* * * * * *", name="new")
         await fired(url, "new", 1, within=5)
@@ -73,8 +78,8 @@ async def test_an_idle_worker_wakes_when_a_schedule_is_created(url: str) -> None
 async def test_without_listen_the_scheduler_rereads_at_the_poll_interval(url: str) -> None:
     async with running_worker(
         url, worker_id="cron-poll", listen_notify=False, poll_interval_seconds=0.5
-    ):
-        await asyncio.sleep(0.3)
+    ) as worker:
+        await first_pass(worker)
         await tasklib.create_schedule_async(tick, cron="* * * * * *", name="polled")
         await fired(url, "polled", 1, within=5)
 
