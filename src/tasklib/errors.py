@@ -113,6 +113,15 @@ class RateLimited(TaskLibError):
         return (type(self), (self.retry_after, self.scope))
 
 
+class InvalidScheduleError(InvalidArgumentError):
+    """A cron schedule's expression, time zone or catch-up policy cannot be used; the message
+    names the problem (e.g. ``cron must have 5 fields ..., got 4``)."""
+
+
+class ScheduleNotFoundError(TaskLibError):
+    """No cron schedule has that name."""
+
+
 SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
     "TL001": UnknownTaskError,
     "TL002": InvalidArgumentError,

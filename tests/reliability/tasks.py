@@ -117,3 +117,9 @@ def hang_sync(key: str) -> None:
 def echo(text: str, number: int = 0, items: list[int] | None = None) -> str:
     """Return its text: the bad-input tests submit to it."""
     return text
+
+
+@tasklib.task(name="rel.tick", max_retries=0)
+async def tick(label: str = "tick") -> str:
+    """What the cron scenarios schedule: the tasks' tags say which fire time each ran for."""
+    return label

@@ -8,7 +8,7 @@ API's types drift from it. The ``assert_type`` calls pin the inferred types exac
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, assert_type
 from uuid import UUID
 
@@ -188,3 +188,34 @@ async def flow_control() -> None:
     tasklib.RateLimited(2, scope="worker")  # type: ignore[arg-type]
     tasklib.set_queue_limits("partner", rate=50)  # type: ignore[arg-type]
     print(queues)
+
+
+@tasklib.task(schedule="*/5 * * * *")
+def refresh() -> None: ...
+
+
+nightly: tasklib.ScheduleDefinition = tasklib.schedule(
+    add, cron="0 3 * * *", name="nightly-add", args={"x": 1}, timezone="Europe/Paris"
+)
+tasklib.schedule(add, cron="0 3 * * *", catch_up="sometimes")  # type: ignore[arg-type]
+
+
+async def schedules(config: Config) -> None:
+    made: tasklib.Schedule = tasklib.create_schedule(add, cron="* * * * * *", args={"x": 2})
+    also: tasklib.Schedule = await tasklib.create_schedule_async(
+        "billing.invoice", cron="@daily", catch_up="skip"
+    )
+    listed: list[tasklib.Schedule] = tasklib.list_schedules() + await tasklib.list_schedules_async()
+    paused: bool = tasklib.pause_schedule(made.name).paused
+    resumed: datetime | None = (await tasklib.resume_schedule_async(also.name)).next_fire_at
+    tasklib.remove_schedule(made.name)
+    await tasklib.remove_schedule_async(also.name)
+    fire: datetime | None = tasklib.Cron("*/10 * * * * *", "UTC").next_after(datetime.now(UTC))
+    with tasklib.Client(config) as client:
+        changed: list[str] = client.apply_schedules([nightly])
+        client.get_schedule(nightly.name)
+    print(listed, paused, resumed, fire, changed)
+    try:
+        tasklib.get_schedule("nope")
+    except (tasklib.ScheduleNotFoundError, tasklib.InvalidScheduleError) as error:
+        print(error)

@@ -14,6 +14,7 @@ from tasklib.cli._dashboard import dashboard
 from tasklib.cli._maintenance import db, purge
 from tasklib.cli._queues import queues
 from tasklib.cli._register import register
+from tasklib.cli._schedules import schedules
 from tasklib.cli._status import status
 from tasklib.cli._support import (
     EXIT_REFUSED,
@@ -98,6 +99,7 @@ main.add_command(queues)
 main.add_command(purge)
 main.add_command(db)
 main.add_command(dashboard)
+main.add_command(schedules)
 
 
 from tasklib.cli._worker import worker as worker_command  # noqa: E402

@@ -13,6 +13,7 @@ from psycopg import sql as psycopg_sql
 
 from tasklib.models import Task
 from tasklib.queues import Queue
+from tasklib.schedules import Schedule
 
 # -- client: submit, inspect, administer, wait ---------------------------------------------------
 
@@ -159,6 +160,58 @@ SELECT (tasklib.register_task_type(
         )).name
   FROM jsonb_array_elements(%s) AS d
 """
+
+
+# -- cron schedules: the client and the CLI ------------------------------------------------------
+
+SCHEDULE_COLUMNS: tuple[str, ...] = tuple(Schedule.model_fields)
+_SCHEDULE_COLUMNS = ", ".join(SCHEDULE_COLUMNS)
+
+GET_SCHEDULE = f"SELECT {_SCHEDULE_COLUMNS} FROM tasklib.schedule_status WHERE name = %s::text"
+LIST_SCHEDULES = f"SELECT {_SCHEDULE_COLUMNS} FROM tasklib.schedule_status ORDER BY name"
+# Each returns the name of the schedule it changed (no row: unknown name); the caller reads the
+# schedule_status row in a statement of its own, which sees what the function changed.
+CREATE_SCHEDULE = (
+    "SELECT name FROM tasklib.create_schedule(name => %s::text, task_name => %s::text,"
+    " cron => %s::text, args => %s::jsonb, timezone => %s::text, catch_up => %s::text)"
+)
+PAUSE_SCHEDULE = "SELECT name FROM tasklib.pause_schedule(%s::text)"
+RESUME_SCHEDULE = "SELECT name FROM tasklib.resume_schedule(%s::text)"
+REMOVE_SCHEDULE = "SELECT tasklib.remove_schedule(%s::text)"
+
+# Every declared schedule in one statement, in name order (workers starting together upsert and
+# lock the rows in the same order); says which ones the call created or changed.
+APPLY_SCHEDULES = """
+SELECT s.name, s.updated_at = now() AS changed
+  FROM (SELECT d.* FROM jsonb_to_recordset(%s::jsonb)
+                AS d(name text, task_name text, cron text, args jsonb, timezone text, catch_up text)
+         ORDER BY d.name) AS d,
+       LATERAL tasklib.create_schedule(
+           name => d.name, task_name => d.task_name, cron => d.cron, args => d.args,
+           timezone => d.timezone, catch_up => d.catch_up) AS s
+"""
+# What a worker that may not apply its declarations compares them with.
+STORED_SCHEDULES = (
+    "SELECT name, task_name, cron, args, timezone, catch_up FROM tasklib.schedules"
+    " WHERE name = ANY (%s::text[])"
+)
+
+# -- cron schedules: the worker's scheduler --------------------------------------------------
+
+SCHEDULES_CHANNEL = "tasklib_schedules"
+LISTEN_SCHEDULES = f"LISTEN {SCHEDULES_CHANNEL}"
+# The database's clock and every schedule that may fire, in one round trip (one row with NULLs
+# when there is none): fire times are computed against the database's time, not the worker's.
+DUE_SCHEDULES = """
+SELECT c.now, s.name, s.cron, s.timezone, s.catch_up, s.starts_after, s.last_fire_at, s.next_fire_at
+  FROM (SELECT clock_timestamp() AS now) c
+  LEFT JOIN tasklib.schedules s ON NOT s.paused
+ ORDER BY s.name
+"""
+FIRE_SCHEDULE = (
+    "SELECT task_id, error FROM tasklib.fire_schedule(%s::text, %s::timestamptz, %s::timestamptz)"
+)
+SET_SCHEDULE_NEXT_FIRE = "SELECT tasklib.set_schedule_next_fire(%s::text, %s::timestamptz)"
 
 
 # -- migrations and the embedded server ---------------------------------------------------------

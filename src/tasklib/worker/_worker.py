@@ -38,6 +38,7 @@ from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
+from tasklib.worker._scheduler import Scheduler
 from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
@@ -186,6 +187,8 @@ class TaskWorker:
             task_log=task_log,
         )
         self._first_signal_at = 0.0
+        # Cron schedules: every worker fires them (not while draining, see run_until_idle).
+        self._scheduler = Scheduler(config, worker_id=self.worker_id)
 
     @property
     def state(self) -> State:
@@ -249,6 +252,8 @@ class TaskWorker:
             preload(d.fn.__module__ for d in registered_tasks().values())
             self._runner.open()
             jobs = self._start_jobs(drain, listen)
+            if drain is None:
+                self._scheduler.start()
             self._lifecycle.advance(State.RUNNING)
             try:
                 failure = await self._until_stop_requested(jobs, draining=drain is not None)
@@ -451,6 +456,7 @@ class TaskWorker:
 
     async def _shutdown(self, jobs: _Jobs) -> None:
         try:
+            await self._scheduler.stop()
             await self._stop_claiming(jobs)
             if self._lifecycle.state is State.DRAINING:
                 await self._let_running_tasks_finish()
