@@ -1,11 +1,14 @@
 """TaskLib: background tasks for Python with PostgreSQL as the only infrastructure."""
 
+from tasklib.cancellation import cancel_requested
 from tasklib.client import (
     AsyncClient,
     Client,
     aclose,
     cancel_task,
     cancel_task_async,
+    cancel_tasks,
+    cancel_tasks_async,
     close,
     get_queue,
     get_queue_async,
@@ -46,6 +49,7 @@ from tasklib.errors import (
     QueueNotFoundError,
     RateLimited,
     SchemaMissingError,
+    TaskCancelled,
     TaskLibError,
     TaskNotFoundError,
     TaskTimeoutError,
@@ -96,6 +100,7 @@ __all__ = [
     "SchemaMissingError",
     "SyncTaskDefinition",
     "Task",
+    "TaskCancelled",
     "TaskDefinition",
     "TaskFailedError",
     "TaskLibError",
@@ -107,8 +112,11 @@ __all__ = [
     "TaskWorker",
     "UnknownTaskError",
     "aclose",
+    "cancel_requested",
     "cancel_task",
     "cancel_task_async",
+    "cancel_tasks",
+    "cancel_tasks_async",
     "close",
     "get_queue",
     "get_queue_async",
