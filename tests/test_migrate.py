@@ -31,7 +31,7 @@ def test_migrate_up_down_up(make_database: Callable[[str], str]) -> None:
 
     assert tasklib.migrate(url) == every_change
     deployed = _schema_objects(url)
-    assert "function tasklib.claim(text,integer,text[],double precision,uuid)" in deployed
+    assert "function tasklib.claim(text,integer,text[],double precision,uuid,text[])" in deployed
 
     assert tasklib.rollback(url) == list(reversed(every_change))
     assert _schema_objects(url) == set()

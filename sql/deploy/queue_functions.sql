@@ -96,7 +96,8 @@ CREATE FUNCTION tasklib.submit(
     limit_key            text DEFAULT NULL,
     unique_key           text DEFAULT NULL,
     on_conflict          text DEFAULT NULL,
-    unique_for_seconds   double precision DEFAULT NULL
+    unique_for_seconds   double precision DEFAULT NULL,
+    unique_args          text[] DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
 -- ON CONFLICT names the index's columns, which are also parameter names: the columns are meant
@@ -127,7 +128,14 @@ BEGIN
             (tasklib.limits()).max_delay_seconds, submit.unique_for_seconds USING ERRCODE = 'TL002';
     END IF;
     SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
-    v_key := coalesce(submit.unique_key, tasklib._unique_key_of(submit.args, v_type.unique_args));
+    IF cardinality(submit.unique_args) NOT BETWEEN 1 AND 32 OR array_position(submit.unique_args, NULL) IS NOT NULL
+       OR '' = ANY (submit.unique_args) THEN
+        RAISE EXCEPTION 'unique_args must be 1 to 32 argument names, got %', submit.unique_args USING ERRCODE = 'TL002';
+    END IF;
+    -- A submitter that declares the task's key arguments itself (the Python client does, from
+    -- the task's definition) gets the same key whether the task type is registered yet or not.
+    v_key := coalesce(submit.unique_key,
+                      tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
 
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
     -- task type the options come from. No row inserted means a check failed, or (with a key)
@@ -172,7 +180,7 @@ BEGIN
             -- It finished in between: the key is free now.
             RETURN tasklib.submit(submit.name, submit.args, submit.delay_seconds, submit.priority, submit.tags,
                 submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds);
+                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args);
         END IF;
         RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
             coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
@@ -238,7 +246,7 @@ BEGIN
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                           'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                          'on_conflict', 'unique_for_seconds'] <> '{}'
+                          'on_conflict', 'unique_for_seconds', 'unique_args'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -248,7 +256,7 @@ BEGIN
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                                'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                               'on_conflict', 'unique_for_seconds'])
+                               'on_conflict', 'unique_for_seconds', 'unique_args'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
@@ -270,6 +278,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(tasks) AS e(task)
                 LEFT JOIN tasklib.task_types tt ON tt.name = e.task ->> 'name'
                WHERE coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
+                  OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
                   OR tt.unique_args IS NOT NULL) THEN
         FOR v_position, v_value IN
             SELECT e.ord - 1, e.task FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord) ORDER BY e.ord
@@ -282,7 +291,9 @@ BEGIN
                     (v_value ->> 'max_retries')::integer, (v_value ->> 'timeout_seconds')::double precision,
                     v_value ->> 'queue', (v_value ->> 'backoff_base_seconds')::double precision,
                     v_value ->> 'limit_key', v_value ->> 'unique_key', v_value ->> 'on_conflict',
-                    (v_value ->> 'unique_for_seconds')::double precision);
+                    (v_value ->> 'unique_for_seconds')::double precision,
+                    CASE WHEN coalesce(jsonb_typeof(v_value -> 'unique_args'), 'null') <> 'null'
+                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END);
             EXCEPTION WHEN OTHERS THEN
                 RAISE EXCEPTION 'tasks[%]: %', v_position, SQLERRM USING ERRCODE = SQLSTATE;
             END;
@@ -464,7 +475,7 @@ COMMENT ON FUNCTION tasklib.recover_expired IS
 -- does not read every key; a key that reaches its limit within this call is left out of the
 -- next round of the scan. Tasks are taken in claim order among the keys that may start, so a
 -- key with a long backlog holds at most its limit and the other keys' tasks go past it.
-CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer)
+CREATE FUNCTION tasklib._choose_limited(queue_name text, n integer, names text[] DEFAULT NULL)
 RETURNS TABLE (row_id tid, due_at timestamptz)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
@@ -508,6 +519,7 @@ BEGIN
           FROM (SELECT t.ctid AS row_id, t.run_at, row_number() OVER () AS ord
                   FROM (SELECT t.ctid, t.run_at FROM tasklib.tasks t
                          WHERE t.queue = queue_name AND t.run_at <= now()
+                           AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
                          ORDER BY t.priority DESC, t.run_at, t.created_at
                          LIMIT v_budget
                            FOR NO KEY UPDATE SKIP LOCKED) t) c;
@@ -533,6 +545,7 @@ BEGIN
             FOR r IN
                 SELECT t.ctid AS row_id, t.run_at, t.limit_key FROM tasklib.tasks t
                  WHERE t.queue = queue_name AND t.run_at <= now()
+                   AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
                    AND (t.limit_key IS NULL OR t.limit_key <> ALL (v_blocked))
                    AND t.ctid <> ALL (v_rows)
                  ORDER BY t.priority DESC, t.run_at, t.created_at
@@ -604,7 +617,8 @@ CREATE FUNCTION tasklib.claim(
     n             integer DEFAULT 1,
     queues        text[] DEFAULT NULL,
     lease_seconds double precision DEFAULT 60,
-    lease_token   uuid DEFAULT NULL
+    lease_token   uuid DEFAULT NULL,
+    names         text[] DEFAULT NULL
 ) RETURNS SETOF tasklib.tasks
 LANGUAGE plpgsql
 -- See "Plans" above: the one plan of each statement, whatever the arguments.
@@ -654,7 +668,7 @@ BEGIN
         EXIT WHEN cardinality(v_rows) >= claim.n;
         SELECT coalesce(array_agg(c.row_id), '{}'), coalesce(array_agg(c.due_at), '{}')
           INTO v_chosen_rows, v_chosen_due
-          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows)) c;
+          FROM tasklib._choose_limited(v_queue, claim.n - cardinality(v_rows), claim.names) c;
         v_rows := v_rows || v_chosen_rows;
         v_due := v_due || v_chosen_due;
     END LOOP;
@@ -671,6 +685,7 @@ BEGIN
              CROSS JOIN LATERAL (
                    SELECT t.ctid AS row_id, t.run_at, t.priority, t.created_at FROM tasklib.tasks t
                     WHERE t.queue = fq.name AND t.run_at <= now()
+                      AND (claim.names IS NULL OR t.name = ANY (claim.names))
                     ORDER BY t.priority DESC, t.run_at, t.created_at
                     LIMIT claim.n - cardinality(v_rows)
                       FOR NO KEY UPDATE SKIP LOCKED) c
@@ -707,7 +722,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.claim IS
-    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
+    'Take up to n runnable tasks (highest priority, then earliest due, then oldest) of queues (NULL: all) and task names (NULL: all; a worker passes the names it can run) for worker, leased for lease_seconds (at most 1 day) under lease_token (NULL: a random one, the same for every task of the call), which complete, fail, heartbeat and release require. Skips rows other claimers hold, paused and suspended queues, and what a queue''s limits (tasklib.queues) do not allow now.';
 
 -- Record results. Fenced by attempt: a task changes only while it runs under the lease token the
 -- caller presents for it (one per id, the token of the claim that took it) and its lease has not

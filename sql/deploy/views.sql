@@ -34,7 +34,14 @@ SELECT count(*) AS total,
 COMMENT ON VIEW tasklib.queue_status IS
     'One row: how many tasks are in each state (the Quick Status query), plus due = claimable now and oldest_due_age = how long the oldest claimable task has waited (the queue''s lag).';
 
+-- live_workers: the workers heard from in the last minute that can run the name (workers
+-- claim only the names they have code for): 0 beside due tasks means nobody will run them.
 CREATE VIEW tasklib.queue_status_by_task AS
+SELECT s.*,
+       (SELECT count(*) FROM tasklib.workers w
+         WHERE w.last_seen_at > now() - interval '1 minute'
+           AND (w.task_names IS NULL OR s.name = ANY (w.task_names))) AS live_workers
+  FROM (
 SELECT t.name,
        count(*) AS total,
        count(*) FILTER (WHERE t.state = 'pending') AS pending,
@@ -46,10 +53,10 @@ SELECT t.name,
        count(*) FILTER (WHERE t.run_at <= now()) AS due,
        now() - min(t.run_at) FILTER (WHERE t.run_at <= now()) AS oldest_due_age
   FROM tasklib.tasks t
- GROUP BY t.name
- ORDER BY t.name;
+ GROUP BY t.name) s
+ ORDER BY s.name;
 COMMENT ON VIEW tasklib.queue_status_by_task IS
-    'queue_status per task name: tasks in each state, due now, and the age of the oldest due task.';
+    'queue_status per task name: tasks in each state, due now, the age of the oldest due task, and live_workers: the workers seen in the last minute that can run it (0 beside due tasks: nobody will run them).';
 
 CREATE VIEW tasklib.task_performance AS
 SELECT t.name,

@@ -3,7 +3,7 @@ BEGIN;
 
 SELECT total, pending, running, completed, failed_retrying, failed_permanent, cancelled, due, oldest_due_age
   FROM tasklib.queue_status WHERE false;
-SELECT name, total, due FROM tasklib.queue_status_by_task WHERE false;
+SELECT name, total, due, live_workers FROM tasklib.queue_status_by_task WHERE false;
 SELECT name, executions, avg_duration_s, max_duration_s, p50_duration_s, p95_duration_s,
        failed_permanent, failure_rate
   FROM tasklib.task_performance WHERE false;

@@ -31,10 +31,10 @@ DECLARE
     v_plan text := '';
     v_line text;
 BEGIN
-    EXECUTE format('PREPARE probe(text, integer, text[], double precision, uuid) AS %s',
-                   pg_temp.statement_of('tasklib.claim(text, integer, text[], double precision, uuid)'));
+    EXECUTE format('PREPARE probe(text, integer, text[], double precision, uuid, text[]) AS %s',
+                   pg_temp.statement_of('tasklib.claim(text, integer, text[], double precision, uuid, text[])'));
     SET LOCAL plan_cache_mode = force_generic_plan;
-    FOR v_line IN EXECUTE format('EXPLAIN (COSTS OFF%s) EXECUTE probe(''w'', 1, ARRAY[%L], 60, NULL)',
+    FOR v_line IN EXECUTE format('EXPLAIN (COSTS OFF%s) EXECUTE probe(''w'', 1, ARRAY[%L], 60, NULL, NULL)',
                                  CASE WHEN p_analyze THEN ', ANALYZE, TIMING OFF, SUMMARY OFF' ELSE '' END, p_queue) LOOP
         v_plan := v_plan || v_line || E'\n';
     END LOOP;

@@ -15,7 +15,7 @@ SELECT results_eq($$SELECT name, paused, limited FROM tasklib._queue_for_update(
 SELECT is((SELECT count(*)::int FROM tasklib.queues WHERE name = 'sqltest.helper'), 1, 'and finds it the next time');
 SELECT throws_ok($$SELECT tasklib._queue_for_update('')$$, 'TL002', NULL, 'an empty name is refused');
 SELECT is_empty(
-    $$SELECT f FROM unnest(ARRAY['tasklib._queue_for_update(text)', 'tasklib._choose_limited(text, integer)',
+    $$SELECT f FROM unnest(ARRAY['tasklib._queue_for_update(text)', 'tasklib._choose_limited(text, integer, text[])',
                                  'tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer)',
                                  'tasklib._bucket_ready_at(double precision, integer, double precision)']) AS f,
                   unnest(ARRAY['tasklib_producer', 'tasklib_worker', 'tasklib_monitor', 'tasklib_admin', 'public']) AS r

@@ -21,7 +21,7 @@ SELECT ok(has_function_privilege('tasklib_worker', 'tasklib.seconds_until_claima
     'a worker may ask when to claim next');
 SELECT ok(NOT has_function_privilege('tasklib_producer', 'tasklib.rate_limited(text, uuid[], uuid[], double precision[], text[])', 'EXECUTE'),
     'a producer may not');
-SELECT ok(NOT has_function_privilege('tasklib_worker', 'tasklib._choose_limited(text, integer)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('tasklib_worker', 'tasklib._choose_limited(text, integer, text[])', 'EXECUTE'),
     'nobody calls _choose_limited but claim');
 SELECT ok(has_table_privilege('tasklib_monitor', 'tasklib.queue_flow', 'SELECT'), 'a monitor reads queue_flow');
 SELECT ok(NOT has_table_privilege('tasklib_monitor', 'tasklib.queues', 'SELECT'), 'not the table under it');

@@ -2,7 +2,7 @@
 -- not a look before the insert); a conflicting submit returns the holder's id, raises TL007, or
 -- replaces a pending holder; once the holder has finished the key is free again.
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 DELETE FROM tasklib.tasks;
 CREATE TEMP TABLE ids (label text, id uuid);
@@ -55,6 +55,12 @@ SELECT is((SELECT count(DISTINCT id)::int FROM ids WHERE label LIKE 'd%'), 2, 't
 SELECT is((SELECT unique_key FROM tasklib.tasks WHERE id = (SELECT id FROM ids WHERE label = 'd1')), '[7, "mon"]',
     'a JSON array of their values');
 
+-- The submitter may declare the key's arguments itself (the Python client does): the same key.
+INSERT INTO ids VALUES ('d4', tasklib.submit('sqltest.e', '{"user": 7, "day": "mon"}', unique_args => ARRAY['user', 'day']));
+SELECT is((SELECT unique_key FROM tasklib.tasks WHERE id = (SELECT id FROM ids WHERE label = 'd4')), '[7, "mon"]',
+    'unique_args given at submit make the same key, registered or not');
+SELECT is((SELECT count(*)::int FROM tasklib.submit_many('[{"name": "sqltest.e", "args": {"user": 7, "day": "mon"}, "unique_args": ["user", "day"]}]') s(id)
+             WHERE s.id = (SELECT id FROM ids WHERE label = 'd4')), 1, 'and in submit_many');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.u', unique_key => 'k', on_conflict => 'ignore')$$, 'TL002',
     'on_conflict must be return, raise or replace, got ''ignore''', 'an unknown policy is refused');
 SELECT throws_ok($$SELECT tasklib.submit('sqltest.u', unique_key => '')$$, 'TL002', NULL, 'an empty key is refused');

@@ -21,8 +21,8 @@ SELECT throws_ok($$SELECT tasklib.worker_heartbeat('wh1', '00000000-0000-4000-80
     'TL002', NULL, 'zero concurrency');
 SELECT throws_ok($$SELECT tasklib.worker_heartbeat('wh1', '00000000-0000-4000-8000-00000000a001', info => '[]')$$,
     'TL002', NULL, 'info not an object');
-SELECT has_function('tasklib', 'worker_heartbeat', ARRAY['text', 'uuid', 'text[]', 'integer', 'jsonb'],
-    'worker_heartbeat(worker, registration, queues, concurrency, info)');
+SELECT has_function('tasklib', 'worker_heartbeat', ARRAY['text', 'uuid', 'text[]', 'integer', 'jsonb', 'text[]', 'double precision'],
+    'worker_heartbeat(worker, registration, queues, concurrency, info, task_names, alive_seconds)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from typing import Any, Literal
+from uuid import UUID
 
 import psycopg
 
@@ -60,6 +61,16 @@ class ArgumentSchemaError(TaskValidationError):
 class TaskTypeConflictError(TaskLibError):
     """A task type is registered with another definition (options or argument schema), and only
     a login in ``tasklib_admin`` may change it, e.g. with ``tasklib register`` (TL006)."""
+
+
+class DuplicateTaskError(TaskLibError):
+    """Another task holds the unique key, and the submit asked to raise rather than return its
+    id (``on_conflict="raise"``), or to replace a holder that has already started (TL007).
+    ``holder_id`` is the holding task's id when the database named it."""
+
+    def __init__(self, message: str, holder_id: UUID | None = None) -> None:
+        super().__init__(message)
+        self.holder_id = holder_id
 
 
 class TaskTimeoutError(TaskLibError):
@@ -121,6 +132,7 @@ SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
     "TL004": InvalidStateError,
     "TL005": ArgumentSchemaError,
     "TL006": TaskTypeConflictError,
+    "TL007": DuplicateTaskError,
 }
 
 
@@ -143,6 +155,12 @@ def translate(error: psycopg.Error) -> TaskLibError:
     sqlstate = error.sqlstate or ""
     message = error.diag.message_primary or str(error)
     error_class = SQLSTATE_ERRORS.get(sqlstate)
+    if error_class is DuplicateTaskError:
+        holder_detail = error.diag.message_detail or ""
+        holder = (
+            holder_detail.removeprefix("holder: ") if holder_detail.startswith("holder: ") else None
+        )
+        return DuplicateTaskError(message, UUID(holder) if holder else None)
     if error_class is not None:
         return error_class(message)
     if sqlstate in _SCHEMA_MISSING:

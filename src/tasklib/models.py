@@ -26,6 +26,8 @@ class Task(pydantic.BaseModel):
     # What the queue's per-key limits count by (set at submit or taken from the argument the
     # task declares); None: only the queue's own limits apply.
     limit_key: str | None
+    # Deduplication key: no two unfinished tasks of one name share it.
+    unique_key: str | None
     args: dict[str, Any]
     state: TaskState
     priority: int

@@ -8,10 +8,10 @@ import inspect
 import json
 import sys
 import typing
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 import pydantic
 import pydantic_core
@@ -35,8 +35,15 @@ CALL_OPTIONS = (
     "timeout_seconds",
     "backoff_base_seconds",
     "limit_key",
+    "unique_key",
+    "on_conflict",
+    "unique_for_seconds",
 )
 RESERVED_PARAMETERS = frozenset({*CALL_OPTIONS, "connection"})
+
+# What a submit does when another unfinished task holds its unique key (tasklib.submit's
+# on_conflict): return the holder's id, raise DuplicateTaskError, or replace a pending holder.
+OnConflict = Literal["return", "raise", "replace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,14 @@ class TaskOptions:
     # The parameter whose value is each task's limit key (the queue's per-key limits count by
     # it) when the submitter gives none.
     limit_key_arg: str | None = None
+    # Deduplication: the parameters whose values make a task's unique key when the submitter
+    # gives none, how long a key stays taken after a submit (None: while the task is
+    # unfinished), and what a conflicting submit does (None: the database's "return").
+    unique_args: tuple[str, ...] | None = None
+    unique_for_seconds: float | None = None
+    on_conflict: OnConflict | None = None
+    # How long purge keeps this task's finished rows (None: as long as purge is told).
+    result_ttl_seconds: float | None = None
 
 
 class TaskDefinition(Generic[P, R]):
@@ -74,6 +89,8 @@ class TaskDefinition(Generic[P, R]):
         self._signature = inspect.signature(fn)
         self.args_model = _build_args_model(fn, name)
         _check_limit_key_arg(self._signature, name, options.limit_key_arg)
+        for arg in options.unique_args or ():
+            _check_parameter(self._signature, name, "unique", arg)
         self._param_names: dict[str, str] = {
             field_name: info.alias or field_name
             for field_name, info in self.args_model.model_fields.items()
@@ -267,6 +284,9 @@ class PreparedTask(Generic[R]):
     timeout_seconds: float | None = None
     backoff_base_seconds: float | None = None
     limit_key: str | None = None
+    unique_key: str | None = None
+    on_conflict: OnConflict | None = None
+    unique_for_seconds: float | None = None
 
     def with_options(
         self,
@@ -279,6 +299,9 @@ class PreparedTask(Generic[R]):
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
         limit_key: str | None = None,
+        unique_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
     ) -> PreparedTask[R]:
         """A copy with the given options set (the others kept)."""
         return dataclasses.replace(
@@ -291,6 +314,9 @@ class PreparedTask(Generic[R]):
             timeout_seconds=_first(timeout_seconds, self.timeout_seconds),
             backoff_base_seconds=_first(backoff_base_seconds, self.backoff_base_seconds),
             limit_key=_first(limit_key, self.limit_key),
+            unique_key=_first(unique_key, self.unique_key),
+            on_conflict=_first(on_conflict, self.on_conflict),
+            unique_for_seconds=_first(unique_for_seconds, self.unique_for_seconds),
         )
 
     def sets_options(self) -> bool:
@@ -304,6 +330,9 @@ class PreparedTask(Generic[R]):
             and self.timeout_seconds is None
             and self.backoff_base_seconds is None
             and self.limit_key is None
+            and self.unique_key is None
+            and self.on_conflict is None
+            and self.unique_for_seconds is None
         )
 
     def options(self) -> dict[str, Any]:
@@ -369,6 +398,33 @@ def _build_args_model(fn: Callable[..., Any], task_name: str) -> type[pydantic.B
             f"task {task_name!r}: its parameter types cannot be stored as JSON: {error}"
         ) from None
     return model
+
+
+def _unique_args(unique: Sequence[str] | None) -> tuple[str, ...] | None:
+    if unique is None:
+        return None
+    if isinstance(unique, str):
+        raise ConfigurationError(
+            f"unique takes a list of parameter names, not a string: {unique!r}"
+        )
+    if not unique:
+        raise ConfigurationError("unique needs at least one parameter name")
+    return tuple(unique)
+
+
+def _check_parameter(
+    signature: inspect.Signature, task_name: str, option: str, parameter: str
+) -> None:
+    named = [
+        param_name
+        for param_name, param in signature.parameters.items()
+        if param.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    ]
+    if not isinstance(parameter, str) or parameter not in named:
+        raise ConfigurationError(
+            f"task {task_name!r}: {option} names {parameter!r}, which is not one of its "
+            f"parameters ({', '.join(named) or 'it has none'})"
+        )
 
 
 def _check_limit_key_arg(
@@ -465,6 +521,10 @@ def task(
     priority: int | None = None,
     queue: str | None = None,
     limit_key: str | None = None,
+    unique: Sequence[str] | None = None,
+    unique_for_seconds: float | None = None,
+    on_conflict: OnConflict | None = None,
+    result_ttl_seconds: float | None = None,
 ) -> _Decorator: ...
 
 
@@ -479,6 +539,10 @@ def task(
     priority: int | None = None,
     queue: str | None = None,
     limit_key: str | None = None,
+    unique: Sequence[str] | None = None,
+    unique_for_seconds: float | None = None,
+    on_conflict: OnConflict | None = None,
+    result_ttl_seconds: float | None = None,
 ) -> TaskDefinition[P, Any] | _Decorator:
     """Mark a function as a task, bare (``@task``) or with options (``@task(max_retries=5)``).
 
@@ -486,6 +550,12 @@ def task(
     ``module.qualname``. Set it explicitly for tasks that other services submit by name.
     ``limit_key`` names the parameter whose value is each task's limit key, what its queue's
     per-key limits count by (e.g. ``"customer_id"``), unless the submitter gives a key.
+    ``unique`` names the parameters whose values make each task's unique key (no two
+    unfinished tasks share one; with ``unique_for_seconds``, no two submitted within that
+    window), unless the submitter gives a key; ``on_conflict`` says what a duplicate submit does
+    (``"return"`` the holder's id, the default; ``"raise"`` DuplicateTaskError; ``"replace"`` a
+    pending holder's arguments). ``result_ttl_seconds`` is how long purge keeps its finished
+    tasks (default: purge's own age, 7 days).
     Parameters may not be named like submit_task's options (delay_seconds, priority, tags,
     limit_key, connection): such a task raises ConfigurationError here rather than be
     unsubmittable.
@@ -497,6 +567,10 @@ def task(
         priority=priority,
         queue=queue,
         limit_key_arg=limit_key,
+        unique_args=_unique_args(unique),
+        unique_for_seconds=unique_for_seconds,
+        on_conflict=on_conflict,
+        result_ttl_seconds=result_ttl_seconds,
     )
     if name is not None and not name.strip():
         raise ConfigurationError("task name must be a non-empty string")

@@ -46,6 +46,10 @@ def task_type_rows(
                 "queue": options.queue,
                 "backoff_base_seconds": backoff,
                 "limit_key_arg": options.limit_key_arg,
+                "unique_args": list(options.unique_args) if options.unique_args else None,
+                "unique_for_seconds": options.unique_for_seconds,
+                "unique_on_conflict": options.on_conflict,
+                "result_ttl_seconds": options.result_ttl_seconds,
             }
         )
     return rows

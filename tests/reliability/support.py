@@ -97,6 +97,7 @@ SELECT count(*),
        count(*) FILTER (WHERE state = 'failed' AND retry_count >= max_retries),
        count(*) FILTER (WHERE state = 'running')
   FROM tasklib.tasks
+ WHERE {where}
 """
 
 
@@ -112,8 +113,9 @@ class Progress:
         return self.completed + self.failed
 
 
-def progress(url: str) -> Progress:
-    row = fetch(url, _PROGRESS)[0]
+def progress(url: str, where: str = "true") -> Progress:
+    """Counts over the tasks (those matching the SQL condition ``where``)."""
+    row = fetch(url, _PROGRESS.format(where=where))[0]
     return Progress(*(int(value) for value in row))
 
 
@@ -124,6 +126,7 @@ def wait_until_settled(
     *,
     while_waiting: Callable[[Progress], None] | None = None,
     poll: float = 0.2,
+    where: str = "true",
 ) -> Progress:
     """Wait until ``total`` tasks are terminal; a lost connection (server restart) is retried.
 
@@ -132,7 +135,7 @@ def wait_until_settled(
 
     def settled() -> Progress | None:
         try:
-            now = progress(url)
+            now = progress(url, where)
         except psycopg.OperationalError:
             return None  # the server is restarting: ask again at the next poll
         if now.total == total and now.terminal == total:

@@ -38,7 +38,8 @@ async def test_runs_every_due_task_and_returns_what_each_came_to(url: str) -> No
 
     assert all(isinstance(run, TaskRun) for run in runs)
     by_id = {run.task_id: run for run in runs}
-    assert set(by_id) == {greeting, nothing, risky, unstorable, unknown}
+    # A task no code here can run is not claimed: it waits for a worker that can.
+    assert set(by_id) == {greeting, nothing, risky, unstorable}
     assert later not in by_id  # not due yet
     assert by_id[greeting] == TaskRun(greeting, t.greet.name, "completed", result="Hello Alice!")
     assert by_id[nothing] == TaskRun(nothing, t.returns_nothing.name, "completed", result=None)
@@ -48,9 +49,8 @@ async def test_runs_every_due_task_and_returns_what_each_came_to(url: str) -> No
     assert "ValueError: Random failure!" in (by_id[risky].error or "")
     assert (by_id[unstorable].state, by_id[unstorable].next_retry_at) == ("failed", None)
     assert "cannot be stored as JSON" in (by_id[unstorable].error or "")
-    assert by_id[unknown].name == "nobody.registered"
-    assert (by_id[unknown].state, by_id[unknown].next_retry_at) == ("failed", None)
-    assert count_states(url) == {"completed": 2, "failed": 3, "pending": 1}
+    assert unknown not in by_id
+    assert count_states(url) == {"completed": 2, "failed": 2, "pending": 2}
     assert_nothing_left_behind(url, worker)
 
 

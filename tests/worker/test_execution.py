@@ -154,15 +154,14 @@ async def test_risky_task_error_is_the_traceback_and_retry_in_5_seconds(url: str
     assert 5.0 <= delay < 6.0
 
 
-async def test_unknown_task_fails_at_once_without_retries(url: str) -> None:
+async def test_a_task_without_code_here_is_left_pending(url: str) -> None:
+    """The worker claims only the names it can run: another worker's task is not destroyed."""
     (task_id,) = fetch(url, "SELECT tasklib.submit('nobody.registered', '{}', max_retries => 5)")[0]
+    known = await tasklib.submit_task(t.greet, name="Bob")
     async with running_worker(url):
-        await wait_until(lambda: terminal(task_id), what="the failure")
+        await wait_until(lambda: terminal(known), what="the known task")
     final = task_row(task_id)
-    assert final.state == "failed"
-    assert final.retry_count == 0
-    assert final.max_retries == 0
-    assert "no task named 'nobody.registered'" in (final.error or "")
+    assert (final.state, final.retry_count, final.attempt) == ("pending", 0, 0)
 
 
 async def test_arguments_that_do_not_validate_fail_without_retries(url: str) -> None:

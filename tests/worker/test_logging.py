@@ -118,15 +118,18 @@ async def test_a_task_that_cannot_run_here_is_an_error(
     url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=TASKS)
-    (task_id,) = fetch(url, "SELECT tasklib.submit('nobody.here', '{}')")[0]
+    # Arguments another service stored that this code cannot take: failed for good, at once.
+    (task_id,) = fetch(
+        url,
+        "SELECT tasklib.submit(%s, '{\"name\": 5}', max_retries => 3)",
+        (t.greet.name,),
+    )[0]
     async with running_worker(url):
         await wait_until(lambda: terminal(task_id), what="the failure")
         await wait_until(lambda: len(task_records(caplog, task_id)) == 1, what="one line")
     (record,) = task_records(caplog, task_id)
     assert record.levelno == logging.ERROR
-    assert "nobody.here failed for good (attempt 1/4, not retryable): UnknownTaskError" in (
-        record.getMessage()
-    )
+    assert f"{t.greet.name} failed for good (attempt 1/4, not retryable)" in record.getMessage()
 
 
 async def test_a_lost_lease_is_a_warning(url: str, caplog: pytest.LogCaptureFixture) -> None:

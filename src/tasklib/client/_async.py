@@ -21,7 +21,7 @@ from tasklib.db import connections, statements
 from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
 from tasklib.queues import Queue, RateLimit
-from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
 from tasklib.task_types import registration
 
 R = TypeVar("R")
@@ -81,6 +81,9 @@ class AsyncClient:
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
         limit_key: str | None = None,
+        unique_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: AsyncConnection | None = None,
         **kwargs: Any,
     ) -> UUID:
@@ -94,6 +97,9 @@ class AsyncClient:
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
             "limit_key": limit_key,
+            "unique_key": unique_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
         value: UUID = _core.first_value(await self._one(statement, connection))
@@ -112,6 +118,8 @@ class AsyncClient:
         timeout_seconds: float | None = None,
         backoff_base_seconds: float | None = None,
         limit_key: str | None = None,
+        on_conflict: OnConflict | None = None,
+        unique_for_seconds: float | None = None,
         connection: AsyncConnection | None = None,
     ) -> list[UUID]:
         """Queue many prepared calls in one round trip and one transaction; ids in input order."""
@@ -124,6 +132,8 @@ class AsyncClient:
             "timeout_seconds": timeout_seconds,
             "backoff_base_seconds": backoff_base_seconds,
             "limit_key": limit_key,
+            "on_conflict": on_conflict,
+            "unique_for_seconds": unique_for_seconds,
         }
         statement = self._core.submit_many(tasks, call, own_connection=connection is None)
         if statement is None:

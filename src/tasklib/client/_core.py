@@ -85,6 +85,10 @@ class ClientCore:
                 options["queue"],
                 options["backoff_base_seconds"],
                 limit_key,
+                options["unique_key"],
+                options["on_conflict"],
+                options["unique_for_seconds"],
+                options["unique_args"],
             ),
         )
 
@@ -170,6 +174,17 @@ class ClientCore:
             ),
             # Only a key given by the call: one taken from the arguments is the caller's to add.
             "limit_key": _text("limit_key", call.get("limit_key")),
+            "unique_key": _text("unique_key", call.get("unique_key")),
+            "on_conflict": _first_set(
+                _text("on_conflict", call.get("on_conflict")), task.on_conflict
+            ),
+            "unique_for_seconds": _first_set(
+                _number("unique_for_seconds", call.get("unique_for_seconds")),
+                task.unique_for_seconds,
+            ),
+            # The task's declaration goes with each submit: the database makes the key from it
+            # (one rule for Python and SQL submitters), registered or not.
+            "unique_args": list(task.unique_args) if task.unique_args is not None else None,
         }
 
     def _many_options(self, definition: TaskDefinition[..., Any], call: Mapping[str, Any]) -> str:

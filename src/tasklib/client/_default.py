@@ -29,7 +29,7 @@ from tasklib.client._sync import Client
 from tasklib.config import Config
 from tasklib.models import Task, TaskState
 from tasklib.queues import Queue, RateLimit
-from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
 
 R = TypeVar("R")
 SyncConnection = psycopg.Connection[Any]
@@ -209,6 +209,9 @@ async def submit_task(
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
     limit_key: str | None = None,
+    unique_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: AsyncConnection | None = None,
     **kwargs: Any,
 ) -> UUID:
@@ -231,6 +234,9 @@ async def submit_task(
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
         limit_key=limit_key,
+        unique_key=unique_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
         **kwargs,
     )
@@ -248,6 +254,9 @@ def submit_task_sync(
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
     limit_key: str | None = None,
+    unique_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: SyncConnection | None = None,
     **kwargs: Any,
 ) -> UUID:
@@ -262,6 +271,9 @@ def submit_task_sync(
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
         limit_key=limit_key,
+        unique_key=unique_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
         **kwargs,
     )
@@ -279,6 +291,8 @@ async def submit_many(
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
     limit_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: AsyncConnection | None = None,
 ) -> list[UUID]:
     """Queue many prepared calls in one round trip and one transaction; ids in input order.
@@ -297,6 +311,8 @@ async def submit_many(
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
         limit_key=limit_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
     )
 
@@ -313,6 +329,8 @@ def submit_many_sync(
     timeout_seconds: float | None = None,
     backoff_base_seconds: float | None = None,
     limit_key: str | None = None,
+    on_conflict: OnConflict | None = None,
+    unique_for_seconds: float | None = None,
     connection: SyncConnection | None = None,
 ) -> list[UUID]:
     """``submit_many`` for synchronous code."""
@@ -326,6 +344,8 @@ def submit_many_sync(
         timeout_seconds=timeout_seconds,
         backoff_base_seconds=backoff_base_seconds,
         limit_key=limit_key,
+        on_conflict=on_conflict,
+        unique_for_seconds=unique_for_seconds,
         connection=connection,
     )
 

@@ -28,7 +28,8 @@ SUBMIT = (
     "SELECT tasklib.submit(name => %s::text, args => %s::jsonb, delay_seconds => %s::float8,"
     " priority => %s::int4, tags => %s::jsonb, max_retries => %s::int4,"
     " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8,"
-    " limit_key => %s::text)"
+    " limit_key => %s::text, unique_key => %s::text, on_conflict => %s::text,"
+    " unique_for_seconds => %s::float8, unique_args => %s::text[])"
 )
 SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
 # Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
@@ -154,7 +155,12 @@ SELECT (tasklib.register_task_type(
             priority => (d->>'priority')::integer,
             queue => d->>'queue',
             backoff_base_seconds => (d->>'backoff_base_seconds')::double precision,
-            limit_key_arg => d->>'limit_key_arg'
+            limit_key_arg => d->>'limit_key_arg',
+            unique_args => CASE WHEN jsonb_typeof(d->'unique_args') = 'array'
+                                THEN ARRAY(SELECT jsonb_array_elements_text(d->'unique_args')) END,
+            unique_for_seconds => (d->>'unique_for_seconds')::double precision,
+            unique_on_conflict => d->>'unique_on_conflict',
+            result_ttl_seconds => (d->>'result_ttl_seconds')::double precision
         )).name
   FROM jsonb_array_elements(%s) AS d
 """
@@ -222,11 +228,13 @@ def json_array(texts: Iterable[str]) -> str:
 # Only the columns dispatch and its log lines need, so each claimed row costs little to parse.
 # The arguments come as JSON text for pydantic to parse and convert in one pass
 # (rebuild_args_json); retry_count and max_retries make the log's "attempt n/max".
-# The last parameter is the claim's lease token (a uuid the worker draws per claim): every task
-# of the call runs under it, and complete / fail / heartbeat / release must present it.
+# Then the claim's lease token (a uuid the worker draws per claim): every task of the call runs
+# under it, and complete / fail / heartbeat / release must present it. Last, the task names the
+# worker has code for: it takes no other, so a task nobody here can run waits for a worker that
+# can, visible in tasklib.queue_status_by_task (live_workers), instead of failing here.
 CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
-    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid)"
+    " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid, %s::text[])"
 )
 
 # How many tasks complete() completed and, only when that falls short of the batch (tasks this
@@ -288,8 +296,13 @@ CANCEL_REQUESTS = (
 # tasklib.workers shows operators every live worker, idle ones included.
 # The second parameter is the worker's registration, a uuid drawn once per TaskWorker: the row
 # belongs to it. Both answer NULL when another live registration holds the name.
-ANNOUNCE = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb)"
+# The last two: the task names the worker runs, and its lease length, the silence after which
+# another process may take its name over (a crashed worker's name is free once its tasks are).
+ANNOUNCE = (
+    "SELECT tasklib.worker_heartbeat(%s, %s::uuid, %s::text[], %s, %s::jsonb, %s::text[],"
+    " alive_seconds => %s)"
+)
 
-SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid)"
+SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, alive_seconds => %s)"
 
 UNREGISTER = "SELECT tasklib.unregister_worker(%s, %s::uuid)"

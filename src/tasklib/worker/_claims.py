@@ -10,6 +10,7 @@ from typing import Any
 
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
+from tasklib.registry import registered_tasks
 from tasklib.worker._cancels import Cancels
 from tasklib.worker._drain import DrainLog
 from tasklib.worker._leases import Leases
@@ -66,6 +67,14 @@ class Claimer:
         # Consecutive empty claims the database said could have found something (see
         # _wait_for_work).
         self._empty_claims = 0
+        self._task_names: list[str] | None = None
+
+    def _names(self) -> list[str]:
+        # Read when claiming, not when the worker is built: modules may define tasks later.
+        names = self._task_names
+        if names is None or len(names) != len(registered_tasks()):
+            names = self._task_names = sorted(registered_tasks())
+        return names
 
     def wake_up(self) -> None:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
@@ -133,7 +142,8 @@ class Claimer:
         # token before the next claim.
         leases.lost_claims.append(token)
         cursor = await conn.execute(
-            sql.CLAIM, (self._worker_id, n, self._queues, self._lease_seconds, token)
+            sql.CLAIM,
+            (self._worker_id, n, self._queues, self._lease_seconds, token, self._names()),
         )
         rows = await cursor.fetchall()
         leases.lost_claims.remove(token)

@@ -17,6 +17,7 @@ from tasklib.config import Config
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.errors import (
+    ConfigurationError,
     DatabaseUnavailableError,
     SchemaMissingError,
     TaskLibError,
@@ -116,7 +117,9 @@ class Heartbeats:
         await self._db.run(self._cancels.look)
 
     async def _beat(self, conn: Connection, *, ids: list[TaskId]) -> set[TaskId]:
-        seen = await conn.execute(sql.SEEN, (self._worker_id, self._registration))
+        seen = await conn.execute(
+            sql.SEEN, (self._worker_id, self._registration, self._config.lease_seconds)
+        )
         self._check_name((await seen.fetchone() or (None,))[0])
         if not ids:
             return set()
@@ -164,9 +167,18 @@ class Heartbeats:
                 self._queues,
                 self._concurrency,
                 json.dumps(info),
+                sorted(registered_tasks()),
+                self._config.lease_seconds,
             ),
         )
-        self._check_name((await cursor.fetchone() or (None,))[0])
+        seen = (await cursor.fetchone() or (None,))[0]
+        if seen is None:
+            # Two processes under one name would hand back each other's tasks at shutdown.
+            raise ConfigurationError(
+                f"worker id {self._worker_id!r} is held by another live worker (heard from "
+                f"within its lease of {self._config.lease_seconds:g} s): give each worker a "
+                "unique --worker-id, or leave it unset for a generated one"
+            )
 
     async def _register_one_by_one(self, conn: Connection) -> None:
         for name, definition in sorted(registered_tasks().items()):
