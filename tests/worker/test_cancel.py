@@ -3,6 +3,7 @@ the task (NOTIFY, or the poll without LISTEN), which stops it and records it can
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -13,9 +14,10 @@ import psycopg
 import pytest
 
 import tasklib
+from tasklib.worker._reconnect import ReconnectingConnection
 from tests.support.waiting import wait_until_async
 from tests.worker import tasks_cancel as t
-from tests.worker.support import fetch, running_worker
+from tests.worker.support import Proxy, fetch, running_worker
 
 # The bound, from cancel() returning to the row saying cancelled.
 WITHIN = 2.0
@@ -213,6 +215,44 @@ async def test_without_listen_the_poll_finds_the_request(url: str) -> None:
         took = await until_cancelled(url, task_id, cancel(url, task_id))
     print(f"listen_notify=False, poll every 0.2 s: cancelled {took:.3f} s after tasklib.cancel")
     assert t.events["p"][1] == "CancelledError, cancel_requested=True"
+
+
+async def test_a_request_made_while_the_listener_reconnects_is_found(url: str) -> None:
+    # No poll and no heartbeat within the test: only the listener can bring the news.
+    task_id = await tasklib.submit_task(t.sleep_long, key="r")
+    async with running_worker(url, poll_interval_seconds=30, lease_seconds=120):
+        await until_started("r")
+        # The listening session ends (waited for); the NOTIFY of the cancel that follows is
+        # sent while the worker reconnects, to nobody: it looks once it listens again.
+        (ended,) = fetch(
+            url,
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+            " WHERE datname = current_database()"
+            " AND application_name = 'tasklib:worker:notifications'",
+        )
+        assert ended == (1,)
+        took = await until_cancelled(url, task_id, cancel(url, task_id))
+    print(f"cancelled while the listener reconnected: {took:.3f} s after tasklib.cancel")
+
+
+async def test_while_the_listener_is_down_the_worker_polls(url: str) -> None:
+    # The worker's LISTEN connection alone goes through a proxy that can cut it for good.
+    proxy = Proxy(url)
+    config = tasklib.Config(database_url=url, poll_interval_seconds=0.2, lease_seconds=120)
+    worker = tasklib.TaskWorker(config, handle_signals=False, shutdown_grace_seconds=5)
+    worker._listen_db = ReconnectingConnection(  # type: ignore[attr-defined]
+        tasklib.Config(database_url=proxy.url), "notifications"
+    )
+    task_id = await tasklib.submit_task(t.sleep_long, key="d")
+    running = asyncio.create_task(worker.run())
+    try:
+        await until_started("d")
+        proxy.cut()  # the listener is gone, and cannot come back
+        took = await until_cancelled(url, task_id, cancel(url, task_id))
+    finally:
+        await worker.stop()
+        await running
+    print(f"cancelled while the listener was down: {took:.3f} s after tasklib.cancel")
 
 
 async def test_cancel_tasks_stops_every_matching_running_task(url: str) -> None:

@@ -40,8 +40,12 @@ class Cancels:
         self._asked.set()
 
     def listener_down(self) -> None:
-        """The listener stopped (connection lost, or shutdown): poll until it is back."""
+        """The listener stopped (connection lost, or shutdown): poll until it is back.
+
+        The heartbeats job may be asleep until its next beat: woken, it looks once and then
+        polls."""
         self.listening = False
+        self._asked.set()
 
     @property
     def asked(self) -> bool:

@@ -193,15 +193,11 @@ class Claimer:
     async def listen(self, db: ReconnectingConnection) -> None:
         """Wake the claim loop on every ``NOTIFY tasklib_submitted`` for one of its queues, and
         pass every ``NOTIFY tasklib_cancel`` on to the cancellations."""
-        try:
-            while True:
-                await db.run(self._listen)
-        finally:
-            self._cancels.listener_down()
+        while True:
+            await db.run(self._listen)
 
     async def _listen(self, conn: Connection) -> None:
         cancels = self._cancels
-        cancels.listener_down()
         await conn.execute(sql.LISTEN)
         await conn.execute(sql.LISTEN_CANCEL)
         # Submissions and cancellations made while this connection was not listening sent no
@@ -209,11 +205,15 @@ class Claimer:
         self._wake.set()
         cancels.listener_up()
         queues = self._queue_set
-        async for notify in conn.notifies():
-            if notify.channel == sql.CANCEL_CHANNEL:
-                cancels.heard(notify.payload)
-            elif queues is None or notify.payload in queues:
-                self._wake.set()
+        try:
+            async for notify in conn.notifies():
+                if notify.channel == sql.CANCEL_CHANNEL:
+                    cancels.heard(notify.payload)
+                elif queues is None or notify.payload in queues:
+                    self._wake.set()
+        finally:
+            # Lost, or stopped: until it listens again, cancellations are polled for.
+            cancels.listener_down()
 
 
 async def release(
