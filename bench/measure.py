@@ -35,6 +35,8 @@ class Sizes:
     claim_cycles: int
     pgbench_seconds: int
     pgbench_rows: int
+    # Limit keys of the flow-control item (the per-key drain and the claim cases).
+    flow_keys: int = 10_000
 
 
 FULL = Sizes(
@@ -61,6 +63,7 @@ SMOKE = Sizes(
     claim_cycles=2,
     pgbench_seconds=1,
     pgbench_rows=20_000,
+    flow_keys=100,
 )
 QUICK = Sizes(
     runs=1,

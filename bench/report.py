@@ -197,6 +197,11 @@ def markdown(result: dict[str, Any], chart_name: str | None) -> str:
         add(f"Plan of claim's inner query at {int(largest):,} finished tasks (auto_explain):\n")
         add("```\n" + history["sizes"][largest]["plan"].rstrip() + "\n```\n")
 
+    if "flow" in result:
+        from bench import flow
+
+        add("\n" + flow.markdown(result["flow"]))
+
     add(_targets(result, ok, ceiling))
     add("\n### Settings of each system\n")
     for name in names:

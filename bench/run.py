@@ -16,12 +16,12 @@ from typing import Any
 
 import psycopg
 
-from bench import ceiling, claim_history, machine, measure, systems
+from bench import ceiling, claim_history, flow, machine, measure, systems
 from bench.probe import ProbeListener
 from bench.server import PgServer
 from bench.stats import summary
 
-ITEMS = ("submit", "drain", "latency", "history", "pgbench")
+ITEMS = ("submit", "drain", "latency", "history", "pgbench", "flow")
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 PEER_PACKAGES = [
@@ -273,6 +273,37 @@ async def run(
             except Exception as error:
                 log(f"pgbench: FAILED: {error}")
                 result["pgbench"] = {
+                    "status": f"error: {error}",
+                    "traceback": traceback.format_exc(),
+                }
+        if "flow" in items:
+            log(f"flow control: drain under a per-key limit over {sizes.flow_keys:,} keys, claims")
+            database = f"{db_prefix}flow"
+            target = server.fresh_database(database)
+            stack.callback(server.drop_database, database)
+            claim_database = f"{db_prefix}flow_claim"
+            claim_url = server.fresh_database(claim_database)
+            stack.callback(server.drop_database, claim_database)
+            try:
+                result["flow"] = await flow.drains(
+                    target,
+                    overrides.get("tasklib", {}),
+                    sizes,
+                    listener,
+                    log_dir,
+                    server.checkpoint,
+                )
+                for processes in (1, 2):
+                    figure = result["flow"][f"drain_{processes}"]
+                    log(f"  per-key drain, {processes} worker(s): {figure['median']:,.0f} tasks/s")
+                result["flow"]["claim"] = await asyncio.to_thread(
+                    flow.claim_cost, claim_url, sizes.runs, sizes.claim_cycles, sizes.flow_keys
+                )
+                for name, case in result["flow"]["claim"]["cases"].items():
+                    log(f"  claim of 100, {name}: {case['claim_ms']['median']:.2f} ms")
+            except Exception as error:
+                log(f"flow control: FAILED: {error}")
+                result["flow"] = {
                     "status": f"error: {error}",
                     "traceback": traceback.format_exc(),
                 }

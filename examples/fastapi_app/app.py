@@ -9,19 +9,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
+import psycopg
 from fastapi import FastAPI, HTTPException
 
 import tasklib
+from tasklib.client import default_async_client
+from tasklib.contrib.fastapi import Transaction, lifespan
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    tasklib.init(tasklib.Config())  # $TASKLIB_DATABASE_URL
+async def create_tables(app: FastAPI) -> AsyncIterator[None]:
+    # The application's own table, in the same database as TaskLib's.
+    pool = await default_async_client().pool()
+    async with pool.connection() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS signups (email text PRIMARY KEY)")
     yield
-    await tasklib.aclose()
 
 
-app = FastAPI(lifespan=lifespan)
+# TaskLib's client opens at startup ($TASKLIB_DATABASE_URL) and closes at shutdown.
+app = FastAPI(lifespan=lifespan(then=create_tables))
 
 
 # Define tasks
@@ -35,6 +41,18 @@ def send_email(to: str, subject: str) -> bool:
 @app.post("/send-email")
 async def send_email_endpoint(to: str, subject: str) -> dict[str, object]:
     task_id = await tasklib.submit_task(send_email, to=to, subject=subject)
+    return {"task_id": task_id, "status": "queued"}
+
+
+# One transaction per request: the signup row and its welcome email commit together, or
+# neither does (a second signup of the same address is refused and queues nothing).
+@app.post("/signup")
+async def signup(email: str, conn: Transaction) -> dict[str, object]:
+    try:
+        await conn.execute("INSERT INTO signups (email) VALUES (%s)", (email,))
+    except psycopg.errors.UniqueViolation:
+        raise HTTPException(status_code=409, detail=f"{email} has signed up already") from None
+    task_id = await tasklib.submit_task(send_email, to=email, subject="Welcome!", connection=conn)
     return {"task_id": task_id, "status": "queued"}
 
 

@@ -426,6 +426,8 @@ BEGIN
            -- A task whose cancellation was asked for ends cancelled, not retried.
            SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = format('lease expired: worker %s presumed dead', t.worker_id),
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  format('lease expired: worker %s presumed dead', t.worker_id)),
                locked_until = NULL,
                lease_token = NULL,
                -- t.terminal is the running row's (false): ask the rule about the failed one.
@@ -485,7 +487,8 @@ DECLARE
     v_tokens double precision;
     v_running jsonb := '{}';         -- key -> its running tasks, under a per-key concurrency limit
     v_key_tokens jsonb := '{}';      -- key -> its bucket's level, under a per-key rate limit
-    v_blocked text[] := '{}';        -- keys that may start nothing more now
+    v_blocked text[] := '{}';        -- keys that could start nothing at the start of this call
+    v_filled text[] := '{}';         -- keys that filled up during it (few: at most n)
     v_rows tid[] := '{}';
     v_due timestamptz[] := '{}';
     v_keys text[] := '{}';
@@ -526,8 +529,11 @@ BEGIN
         v_rows := coalesce(v_rows, '{}');
         v_due := coalesce(v_due, '{}');
     ELSE
+        -- The keys at their limit go to v_blocked, which the scan reads as a hashed set (it may
+        -- hold a key per running task); only keys with room left but some running are counted
+        -- one by one (under a limit of 1, none).
         IF q.key_concurrency_limit IS NOT NULL THEN
-            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running), '{}'),
+            SELECT coalesce(jsonb_object_agg(k.limit_key, k.running) FILTER (WHERE k.running < q.key_concurrency_limit), '{}'),
                    coalesce(array_agg(k.limit_key) FILTER (WHERE k.running >= q.key_concurrency_limit), '{}')
               INTO v_running, v_blocked
               FROM (SELECT t.limit_key, count(*) AS running FROM tasklib.tasks t
@@ -536,9 +542,9 @@ BEGIN
         END IF;
         v_blocked := v_blocked || ARRAY(SELECT k.key FROM tasklib.queue_keys k
                                          WHERE k.queue = queue_name AND k.blocked_until > now());
-        -- Rounds: each scans in claim order past the blocked keys for what is still wanted. A
-        -- round that skips a task (its key filled up in this call) blocks that key for the
-        -- next; one that finds fewer tasks than wanted has seen them all.
+        -- Rounds: each scans in claim order past the blocked and filled keys for what is still
+        -- wanted. A round that skips a task (its key filled up in this round) leaves that key
+        -- out of the next; one that finds fewer tasks than wanted has seen them all.
         LOOP
             v_wanted := v_budget - cardinality(v_rows);
             v_seen := 0;
@@ -546,14 +552,15 @@ BEGIN
                 SELECT t.ctid AS row_id, t.run_at, t.limit_key FROM tasklib.tasks t
                  WHERE t.queue = queue_name AND t.run_at <= now()
                    AND (_choose_limited.names IS NULL OR t.name = ANY (_choose_limited.names))
-                   AND (t.limit_key IS NULL OR t.limit_key <> ALL (v_blocked))
+                   AND (t.limit_key IS NULL
+                        OR (t.limit_key NOT IN (SELECT unnest(v_blocked)) AND t.limit_key <> ALL (v_filled)))
                    AND t.ctid <> ALL (v_rows)
                  ORDER BY t.priority DESC, t.run_at, t.created_at
                  LIMIT v_wanted
             LOOP
                 v_seen := v_seen + 1;
                 IF r.limit_key IS NOT NULL THEN
-                    CONTINUE WHEN r.limit_key = ANY (v_blocked);
+                    CONTINUE WHEN r.limit_key = ANY (v_filled);
                     IF q.key_rate_limit IS NOT NULL THEN
                         IF NOT v_key_tokens ? r.limit_key THEN
                             SELECT tasklib._bucket_level(k.tokens, k.tokens_at, q.key_rate_limit,
@@ -564,19 +571,20 @@ BEGIN
                         END IF;
                         v_level := (v_key_tokens ->> r.limit_key)::double precision;
                         IF v_level < 1 THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
                             CONTINUE;
                         END IF;
                         v_key_tokens := v_key_tokens || jsonb_build_object(r.limit_key, v_level - 1);
                         IF v_level - 1 < 1 THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
                         END IF;
                     END IF;
                     IF q.key_concurrency_limit IS NOT NULL THEN
                         v_count := coalesce((v_running ->> r.limit_key)::integer, 0) + 1;
-                        v_running := v_running || jsonb_build_object(r.limit_key, v_count);
                         IF v_count >= q.key_concurrency_limit THEN
-                            v_blocked := v_blocked || r.limit_key;
+                            v_filled := v_filled || r.limit_key;
+                        ELSE
+                            v_running := v_running || jsonb_build_object(r.limit_key, v_count);
                         END IF;
                     END IF;
                 END IF;
@@ -704,7 +712,8 @@ BEGIN
                locked_until = now() + make_interval(secs => claim.lease_seconds),
                -- Leaving 'failed' means a retry starts now.
                retry_count = t.retry_count + CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END,
-               next_retry_at = NULL
+               next_retry_at = NULL,
+               progress = NULL
           FROM due
          -- The ARRAY form makes a TID scan certain; a join on ctid may plan a sequential scan.
          WHERE t.ctid = ANY (ARRAY(SELECT d.row_id FROM due d)) AND t.ctid = due.row_id
@@ -712,7 +721,8 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result, c.error,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result,
+           c.progress, c.error, c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,
            c.created_at, c.submitted_by, c.worker_id, c.cancel_requested_at, c.cancelled_by, c.cancel_reason,
@@ -832,6 +842,8 @@ BEGIN
            -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
            SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
                error = fail.errors[array_position(fail.ids, t.id)],
+               failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
+                                                  fail.errors[array_position(fail.ids, t.id)]),
                locked_until = NULL,
                lease_token = NULL,
                -- A failure that must not be retried spends the remaining retries, so that
@@ -1121,6 +1133,11 @@ BEGIN
             ELSIF q.keys_blocked_until > now() OR q.key_rate_limit IS NOT NULL THEN
                 SELECT min(k.blocked_until) INTO v_lift FROM tasklib.queue_keys k
                  WHERE k.queue = q.name AND k.blocked_until > now();
+            ELSE
+                -- Nothing the queue says holds them (a rate bucket has refilled, say): now. A
+                -- worker whose claim still finds nothing (rows another claim holds, keys at
+                -- their limit) backs off on its own.
+                v_lift := now();
             END IF;
         END IF;
         v_best := least(v_best, v_next, v_lift);
@@ -1134,5 +1151,28 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
     'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
+
+-- A running task's report of how far it has got, for operators and waiting clients: free JSON
+-- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt
+-- that holds the lease writes. Returns whether it was recorded.
+CREATE FUNCTION tasklib.report_progress(worker text, id uuid, lease_token uuid, progress jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF progress IS NULL OR length(progress::text) > 65536 THEN
+        RAISE EXCEPTION 'progress must be a JSON value of at most 64 KiB, got %',
+            coalesce(length(progress::text) || ' bytes', 'NULL') USING ERRCODE = 'TL002';
+    END IF;
+    UPDATE tasklib.tasks t
+       SET progress = report_progress.progress
+     WHERE t.id = report_progress.id
+       AND t.lease_token = report_progress.lease_token
+       AND t.worker_id = report_progress.worker
+       AND t.locked_until > now();
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.report_progress IS
+    'Record a running task''s progress (free JSON, at most 64 KiB) in tasks.progress, for the attempt that holds the lease token; returns whether it was recorded.';
 
 COMMIT;

@@ -146,7 +146,14 @@ CREATE TABLE tasklib.tasks (
     priority             integer NOT NULL DEFAULT (tasklib.task_defaults()).priority,
     tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
     result               jsonb,
+    -- What the running attempt last reported about its progress (report_progress): free JSON,
+    -- e.g. {"done": 40, "total": 100}. Kept once the task ends; a new attempt starts afresh.
+    progress             jsonb,
     error                text,
+    -- Each failed attempt, oldest first (River keeps its errors array so): {"attempt", "worker",
+    -- "started_at", "failed_at", "error"}, the last 25. NULL until an attempt fails. Written
+    -- only by a failure, never on the path of a task that succeeds.
+    failures             jsonb,
     retry_count          integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
     max_retries          integer NOT NULL DEFAULT (tasklib.task_defaults()).max_retries
                          CHECK (max_retries >= 0 AND max_retries <= 100),
@@ -233,6 +240,8 @@ COMMENT ON COLUMN tasklib.tasks.cancel_reason IS 'Why the task was cancelled, as
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
+COMMENT ON COLUMN tasklib.tasks.progress IS 'What the task last reported about its progress while running (report_progress), as free JSON.';
+COMMENT ON COLUMN tasklib.tasks.failures IS 'Every failed attempt (the last 25), oldest first: attempt, worker, started_at, failed_at, error; NULL until one fails.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';
 COMMENT ON COLUMN tasklib.tasks.submitted_by IS 'The login role (session_user) that submitted the task; a producer reads only its own tasks.';
 COMMENT ON COLUMN tasklib.tasks.attempt IS 'How many times the task has been claimed (each claim adds 1; never reset).';
@@ -343,6 +352,19 @@ CREATE TABLE tasklib.unique_windows (
 );
 COMMENT ON TABLE tasklib.unique_windows IS
     'Per task name and unique key with a window (unique_for_seconds): the task that holds the key and until when.';
+
+-- A task's failures with one more appended: the record of a failed attempt, of the running row
+-- it ends (fail and recover_expired write it). The last 25 are kept.
+CREATE FUNCTION tasklib._failures_after(
+    failures jsonb, attempt integer, worker text, started_at timestamptz, error text
+) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (SELECT CASE WHEN jsonb_array_length(f) > 25 THEN f - 0 ELSE f END
+          FROM (SELECT coalesce(failures, '[]') || jsonb_build_array(jsonb_build_object(
+                    'attempt', attempt, 'worker', worker, 'started_at', started_at, 'failed_at', now(),
+                    'error', left(error, 10000))) AS f) x);
+COMMENT ON FUNCTION tasklib._failures_after IS
+    'Private: a task''s failures array with the failed attempt appended (attempt, worker, started_at, failed_at, the error cut at 10,000 characters), the last 25 kept.';
 
 -- The level of a token bucket now: what it held at tokens_at plus what it gained since, at most
 -- burst. A bucket never read (NULL) is full.

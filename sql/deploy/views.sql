@@ -61,10 +61,11 @@ COMMENT ON VIEW tasklib.queue_status_by_task IS
 CREATE VIEW tasklib.task_performance AS
 SELECT t.name,
        count(*) FILTER (WHERE t.state = 'completed') AS executions,
-       avg(d.seconds) FILTER (WHERE t.state = 'completed') AS avg_duration_s,
-       max(d.seconds) FILTER (WHERE t.state = 'completed') AS max_duration_s,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed') AS p50_duration_s,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed') AS p95_duration_s,
+       -- Rounded to the millisecond: more digits than that are noise to a reader in psql.
+       round((avg(d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS avg_duration_s,
+       round((max(d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS max_duration_s,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS p50_duration_s,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY d.seconds) FILTER (WHERE t.state = 'completed'))::numeric, 3)::double precision AS p95_duration_s,
        count(*) FILTER (WHERE t.state = 'failed') AS failed_permanent,
        round(count(*) FILTER (WHERE t.state = 'failed')::numeric / count(*), 4) AS failure_rate
   FROM tasklib.tasks t
@@ -74,7 +75,7 @@ SELECT t.name,
  GROUP BY t.name
  ORDER BY avg_duration_s DESC NULLS LAST;
 COMMENT ON VIEW tasklib.task_performance IS
-    'Per task name, over finished tasks still in the table: executions (completed), average, max, p50 and p95 duration in seconds of the last attempt, permanent failures and failure_rate = permanent failures / finished.';
+    'Per task name, over finished tasks still in the table: executions (completed), average, max, p50 and p95 duration in seconds (to the millisecond) of the last attempt, permanent failures and failure_rate = permanent failures / finished (4 decimals).';
 
 CREATE VIEW tasklib.worker_health AS
 WITH running AS (

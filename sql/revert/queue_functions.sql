@@ -1,6 +1,7 @@
 -- Revert tasklib:queue_functions
 BEGIN;
 
+DROP FUNCTION tasklib.report_progress;
 DROP FUNCTION tasklib.seconds_until_claimable;
 DROP FUNCTION tasklib.rate_limited;
 DROP FUNCTION tasklib.release;

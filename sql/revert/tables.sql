@@ -1,6 +1,7 @@
 -- Revert tasklib:tables
 BEGIN;
 
+DROP FUNCTION tasklib._failures_after(jsonb, integer, text, timestamptz, text);
 DROP FUNCTION tasklib._bucket_ready_at(double precision, integer, double precision);
 DROP FUNCTION tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer);
 DROP TABLE tasklib.unique_windows;

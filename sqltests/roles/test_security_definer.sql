@@ -9,7 +9,7 @@ SELECT is_empty(
              'heartbeat', 'release', 'recover_expired', 'cancel', 'retry', 'purge', 'register_task_type',
              'worker_heartbeat', 'unregister_worker', 'purge_workers', 'rate_limited', 'seconds_until_claimable',
              'set_queue_limits', 'pause_queue', 'resume_queue', 'suspend_queue', 'purge_queue_keys',
-             'cancel_tasks', 'cancel_requests')
+             'cancel_tasks', 'cancel_requests', 'report_progress')
          AND NOT (p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
                   AND p.proconfig <@ ARRAY['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan'])$$,
     'every API function is SECURITY DEFINER with search_path = pg_catalog, pg_temp (and at most a plan mode)');

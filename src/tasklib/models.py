@@ -33,7 +33,12 @@ class Task(pydantic.BaseModel):
     priority: int
     tags: dict[str, Any]
     result: dict[str, Any] | None
+    # What the running attempt last reported (tasklib.report_progress), as free JSON.
+    progress: Any | None
     error: str | None
+    # Every failed attempt, oldest first (the last 25): attempt, worker, started_at, failed_at,
+    # error. None until one fails.
+    failures: list[dict[str, Any]] | None
     retry_count: int
     # How many times the task was claimed (each claim adds 1, nothing resets it).
     attempt: int

@@ -140,6 +140,7 @@ def test_tasks_show_prints_every_field_and_the_traceback(
         assert field in result.out
     assert "ValueError: card declined" in result.out
     assert '"order": 7' in result.out
+    assert "failed attempts" in result.out  # the attempt history, one row per failure
 
     as_json = cli("tasks", "show", str(tasks["failed"]), "--json")
     assert as_json.code == 0, as_json.err
@@ -148,6 +149,8 @@ def test_tasks_show_prints_every_field_and_the_traceback(
     assert row["error"] == TRACEBACK
     assert row["args"] == {"order": 7}
     assert row["worker_id"] == "cli-test"
+    [failure] = row["failures"]
+    assert (failure["attempt"], failure["worker"], failure["error"]) == (1, "cli-test", TRACEBACK)
 
 
 def test_tasks_show_an_unknown_id_fails_clearly(cli: RunCli) -> None:

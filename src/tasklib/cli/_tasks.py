@@ -147,7 +147,7 @@ def render_task(task: Task) -> Group:
     grid.add_column()
     fields = task.model_dump()
     for name, value in fields.items():
-        if name == "error":
+        if name in ("error", "failures"):
             continue
         if name == "state":
             shown: Any = Text(describe_state(task), style=_STATE_STYLES.get(task.state, ""))
@@ -161,6 +161,23 @@ def render_task(task: Task) -> Group:
             shown = str(value)
         grid.add_row(name, shown)
     parts: list[Any] = [grid]
+    if task.failures:
+        attempts = Table(title="failed attempts", title_justify="left", box=None, padding=(0, 2))
+        for column in ("attempt", "worker", "started", "failed", "took", "error"):
+            attempts.add_column(column)
+        for failure in task.failures:
+            started = _parsed_time(failure.get("started_at"))
+            failed = _parsed_time(failure.get("failed_at"))
+            took = f"{(failed - started).total_seconds():.3f} s" if started and failed else "-"
+            attempts.add_row(
+                str(failure.get("attempt", "-")),
+                str(failure.get("worker") or "-"),
+                _time(started) if started else "-",
+                _time(failed) if failed else "-",
+                took,
+                _error_line(str(failure.get("error") or "")),
+            )
+        parts.append(attempts)
     if task.error:
         parts.append(
             Panel(
@@ -171,6 +188,18 @@ def render_task(task: Task) -> Group:
             )
         )
     return Group(*parts)
+
+
+def _error_line(error: str) -> str:
+    # As tasklib._error_line shows it in the views: a traceback's last line names the exception.
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    if not lines:
+        return "-"
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+
+
+def _parsed_time(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 @tasks.command("retry")

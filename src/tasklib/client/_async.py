@@ -341,7 +341,7 @@ class AsyncClient:
     async def _one(self, statement: Statement, connection: AsyncConnection | None) -> Row | None:
         try:
             if connection is not None:
-                return await _fetch_one(_caller_connection(connection), statement)
+                return await _fetch_one(_caller_connection(connection), statement, caller=True)
             pool = await self.pool()
             async with pool.connection() as conn:
                 return await _fetch_one(conn, statement)
@@ -351,7 +351,7 @@ class AsyncClient:
     async def _all(self, statement: Statement, connection: AsyncConnection | None) -> list[Row]:
         try:
             if connection is not None:
-                return await _execute(_caller_connection(connection), statement)
+                return await _execute(_caller_connection(connection), statement, caller=True)
             pool = await self.pool()
             async with pool.connection() as conn:
                 return await _execute(conn, statement)
@@ -382,14 +382,23 @@ class AsyncClient:
 
 
 # A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.
-async def _execute(conn: AsyncConnection, statement: Statement) -> list[Row]:
+# It may also load json as text: caller=True asks for psycopg's own loaders (see _sync).
+async def _execute(
+    conn: AsyncConnection, statement: Statement, *, caller: bool = False
+) -> list[Row]:
     async with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         await cursor.execute(statement.query, statement.params)
         return await cursor.fetchall()
 
 
-async def _fetch_one(conn: AsyncConnection, statement: Statement) -> Row | None:
+async def _fetch_one(
+    conn: AsyncConnection, statement: Statement, *, caller: bool = False
+) -> Row | None:
     async with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         await cursor.execute(statement.query, statement.params)
         return await cursor.fetchone()
 

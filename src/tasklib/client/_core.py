@@ -17,6 +17,8 @@ from typing import Any, TypeVar, get_args
 from uuid import UUID
 
 import pydantic_core
+from psycopg.adapt import AdaptersMap
+from psycopg.types.json import JsonbLoader, JsonLoader
 
 from tasklib.config import Config
 from tasklib.db import statements
@@ -311,6 +313,16 @@ class ClientCore:
 
 
 # -- rows -----------------------------------------------------------------------------------------
+
+
+def default_json_loaders(adapters: AdaptersMap) -> None:
+    """Load json and jsonb as Python values in one cursor, whatever its connection registered.
+
+    Django's PostgreSQL backend loads them as text on its connections (its JSONField decodes
+    them itself), which TaskLib's rows, read on a caller's connection, must not inherit.
+    """
+    adapters.register_loader("jsonb", JsonbLoader)
+    adapters.register_loader("json", JsonLoader)
 
 
 def task_from_row(row: Row) -> Task:

@@ -324,7 +324,7 @@ class Client:
     def _one(self, statement: Statement, connection: SyncConnection | None) -> Row | None:
         try:
             if connection is not None:
-                return _fetch_one(_caller_connection(connection), statement)
+                return _fetch_one(_caller_connection(connection), statement, caller=True)
             with self._connection() as conn:
                 return _fetch_one(conn, statement)
         except psycopg.Error as error:
@@ -333,7 +333,7 @@ class Client:
     def _all(self, statement: Statement, connection: SyncConnection | None) -> list[Row]:
         try:
             if connection is not None:
-                return _execute(_caller_connection(connection), statement)
+                return _execute(_caller_connection(connection), statement, caller=True)
             with self._connection() as conn:
                 return _execute(conn, statement)
         except psycopg.Error as error:
@@ -354,14 +354,19 @@ class Client:
 
 
 # A caller's connection may have any row factory (dict_row, class_row...): ask for tuples.
-def _execute(conn: SyncConnection, statement: Statement) -> list[Row]:
+# It may also load json as text (Django's does): caller=True asks for psycopg's own loaders.
+def _execute(conn: SyncConnection, statement: Statement, *, caller: bool = False) -> list[Row]:
     with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         cursor.execute(statement.query, statement.params)
         return cursor.fetchall()
 
 
-def _fetch_one(conn: SyncConnection, statement: Statement) -> Row | None:
+def _fetch_one(conn: SyncConnection, statement: Statement, *, caller: bool = False) -> Row | None:
     with conn.cursor(row_factory=tuple_row) as cursor:
+        if caller:
+            _core.default_json_loaders(cursor.adapters)
         cursor.execute(statement.query, statement.params)
         return cursor.fetchone()
 

@@ -1,0 +1,1 @@
+"""Integrations with web frameworks: Django (``tasklib.contrib.django``) and FastAPI/Starlette."""
