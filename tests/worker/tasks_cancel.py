@@ -132,3 +132,12 @@ async def checks_cooperatively(key: str) -> str:
 @tasklib.task
 def quick(n: int) -> int:
     return n
+
+
+@tasklib.task(max_retries=3)
+async def cancels_itself(key: str) -> str:
+    """Asks for its own cancellation (by its tag), then waits to be stopped."""
+    note(key, "started")
+    await tasklib.cancel_tasks_async(tags={"who": key}, reason="changed my mind")
+    await asyncio.sleep(30)
+    return "not stopped"

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 import tasklib
+from tasklib.worker import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tests.support.waiting import wait_until_async
 from tests.worker import tasks_cancel as t
@@ -288,6 +289,20 @@ async def test_a_worker_stopping_while_it_cancels_records_the_task_cancelled(url
     assert final["state"] == "cancelled"  # not handed back to pending
     assert final["error"] == f"cancelled by {login(url)} (the worker shut down before it stopped)"
     assert t.events["x"] == ["started", "ignored 1", "gave in"]
+
+
+async def test_run_until_idle_reports_a_cancelled_run(url: str) -> None:
+    task_id = await tasklib.submit_task(t.cancels_itself, key="me", tags={"who": "me"})
+    config = tasklib.Config(database_url=url, poll_interval_seconds=0.1)
+    runs = await tasklib.TaskWorker(config, handle_signals=False).run_until_idle()
+    assert runs == [
+        TaskRun(
+            task_id,
+            t.cancels_itself.name,
+            "cancelled",
+            error=f"cancelled by {login(url)}: changed my mind",
+        )
+    ]
 
 
 async def test_cancelling_is_logged_once(url: str, caplog: pytest.LogCaptureFixture) -> None:
