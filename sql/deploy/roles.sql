@@ -195,7 +195,9 @@ GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task
 -- (a producer could otherwise lift the limit that protects a partner's API).
 GRANT SELECT ON tasklib.queues, tasklib.queue_keys TO tasklib_worker, tasklib_admin;
 -- A view's function calls are checked against the reader, not the view's owner.
-GRANT EXECUTE ON FUNCTION tasklib._error_line TO tasklib_monitor, tasklib_admin;
+-- Functions a view calls are checked against its reader, not the view's owner.
+GRANT EXECUTE ON FUNCTION tasklib._error_line, tasklib._bucket_level TO tasklib_monitor, tasklib_admin;
+GRANT EXECUTE ON FUNCTION tasklib._bucket_level TO tasklib_worker;
 
 -- register_task_type changes a stored definition only for a member of tasklib_admin.
 GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.cancel_tasks, tasklib.retry, tasklib.purge,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 import tasklib
+from tasklib.cli._dashboard import dashboard
 from tasklib.cli._maintenance import db, purge
 from tasklib.cli._queues import queues
 from tasklib.cli._register import register
@@ -96,6 +97,7 @@ main.add_command(tasks)
 main.add_command(queues)
 main.add_command(purge)
 main.add_command(db)
+main.add_command(dashboard)
 
 
 from tasklib.cli._worker import worker as worker_command  # noqa: E402
