@@ -1,11 +1,14 @@
 """TaskLib: background tasks for Python with PostgreSQL as the only infrastructure."""
 
+from tasklib.cancellation import cancel_requested
 from tasklib.client import (
     AsyncClient,
     Client,
     aclose,
     cancel_task,
     cancel_task_async,
+    cancel_tasks,
+    cancel_tasks_async,
     close,
     create_schedule,
     create_schedule_async,
@@ -62,6 +65,7 @@ from tasklib.errors import (
     RateLimited,
     ScheduleNotFoundError,
     SchemaMissingError,
+    TaskCancelled,
     TaskLibError,
     TaskNotFoundError,
     TaskTimeoutError,
@@ -119,6 +123,7 @@ __all__ = [
     "SchemaMissingError",
     "SyncTaskDefinition",
     "Task",
+    "TaskCancelled",
     "TaskDefinition",
     "TaskFailedError",
     "TaskLibError",
@@ -130,8 +135,11 @@ __all__ = [
     "TaskWorker",
     "UnknownTaskError",
     "aclose",
+    "cancel_requested",
     "cancel_task",
     "cancel_task_async",
+    "cancel_tasks",
+    "cancel_tasks_async",
     "close",
     "create_schedule",
     "create_schedule_async",

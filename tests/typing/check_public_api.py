@@ -28,6 +28,20 @@ def add(x: int, y: int = 1) -> int:
     return x + y
 
 
+@task
+def crunch(n: int) -> int:
+    total = 0
+    try:
+        for i in range(n):
+            if tasklib.cancel_requested():
+                break
+            total += i
+    except tasklib.TaskCancelled:
+        assert_type(tasklib.cancel_requested(), bool)
+        raise
+    return total
+
+
 @task(max_retries=5, timeout_seconds=30)
 async def shout(text: str) -> str:
     return text.upper()
@@ -94,7 +108,12 @@ async def submit_and_inspect() -> None:
     cancelled: tasklib.Task = tasklib.cancel_task(task_id)
     requeued: tasklib.Task = await tasklib.retry_task_async(cancelled.id, delay_seconds=5)
     tasklib.retry_task(requeued.id)
-    await tasklib.cancel_task_async(requeued.id)
+    asked: tasklib.Task = await tasklib.cancel_task_async(requeued.id, reason="not needed")
+    assert_type(asked.cancel_requested_at, datetime | None)
+    assert_type(asked.cancelled_by, str | None)
+    ids: list[UUID] = tasklib.cancel_tasks(name=build_report, tags={"batch": "weekly"})
+    more: list[UUID] = await tasklib.cancel_tasks_async(queue="reports", reason="quarter closed")
+    assert ids != more
     await tasklib.aclose()
 
 

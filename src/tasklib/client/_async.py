@@ -172,11 +172,28 @@ class AsyncClient:
         return [_core.task_from_row(row) for row in await self._all(statement, connection)]
 
     async def cancel_task(
-        self, task_id: UUID | str, *, connection: AsyncConnection | None = None
+        self,
+        task_id: UUID | str,
+        *,
+        reason: str | None = None,
+        connection: AsyncConnection | None = None,
     ) -> Task:
-        """Cancel a task that has not started; return its row (see ``tasklib.cancel_task``)."""
-        row = await self._one(self._core.cancel(task_id), connection)
+        """Cancel an unfinished task; return its row (see ``tasklib.cancel_task``)."""
+        row = await self._one(self._core.cancel(task_id, reason), connection)
         return _core.task_from_row(_core.required(row))
+
+    async def cancel_tasks(
+        self,
+        *,
+        name: str | TaskDefinition[..., Any] | None = None,
+        queue: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> list[UUID]:
+        """Cancel the unfinished tasks matching every filter (see ``tasklib.cancel_tasks``)."""
+        statement = self._core.cancel_many(name, queue, tags, reason)
+        return [row[0] for row in await self._all(statement, connection)]
 
     async def retry_task(
         self,

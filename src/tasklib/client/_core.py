@@ -237,8 +237,27 @@ class ClientCore:
         )
         return Statement(query, params)
 
-    def cancel(self, task_id: UUID | str) -> Statement:
-        return Statement(statements.CANCEL_TASK, (as_uuid(task_id),))
+    def cancel(self, task_id: UUID | str, reason: str | None) -> Statement:
+        return Statement(statements.CANCEL_TASK, (as_uuid(task_id), _text("reason", reason)))
+
+    def cancel_many(
+        self,
+        name: str | TaskDefinition[..., Any] | None,
+        queue: str | None,
+        tags: Mapping[str, Any] | None,
+        reason: str | None,
+    ) -> Statement:
+        """tasklib.cancel_tasks: the database requires a filter (TL002 without one)."""
+        task_name = name.name if isinstance(name, TaskDefinition) else _text("name", name)
+        return Statement(
+            statements.CANCEL_TASKS,
+            (
+                task_name,
+                _text("queue", queue),
+                None if tags is None else tags_json(tags),
+                _text("reason", reason),
+            ),
+        )
 
     def retry(self, task_id: UUID | str, delay_seconds: float) -> Statement:
         delay = _number("delay_seconds", delay_seconds)

@@ -409,19 +409,58 @@ async def list_tasks_async(
     )
 
 
-def cancel_task(task_id: UUID | str, *, connection: SyncConnection | None = None) -> Task:
-    """Cancel a task that has not started (pending, or waiting for a retry); return its row.
+def cancel_task(
+    task_id: UUID | str, *, reason: str | None = None, connection: SyncConnection | None = None
+) -> Task:
+    """Cancel an unfinished task, recording who (the login) and why (``reason``); return its row.
 
-    TaskNotFoundError for an unknown id, InvalidStateError if it is running or finished.
+    A pending task, or one waiting for a retry, comes back ``cancelled``. A running task comes
+    back still ``running`` with ``cancel_requested_at`` set: its worker is told at once and
+    stops it (an async task gets CancelledError, a sync task TaskCancelled), and it then ends
+    ``cancelled``, never retried, unless it completed first. Asking again changes nothing.
+    TaskNotFoundError for an unknown id, InvalidStateError if it has finished.
     """
-    return default_client().cancel_task(task_id, connection=connection)
+    return default_client().cancel_task(task_id, reason=reason, connection=connection)
 
 
 async def cancel_task_async(
-    task_id: UUID | str, *, connection: AsyncConnection | None = None
+    task_id: UUID | str, *, reason: str | None = None, connection: AsyncConnection | None = None
 ) -> Task:
     """``cancel_task`` for async code."""
-    return await default_async_client().cancel_task(task_id, connection=connection)
+    return await default_async_client().cancel_task(task_id, reason=reason, connection=connection)
+
+
+def cancel_tasks(
+    *,
+    name: str | TaskDefinition[..., Any] | None = None,
+    queue: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    connection: SyncConnection | None = None,
+) -> list[UUID]:
+    """Cancel, as ``cancel_task`` does, every unfinished task matching all filters given.
+
+    ``name`` is a task name or its definition, ``queue`` a queue, ``tags`` pairs the task's
+    tags contain; at least one is required (InvalidArgumentError otherwise). Returns the ids
+    cancelled or asked to stop. Needs a login in ``tasklib_admin``.
+    """
+    return default_client().cancel_tasks(
+        name=name, queue=queue, tags=tags, reason=reason, connection=connection
+    )
+
+
+async def cancel_tasks_async(
+    *,
+    name: str | TaskDefinition[..., Any] | None = None,
+    queue: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    connection: AsyncConnection | None = None,
+) -> list[UUID]:
+    """``cancel_tasks`` for async code."""
+    return await default_async_client().cancel_tasks(
+        name=name, queue=queue, tags=tags, reason=reason, connection=connection
+    )
 
 
 def retry_task(

@@ -171,11 +171,29 @@ class Client:
         """Tasks read by a statement of tasklib.db.statements that selects the task columns."""
         return [_core.task_from_row(row) for row in self._all(statement, connection)]
 
-    def cancel_task(self, task_id: UUID | str, *, connection: SyncConnection | None = None) -> Task:
-        """Cancel a task that has not started; return its row (see ``tasklib.cancel_task``)."""
-        return _core.task_from_row(
-            _core.required(self._one(self._core.cancel(task_id), connection))
-        )
+    def cancel_task(
+        self,
+        task_id: UUID | str,
+        *,
+        reason: str | None = None,
+        connection: SyncConnection | None = None,
+    ) -> Task:
+        """Cancel an unfinished task; return its row (see ``tasklib.cancel_task``)."""
+        statement = self._core.cancel(task_id, reason)
+        return _core.task_from_row(_core.required(self._one(statement, connection)))
+
+    def cancel_tasks(
+        self,
+        *,
+        name: str | TaskDefinition[..., Any] | None = None,
+        queue: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        connection: SyncConnection | None = None,
+    ) -> list[UUID]:
+        """Cancel the unfinished tasks matching every filter (see ``tasklib.cancel_tasks``)."""
+        statement = self._core.cancel_many(name, queue, tags, reason)
+        return [row[0] for row in self._all(statement, connection)]
 
     def retry_task(
         self,

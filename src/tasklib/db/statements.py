@@ -43,7 +43,12 @@ SUBMIT_MANY_UNFLUSHED = (
 )
 
 GET_TASK = f"SELECT {_COLUMNS} FROM tasklib.tasks WHERE id = %s::uuid"
-CANCEL_TASK = f"SELECT {_COLUMNS} FROM tasklib.cancel(%s::uuid)"
+# A running task comes back still running, its cancel_requested_at set: its worker stops it.
+CANCEL_TASK = f"SELECT {_COLUMNS} FROM tasklib.cancel(%s::uuid, %s::text)"
+CANCEL_TASKS = (
+    "SELECT id FROM tasklib.cancel_tasks(name => %s::text, queue => %s::text, tags => %s::jsonb,"
+    " reason => %s::text) AS id"
+)
 RETRY_TASK = f"SELECT {_COLUMNS} FROM tasklib.retry(%s::uuid, %s::float8)"
 PURGE = "SELECT tasklib.purge(older_than => %s::interval, batch_size => %s::int4)"
 
@@ -331,6 +336,15 @@ RATE_LIMITED = (
 SECONDS_UNTIL_CLAIMABLE = "SELECT tasklib.seconds_until_claimable(%(queues)s::text[])"
 
 LISTEN = "LISTEN tasklib_submitted"
+# cancel() of a running task notifies its id here; every worker hears it, the one that runs the
+# task stops it. CANCEL_REQUESTS is the same news by polling (no LISTEN, or missed meanwhile),
+# with who asked and why (the worker role reads tasks).
+CANCEL_CHANNEL = "tasklib_cancel"
+LISTEN_CANCEL = f"LISTEN {CANCEL_CHANNEL}"
+CANCEL_REQUESTS = (
+    "SELECT t.id::text, t.cancelled_by, t.cancel_reason"
+    " FROM tasklib.cancel_requests(%s) AS r(id) JOIN tasklib.tasks t ON t.id = r.id"
+)
 
 # tasklib.workers shows operators every live worker, idle ones included.
 # The second parameter is the worker's registration, a uuid drawn once per TaskWorker: the row
