@@ -317,6 +317,13 @@ FAIL = (
 
 HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s::uuid[], %s) AS h"
 
+# The latest progress reports of running tasks (tasklib.report_progress from task code), sent
+# with a heartbeat round: parallel arrays of ids, their claims' lease tokens and the JSON texts.
+REPORT_PROGRESS = (
+    "SELECT count(*) FILTER (WHERE tasklib.report_progress(%s, u.id, u.token, u.progress))"
+    " FROM unnest(%s::uuid[], %s::uuid[], %s::jsonb[]) AS u(id, token, progress)"
+)
+
 # The tasks running under the worker with one of the claim tokens given (only those ids, unless
 # ids is NULL): graceful shutdown, and the tasks of a claim whose answer was lost with the
 # connection (they never started here, so they go straight back to pending).

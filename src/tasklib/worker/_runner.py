@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tasklib import cancellation
+from tasklib import cancellation, progress
 from tasklib.db.statements import TaskId
 from tasklib.errors import RateLimited, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition
@@ -180,6 +180,7 @@ class Runner:
             outcome = failed_with_exception(task_id)
         finally:
             cancellation.unmark(task_id)
+            progress.forget(task_id)
             ours = self._free(task_id)
         if not ours:
             return
