@@ -127,48 +127,66 @@ BEGIN
         RAISE EXCEPTION 'unique_for_seconds must be a number of seconds > 0 and at most %, got %',
             (tasklib.limits()).max_delay_seconds, submit.unique_for_seconds USING ERRCODE = 'TL002';
     END IF;
-    SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
     IF cardinality(submit.unique_args) NOT BETWEEN 1 AND 32 OR array_position(submit.unique_args, NULL) IS NOT NULL
        OR '' = ANY (submit.unique_args) THEN
         RAISE EXCEPTION 'unique_args must be 1 to 32 argument names, got %', submit.unique_args USING ERRCODE = 'TL002';
     END IF;
-    -- A submitter that declares the task's key arguments itself (the Python client does, from
-    -- the task's definition) gets the same key whether the task type is registered yet or not.
-    v_key := coalesce(submit.unique_key,
-                      tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
 
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
-    -- task type the options come from. No row inserted means a check failed, or (with a key)
+    -- task type the options come from; the queue's row is added on first use and idle workers
+    -- are woken in the same statement. No row inserted means a check failed, or (with a key)
     -- that an unfinished task holds the key. The planner folds each (tasklib.task_defaults()).x
-    -- into a constant.
-    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
-                                    timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at)
-    SELECT submit.name,
-           coalesce(submit.queue, v_type.queue, (tasklib.task_defaults()).queue),
-           coalesce(submit.limit_key, submit.args ->> v_type.limit_key_arg),
-           v_key,
-           submit.args,
-           coalesce(submit.priority, v_type.priority, (tasklib.task_defaults()).priority),
-           submit.tags,
-           coalesce(submit.max_retries, v_type.max_retries, (tasklib.task_defaults()).max_retries),
-           coalesce(submit.timeout_seconds, v_type.timeout_seconds),
-           coalesce(submit.backoff_base_seconds, v_type.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
-           coalesce(v_type.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
-           -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
-           -- here first: the planner folds make_interval over a parameter's value, before any
-           -- WHERE runs, and "interval out of range" would hide the error that names the option.
-           now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
-     WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
-               submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-               tasklib._submit_validation(),
-               v_type.name IS NOT NULL, v_type.args_check)
-    ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND NOT terminal DO NOTHING
-    RETURNING t.id, t.queue INTO v_id, v_queue;
+    -- into a constant. A submitter that declares the task's key arguments itself (unique_args:
+    -- the Python client does, from the task's definition) gets the same key whether the task
+    -- type is registered yet or not.
+    WITH inserted AS (
+        INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
+                                        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at)
+        SELECT submit.name,
+               coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
+               coalesce(submit.limit_key, submit.args ->> tt.limit_key_arg),
+               coalesce(submit.unique_key,
+                        CASE WHEN coalesce(submit.unique_args, tt.unique_args) IS NOT NULL
+                             THEN tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, tt.unique_args)) END),
+               submit.args,
+               coalesce(submit.priority, tt.priority, (tasklib.task_defaults()).priority),
+               submit.tags,
+               coalesce(submit.max_retries, tt.max_retries, (tasklib.task_defaults()).max_retries),
+               coalesce(submit.timeout_seconds, tt.timeout_seconds),
+               coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
+               coalesce(tt.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
+               -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
+               -- here first: the planner folds make_interval over a parameter's value, before any
+               -- WHERE runs, and "interval out of range" would hide the error that names the option.
+               now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
+          FROM (SELECT 1) AS one
+          LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
+         WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
+                   submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
+                   tasklib._submit_validation(),
+                   tt.name IS NOT NULL, tt.args_check)
+        ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND NOT terminal DO NOTHING
+        RETURNING t.id, t.queue, t.unique_key
+    ),
+    new_queue AS (
+        INSERT INTO tasklib.queues AS q (name)
+        SELECT i.queue FROM inserted i WHERE NOT EXISTS (SELECT 1 FROM tasklib.queues x WHERE x.name = i.queue)
+        ON CONFLICT DO NOTHING
+    ),
+    -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
+    woken AS (
+        SELECT pg_notify('tasklib_submitted', i.queue) FROM inserted i WHERE submit.delay_seconds = 0
+    )
+    SELECT i.id, i.queue, i.unique_key INTO v_id, v_queue, v_key
+      FROM inserted i, (SELECT count(*) FROM woken) w;
 
     IF v_id IS NULL THEN
         -- Raises the error that names the problem, if there is one.
         PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
             submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
+        SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
+        v_key := coalesce(submit.unique_key,
+                          tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
         IF v_key IS NULL THEN
             RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
                 USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
@@ -187,7 +205,10 @@ BEGIN
             submit.args, submit.tags, submit.priority, submit.delay_seconds);
     END IF;
 
-    v_window := coalesce(submit.unique_for_seconds, v_type.unique_for_seconds);
+    IF v_key IS NOT NULL THEN
+        SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
+        v_window := coalesce(submit.unique_for_seconds, v_type.unique_for_seconds);
+    END IF;
     IF v_key IS NOT NULL AND v_window IS NOT NULL THEN
         -- Take the key's window, unless a task submitted within it holds it (finished or not).
         INSERT INTO tasklib.unique_windows AS w (name, key, task_id, until)
@@ -207,14 +228,6 @@ BEGIN
         END IF;
     END IF;
 
-    -- A queue exists from its first task on (tasklib.queues); one index probe once it does.
-    IF NOT EXISTS (SELECT 1 FROM tasklib.queues q WHERE q.name = v_queue) THEN
-        INSERT INTO tasklib.queues (name) VALUES (v_queue) ON CONFLICT DO NOTHING;
-    END IF;
-    IF submit.delay_seconds = 0 THEN
-        -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
-        PERFORM pg_notify('tasklib_submitted', v_queue);
-    END IF;
     RETURN v_id;
 END;
 $$;
