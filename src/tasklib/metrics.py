@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from tasklib.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from prometheus_client.registry import CollectorRegistry
     from prometheus_client.metrics_core import Metric
+    from prometheus_client.registry import CollectorRegistry
 
 MISSING = (
     "Prometheus metrics need the metrics extra: pip install 'tasklib-pg[metrics]' "
@@ -153,7 +153,12 @@ def serve(port: int, addr: str = "0.0.0.0") -> None:
 
     with _process_lock:
         if port not in _servers:
-            _servers[port] = start_http_server(port, addr=addr)
+            try:
+                _servers[port] = start_http_server(port, addr=addr)
+            except OSError as error:
+                raise ConfigurationError(
+                    f"cannot serve metrics on {addr}:{port}: {error}"
+                ) from None
 
 
 # -- queues, from SQL -----------------------------------------------------------------------
@@ -196,6 +201,15 @@ def queue_families(rows: Sequence[Sequence[Any]]) -> list[Metric]:
     return [due, oldest, running, scheduled, alive]
 
 
+def scrape_error(value: float) -> Metric:
+    """tasklib_queue_scrape_error: 1 when the queue query of this scrape failed."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    family = GaugeMetricFamily("tasklib_queue_scrape_error", "1 when the queue query failed.")
+    family.add_metric([], value)
+    return family
+
+
 class QueueCollector:
     """A prometheus_client collector: the queue gauges, one SQL statement per scrape.
 
@@ -213,9 +227,6 @@ class QueueCollector:
         import psycopg
         from prometheus_client.core import GaugeMetricFamily
 
-        error = GaugeMetricFamily(
-            "tasklib_queue_scrape_error", "1 when the last queue query failed."
-        )
         start = time.monotonic()
         try:
             with psycopg.connect(
@@ -226,12 +237,10 @@ class QueueCollector:
             ) as conn:
                 rows = conn.execute(QUEUE_DEPTH).fetchall()
         except psycopg.Error:
-            error.add_metric([], 1.0)
-            yield error
+            yield scrape_error(1.0)
             return
         yield from queue_families(rows)
-        error.add_metric([], 0.0)
-        yield error
+        yield scrape_error(0.0)
         took = GaugeMetricFamily(
             "tasklib_queue_scrape_duration_seconds", "How long the queue query took."
         )
@@ -258,6 +267,7 @@ __all__ = [
     "WorkerMetrics",
     "queue_families",
     "require",
+    "scrape_error",
     "serve",
     "worker_metrics",
 ]
