@@ -39,7 +39,7 @@ def ok_sync(n: int) -> int:
 
 
 @tasklib.task(max_retries=1, backoff_base_seconds=0.1)
-async def fails_once(n: int) -> None:
+def fails_once(n: int) -> None:
     marker = f"/tmp/tasklib-ops-fails-once-{os.environ.get('TASKLIB_TEST_RUN', '')}-{n}"
     if not os.path.exists(marker):
         open(marker, "w").close()
@@ -53,7 +53,7 @@ async def always_fails(n: int) -> None:
 
 
 @tasklib.task
-async def limited(n: int) -> None:
+def limited(n: int) -> None:
     marker = f"/tmp/tasklib-ops-limited-{os.environ.get('TASKLIB_TEST_RUN', '')}-{n}"
     if not os.path.exists(marker):
         open(marker, "w").close()

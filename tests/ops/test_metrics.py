@@ -65,7 +65,8 @@ def families(text: str) -> dict[str, str]:
 def value(
     found: dict[tuple[str, tuple[tuple[str, str], ...]], float], metric: str, /, **labels: str
 ) -> float:
-    return found.get((metric, tuple(sorted(labels.items()))), 0.0)
+    """A sample of found by its name without the tasklib_ prefix, and its labels."""
+    return found.get(("tasklib_" + metric, tuple(sorted(labels.items()))), 0.0)
 
 
 def wait_until_finished(url: str, n: int, within: float) -> None:
@@ -141,27 +142,21 @@ def test_worker_and_dashboard_metrics_during_a_run(
     found = samples(text)
     # 10 ok + 5 ok_sync + 3x2 fails_once + 2 always_fails + 2x2 limited attempts.
     assert sum(v for (n, _), v in found.items() if n == "tasklib_tasks_started_total") == 27
-    assert value(found, "tasklib_tasks_completed_total", name=t.ok.name, queue="default") == 10
-    assert value(found, "tasklib_tasks_completed_total", name=t.ok_sync.name, queue="reports") == 5
-    assert (
-        value(found, "tasklib_tasks_completed_total", name=t.fails_once.name, queue="default") == 3
-    )
-    assert value(found, "tasklib_tasks_retried_total", name=t.fails_once.name, queue="default") == 3
-    assert (
-        value(found, "tasklib_tasks_failed_total", name=t.always_fails.name, queue="default") == 2
-    )
-    assert value(found, "tasklib_tasks_completed_total", name=t.limited.name, queue="reports") == 2
-    assert (
-        value(found, "tasklib_tasks_rate_limited_total", name=t.limited.name, queue="reports") == 2
-    )
+    assert value(found, "tasks_completed_total", name=t.ok.name, queue="default") == 10
+    assert value(found, "tasks_completed_total", name=t.ok_sync.name, queue="reports") == 5
+    assert value(found, "tasks_completed_total", name=t.fails_once.name, queue="default") == 3
+    assert value(found, "tasks_retried_total", name=t.fails_once.name, queue="default") == 3
+    assert value(found, "tasks_failed_total", name=t.always_fails.name, queue="default") == 2
+    assert value(found, "tasks_completed_total", name=t.limited.name, queue="reports") == 2
+    assert value(found, "tasks_rate_limited_total", name=t.limited.name, queue="reports") == 2
     assert sum(v for (n, _), v in found.items() if n == "tasklib_tasks_lease_lost_total") == 0
     duration_count = value(
-        found, "tasklib_task_duration_seconds_count", name=t.ok.name, queue="default"
+        found, "task_duration_seconds_count", name=t.ok.name, queue="default"
     )
     assert duration_count == 10
     # ok sleeps 10 ms: the sum is at least 10 x 10 ms and far below a second each.
     duration_sum = value(
-        found, "tasklib_task_duration_seconds_sum", name=t.ok.name, queue="default"
+        found, "task_duration_seconds_sum", name=t.ok.name, queue="default"
     )
     assert 0.1 <= duration_sum < 10
     # First attempts only: a retry's due time is gone once claimed; RateLimited spends none.
@@ -173,8 +168,8 @@ def test_worker_and_dashboard_metrics_during_a_run(
         v for (n, _), v in found.items() if n == "tasklib_task_pickup_latency_seconds_sum"
     )
     assert 0 <= latency_sum < 60 * latencies
-    assert value(found, "tasklib_worker_running_tasks") == 0
-    assert value(found, "tasklib_worker_concurrency") == 4
+    assert value(found, "worker_running_tasks") == 0
+    assert value(found, "worker_concurrency") == 4
 
     queue_kinds = families(dashboard_text)
     for name, kind in QUEUE_METRICS.items():

@@ -1,4 +1,4 @@
-"""`tasklib doctor`: what hurts the queue (long transactions, xmin holders, bloat, stale workers)."""
+"""`tasklib doctor`: what hurts the queue (long transactions, xmin holders, bloat, workers)."""
 
 from __future__ import annotations
 
