@@ -150,14 +150,10 @@ def test_worker_and_dashboard_metrics_during_a_run(
     assert value(found, "tasks_completed_total", name=t.limited.name, queue="reports") == 2
     assert value(found, "tasks_rate_limited_total", name=t.limited.name, queue="reports") == 2
     assert sum(v for (n, _), v in found.items() if n == "tasklib_tasks_lease_lost_total") == 0
-    duration_count = value(
-        found, "task_duration_seconds_count", name=t.ok.name, queue="default"
-    )
+    duration_count = value(found, "task_duration_seconds_count", name=t.ok.name, queue="default")
     assert duration_count == 10
     # ok sleeps 10 ms: the sum is at least 10 x 10 ms and far below a second each.
-    duration_sum = value(
-        found, "task_duration_seconds_sum", name=t.ok.name, queue="default"
-    )
+    duration_sum = value(found, "task_duration_seconds_sum", name=t.ok.name, queue="default")
     assert 0.1 <= duration_sum < 10
     # First attempts only: a retry's due time is gone once claimed; RateLimited spends none.
     latencies = sum(
@@ -175,9 +171,9 @@ def test_worker_and_dashboard_metrics_during_a_run(
     for name, kind in QUEUE_METRICS.items():
         assert queue_kinds.get(name) == kind, f"{name} missing from the dashboard's /metrics"
     queues = samples(dashboard_text)
-    assert value(queues, "tasklib_queue_due_tasks", queue="nobody") == 1
-    assert value(queues, "tasklib_queue_oldest_due_age_seconds", queue="nobody") > 0
-    assert value(queues, "tasklib_queue_scheduled_tasks", queue="default") == 1
-    assert value(queues, "tasklib_queue_due_tasks", queue="default") == 0
-    assert value(queues, "tasklib_workers_alive") == 1
-    assert value(queues, "tasklib_queue_scrape_error") == 0
+    assert value(queues, "queue_due_tasks", queue="nobody") == 1
+    assert value(queues, "queue_oldest_due_age_seconds", queue="nobody") > 0
+    assert value(queues, "queue_scheduled_tasks", queue="default") == 1
+    assert value(queues, "queue_due_tasks", queue="default") == 0
+    assert value(queues, "workers_alive") == 1
+    assert value(queues, "queue_scrape_error") == 0
