@@ -121,7 +121,13 @@ BEGIN
                next_retry_at = NULL,
                completed_at = NULL,
                started_at = NULL,
-               worker_id = NULL
+               worker_id = NULL,
+               -- The cancellation that ended the last run must not stop the next one: a running
+               -- task with cancel_requested_at set is stopped by its worker (cancel_requests)
+               -- and ends cancelled whatever fail says.
+               cancel_requested_at = NULL,
+               cancelled_by = NULL,
+               cancel_reason = NULL
          WHERE t.id = retry.id
         RETURNING t.* INTO v_task;
     EXCEPTION WHEN unique_violation THEN

@@ -951,7 +951,9 @@ BEGIN
     RETURN QUERY
     WITH released AS (
         UPDATE tasklib.tasks t
-           SET state = 'pending',
+           -- A task whose cancellation was asked for is not handed back: it ends cancelled.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
+               completed_at = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE now() END,
                scheduled_at = now(),
                worker_id = NULL,
                started_at = NULL,
@@ -1038,7 +1040,9 @@ BEGIN
     RETURN QUERY
     WITH back AS (
         UPDATE tasklib.tasks t
-           SET state = 'pending',
+           -- A task whose cancellation was asked for is not handed back: it ends cancelled.
+           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
+               completed_at = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE now() END,
                scheduled_at = now() + make_interval(secs => rate_limited.retry_after_seconds[array_position(rate_limited.ids, t.id)]),
                worker_id = NULL,
                started_at = NULL,
@@ -1048,7 +1052,7 @@ BEGIN
            AND t.lease_token = rate_limited.lease_tokens[array_position(rate_limited.ids, t.id)]
            AND t.worker_id = rate_limited.worker
            AND t.locked_until > now()
-        RETURNING t.id, t.queue, t.limit_key, t.scheduled_at AS until,
+        RETURNING t.id, t.queue, t.limit_key, t.scheduled_at AS until, t.state,
                   t.limit_key IS NOT NULL
                   AND coalesce(rate_limited.scopes[array_position(rate_limited.ids, t.id)], 'key') = 'key' AS by_key
     ),
@@ -1056,7 +1060,7 @@ BEGIN
     suspended_keys AS (
         INSERT INTO tasklib.queue_keys AS k (queue, key, suspended_until, blocked_until)
         SELECT b.queue, b.limit_key, max(b.until), max(b.until) FROM back b
-         WHERE b.by_key GROUP BY b.queue, b.limit_key
+         WHERE b.by_key AND b.state = 'pending' GROUP BY b.queue, b.limit_key
         ON CONFLICT ON CONSTRAINT queue_keys_pkey DO UPDATE
            SET suspended_until = greatest(k.suspended_until, excluded.suspended_until),
                blocked_until = greatest(k.blocked_until, excluded.blocked_until)
@@ -1069,7 +1073,7 @@ BEGIN
                updated_at = now()
           FROM (SELECT b.queue, max(b.until) FILTER (WHERE NOT b.by_key) AS queue_until,
                        max(b.until) FILTER (WHERE b.by_key) AS key_until
-                  FROM back b GROUP BY b.queue) s
+                  FROM back b WHERE b.state = 'pending' GROUP BY b.queue) s
          WHERE q.name = s.queue
     )
     SELECT b.id FROM back b;

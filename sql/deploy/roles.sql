@@ -205,6 +205,22 @@ GRANT EXECUTE ON FUNCTION tasklib.register_task_type, tasklib.cancel, tasklib.ca
     tasklib.suspend_queue, tasklib.purge_queue_keys TO tasklib_admin;
 GRANT EXECUTE ON PROCEDURE tasklib.purge_all TO tasklib_admin;
 
+-- Cron schedules (schedules): only an administrator creates, pauses, resumes or removes one (a
+-- schedule submits tasks on its own, so it is as powerful as a producer's submit repeated
+-- forever); every worker's scheduler reads them and fires them; monitors read schedule_status,
+-- without args and error text (the view checks the reader's rights on tasklib.schedules).
+ALTER FUNCTION tasklib.create_schedule SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.pause_schedule SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.resume_schedule SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.remove_schedule SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.fire_schedule SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.set_schedule_next_fire SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+GRANT EXECUTE ON FUNCTION tasklib.create_schedule, tasklib.pause_schedule, tasklib.resume_schedule,
+    tasklib.remove_schedule TO tasklib_admin;
+GRANT EXECUTE ON FUNCTION tasklib.fire_schedule, tasklib.set_schedule_next_fire TO tasklib_worker;
+GRANT SELECT ON tasklib.schedules, tasklib.schedule_fires TO tasklib_worker, tasklib_admin;
+GRANT SELECT ON tasklib.schedule_status TO tasklib_monitor, tasklib_admin;
+
 -- Health (change `health`): the queue gauges and the health_* views that `tasklib doctor` and
 -- the metrics read. Seeing other users' sessions in health_sessions in full also needs
 -- pg_read_all_stats or pg_monitor, granted by an administrator (docs/operations.md).

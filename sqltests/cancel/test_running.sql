@@ -2,7 +2,7 @@
 -- the worker's report through fail ends it cancelled, never retried; so does lease recovery if
 -- the worker died. Who cancelled it and why are kept. A task that completes anyway completes.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 DELETE FROM tasklib.tasks;
 SELECT count(tasklib.submit('sqltest.c')) FROM generate_series(1, 4);
@@ -39,6 +39,18 @@ SELECT 1 FROM tasklib.cancel((SELECT id FROM running WHERE n = 3));
 SELECT 1 FROM tasklib.complete('w', ARRAY(SELECT id FROM running WHERE n = 3), ARRAY['00000000-0000-4000-8000-0000000000c1'::uuid]);
 SELECT is((SELECT state FROM tasklib.tasks WHERE id = (SELECT id FROM running WHERE n = 3)), 'completed',
     'completed before it was stopped: completed');
+
+-- Handed back (shutdown, or an outside rate limit) after a cancel: it ends cancelled instead.
+SELECT count(tasklib.submit('sqltest.back')) FROM generate_series(1, 2);
+SELECT count(*) FROM tasklib.claim('w', 2, lease_token => '00000000-0000-4000-8000-0000000000c2');
+SELECT count(tasklib.cancel(t.id)) FROM tasklib.tasks t WHERE t.name = 'sqltest.back';
+SELECT count(*) FROM tasklib.release('w', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.back' ORDER BY id LIMIT 1),
+                                     ARRAY['00000000-0000-4000-8000-0000000000c2'::uuid]);
+SELECT count(*) FROM tasklib.rate_limited('w', ARRAY(SELECT id FROM tasklib.tasks WHERE name = 'sqltest.back' ORDER BY id DESC LIMIT 1),
+                                          ARRAY['00000000-0000-4000-8000-0000000000c2'::uuid], ARRAY[5::float8]);
+SELECT results_eq($$SELECT state, terminal FROM tasklib.tasks WHERE name = 'sqltest.back'$$,
+    $$VALUES ('cancelled'::text, true), ('cancelled', true)$$, 'release and rate_limited of a task asked to stop end it cancelled');
+SELECT is((SELECT suspended_until FROM tasklib.queues WHERE name = 'default'), NULL, 'and suspend nothing for it');
 
 -- Bulk, by filter.
 SELECT count(tasklib.submit('sqltest.bulk', tags => '{"tenant": "acme"}')) FROM generate_series(1, 3);

@@ -113,6 +113,27 @@ class RateLimited(TaskLibError):
         return (type(self), (self.retry_after, self.scope))
 
 
+class InvalidScheduleError(InvalidArgumentError):
+    """A cron schedule's expression, time zone or catch-up policy cannot be used; the message
+    names the problem (e.g. ``cron must have 5 fields ..., got 4``)."""
+
+
+class ScheduleNotFoundError(TaskLibError):
+    """No cron schedule has that name."""
+
+
+class TaskCancelled(BaseException):
+    """Raised inside a sync task that its worker is stopping: its cancellation was asked for.
+
+    In a task that runs in a thread it is raised at the next Python instruction (a call blocked
+    in C, such as ``time.sleep`` or a socket read, returns first); in a task that runs in a
+    child process (one with a timeout) it is raised by SIGTERM's handler, at once. Async tasks
+    get ``asyncio.CancelledError`` instead. A ``BaseException``, like ``CancelledError`` and
+    ``KeyboardInterrupt``, so that ``except Exception`` does not swallow it: catch it to clean
+    up, then let it go on. The run ends ``cancelled`` whatever the task does after it.
+    """
+
+
 SQLSTATE_ERRORS: dict[str, type[TaskLibError]] = {
     "TL001": UnknownTaskError,
     "TL002": InvalidArgumentError,

@@ -52,6 +52,12 @@ class Task(pydantic.BaseModel):
     completed_at: datetime | None
     created_at: datetime
     worker_id: str | None
+    # Cancellation (tasklib.cancel): when it was asked for, by which login, and why. A running
+    # task with cancel_requested_at set is still running: its worker is stopping it, and it
+    # ends cancelled (or completed, if it finished first).
+    cancel_requested_at: datetime | None
+    cancelled_by: str | None
+    cancel_reason: str | None
     # The login that submitted the task (session_user): a producer login sees only its own.
     submitted_by: str
     locked_until: datetime | None
@@ -98,7 +104,8 @@ def is_failed(task: Task) -> bool:
 
 
 def is_cancelled(task: Task) -> bool:
-    """Cancelled before it ran."""
+    """Cancelled: before it ran, or stopped by its worker on request (``cancelled_by`` says
+    who, ``cancel_reason`` why)."""
     return task.state == "cancelled"
 
 

@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 import pydantic
 import pydantic_core
 
+from tasklib.cron import Cron
 from tasklib.errors import ConfigurationError, InvalidArgumentError, TaskValidationError
 
 P = ParamSpec("P")
@@ -70,6 +71,8 @@ class TaskOptions:
     on_conflict: OnConflict | None = None
     # How long purge keeps this task's finished rows (None: as long as purge is told).
     result_ttl_seconds: float | None = None
+    # A cron expression (normalised): the task also runs on this schedule (tasklib.schedules).
+    schedule: str | None = None
 
 
 class TaskDefinition(Generic[P, R]):
@@ -347,6 +350,16 @@ def _first(given: T | None, kept: T | None) -> T | None:
     return kept if given is None else given
 
 
+def _check_runs_without_arguments(definition: TaskDefinition[..., Any]) -> None:
+    try:
+        definition.validate_args({})
+    except TaskValidationError as error:
+        raise ConfigurationError(
+            f"task {definition.name!r} has schedule= but needs arguments ({error}): declare the "
+            "schedule with tasklib.schedule(fn, cron=..., args={...}) instead"
+        ) from None
+
+
 def _validation_error(task_name: str, error: pydantic.ValidationError) -> TaskValidationError:
     problems = error.errors(include_url=False, include_context=False, include_input=False)
     described = "; ".join(
@@ -525,6 +538,7 @@ def task(
     unique_for_seconds: float | None = None,
     on_conflict: OnConflict | None = None,
     result_ttl_seconds: float | None = None,
+    schedule: str | None = None,
 ) -> _Decorator: ...
 
 
@@ -543,6 +557,7 @@ def task(
     unique_for_seconds: float | None = None,
     on_conflict: OnConflict | None = None,
     result_ttl_seconds: float | None = None,
+    schedule: str | None = None,
 ) -> TaskDefinition[P, Any] | _Decorator:
     """Mark a function as a task, bare (``@task``) or with options (``@task(max_retries=5)``).
 
@@ -559,6 +574,11 @@ def task(
     Parameters may not be named like submit_task's options (delay_seconds, priority, tags,
     limit_key, connection): such a task raises ConfigurationError here rather than be
     unsubmittable.
+
+    ``schedule`` is a cron expression (UTC, catch-up ``one``; see docs/cron.md) on which the
+    task also runs, without arguments, once per fire time however many workers run; it is
+    checked here (InvalidScheduleError). For arguments, a time zone or several schedules, use
+    ``tasklib.schedule(fn, cron=..., args=...)``.
     """
     options = TaskOptions(
         max_retries=max_retries,
@@ -571,6 +591,7 @@ def task(
         unique_for_seconds=unique_for_seconds,
         on_conflict=on_conflict,
         result_ttl_seconds=result_ttl_seconds,
+        schedule=None if schedule is None else Cron(schedule).expression,
     )
     if name is not None and not name.strip():
         raise ConfigurationError("task name must be a non-empty string")
@@ -584,6 +605,8 @@ def task(
         definition: TaskDefinition[P, Any] = kind(
             function, name or default_task_name(function), options
         )
+        if options.schedule is not None:
+            _check_runs_without_arguments(definition)
         register(definition)
         return definition
 

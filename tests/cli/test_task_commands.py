@@ -197,15 +197,80 @@ def test_tasks_retry_with_a_delay(cli: RunCli, conn: Conn, tasks: dict[str, UUID
 
 
 def test_tasks_cancel_a_waiting_task(cli: RunCli, conn: Conn, tasks: dict[str, UUID]) -> None:
-    result = cli("tasks", "cancel", str(tasks["pending"]))
+    result = cli("tasks", "cancel", str(tasks["pending"]), "--reason", "duplicate order")
     assert result.code == 0, result.err
-    assert "cancelled" in result.out
-    state = conn.execute("SELECT state FROM tasklib.tasks WHERE id = %s", (tasks["pending"],))
-    assert state.fetchone() == ("cancelled",)
+    assert result.out.strip() == f"task {tasks['pending']} (shop.send_receipt) cancelled"
+    row = conn.execute(
+        "SELECT state, cancel_reason, cancelled_by = session_user FROM tasklib.tasks WHERE id = %s",
+        (tasks["pending"],),
+    )
+    assert row.fetchone() == ("cancelled", "duplicate order", True)
 
     refused = cli("tasks", "cancel", str(tasks["completed"]))
     assert refused.code == 1
-    assert "is completed: only a pending task" in refused.err
+    assert "is completed: only an unfinished task can be cancelled" in refused.err
+
+    missing = cli("tasks", "cancel", str(uuid.uuid4()))
+    assert missing.code == 1
+    assert "not found" in missing.err
+
+
+def test_tasks_cancel_a_running_task_asks_its_worker(cli: RunCli, conn: Conn) -> None:
+    running = submit(conn, "shop.export")
+    conn.execute("SELECT tasklib.claim('cli-test', 1, lease_token => %s)", (uuid.uuid4(),))
+    result = cli("tasks", "cancel", str(running))
+    assert result.code == 0, result.err
+    assert result.out.strip() == (
+        f"task {running} (shop.export) is running: its worker cli-test was asked to stop it, "
+        "and it ends cancelled once stopped"
+    )
+    as_json = cli("tasks", "cancel", str(running), "--json")
+    assert as_json.code == 0, as_json.err
+    row = json.loads(as_json.out)
+    assert row["state"] == "running"
+    assert row["cancel_requested_at"] is not None
+
+
+def test_tasks_cancel_by_filter(cli: RunCli, conn: Conn, tasks: dict[str, UUID]) -> None:
+    numbered = submit(conn, "shop.send_receipt", tags={"user_id": 12345}, delay_seconds=60)
+    texted = submit(conn, "shop.send_receipt", tags={"user_id": "12345"}, delay_seconds=60)
+    other = submit(conn, "shop.send_receipt", tags={"user_id": 7}, delay_seconds=60)
+    # Like `tasks list --tag`, 12345 matches the number and the text; finished tasks are left.
+    result = cli(
+        "tasks", "cancel", "--name", "shop.send_receipt", "--tag", "user_id=12345", "--json"
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {"count": 2, "ids": sorted([str(numbered), str(texted)])}
+    states = dict(conn.execute("SELECT id, state FROM tasklib.tasks").fetchall())
+    assert (states[numbered], states[texted], states[other]) == (
+        "cancelled",
+        "cancelled",
+        "pending",
+    )
+    assert states[tasks["completed"]] == "completed"
+
+    by_queue = cli("tasks", "cancel", "--queue", "default", "--reason", "closing the shop")
+    assert by_queue.code == 0, by_queue.err
+    assert by_queue.out.strip() == (
+        "cancelled 3 task(s); a running one ends cancelled once its worker has stopped it"
+    )
+    none = cli("tasks", "cancel", "--queue", "default")
+    assert (none.code, none.out.strip()) == (0, "no unfinished task matches")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give a task id, or filters (--name, --queue, --tag)"),
+        ((str(uuid.uuid4()), "--queue", "default"), "not both"),
+    ],
+)
+def test_tasks_cancel_needs_an_id_or_filters(
+    cli: RunCli, args: tuple[str, ...], message: str
+) -> None:
+    result = cli("tasks", "cancel", *args)
+    assert result.code == 2
+    assert message in result.err
 
 
 def test_purge_deletes_only_old_finished_tasks(

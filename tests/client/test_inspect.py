@@ -82,25 +82,79 @@ async def test_list_tasks_filters(tasklib_url: str, conn: psycopg.Connection[Any
 
 
 async def test_cancel_and_retry(tasklib_url: str, conn: psycopg.Connection[Any]) -> None:
+    login = conn.execute("SELECT session_user").fetchone()
     waiting = await tasklib.submit_task(index_page, url="x", delay_seconds=600)
-    cancelled = tasklib.cancel_task(waiting)
+    cancelled = tasklib.cancel_task(waiting, reason="not needed")
     assert tasklib.is_cancelled(cancelled)
     assert tasklib.is_terminal(cancelled)
+    assert (cancelled.cancelled_by, cancelled.cancel_reason) == (login and login[0], "not needed")
+    assert cancelled.cancel_requested_at is not None
     with pytest.raises(tasklib.InvalidStateError, match="cancelled"):
         await tasklib.cancel_task_async(waiting)
 
     requeued = await tasklib.retry_task_async(waiting, delay_seconds=30)
     assert tasklib.is_pending(requeued)
     assert requeued.retry_count == 0
+    # Queued again, it is a new run: the cancellation that ended the last one is gone.
+    assert (requeued.cancel_requested_at, requeued.cancelled_by, requeued.cancel_reason) == (
+        None,
+        None,
+        None,
+    )
 
+
+async def test_cancelling_a_running_task_asks_its_worker(
+    tasklib_url: str, conn: psycopg.Connection[Any]
+) -> None:
     running = await tasklib.submit_task(index_page, url="y")
     claim(conn)
-    with pytest.raises(tasklib.InvalidStateError, match="running"):
-        tasklib.cancel_task(running)
+    asked = tasklib.cancel_task(running, reason="wrong page")
+    # It still runs: its worker stops it, and the row says so meanwhile.
+    assert tasklib.is_running(asked)
+    assert not tasklib.is_terminal(asked)
+    assert asked.cancel_requested_at is not None
+    assert asked.cancel_reason == "wrong page"
+    again = await tasklib.cancel_task_async(running, reason="another reason")
+    assert (again.cancel_requested_at, again.cancel_reason) == (
+        asked.cancel_requested_at,
+        "wrong page",
+    )
     with pytest.raises(tasklib.InvalidStateError):
         tasklib.retry_task(running)
-    fail(conn, running, "boom", retryable=False)
+
+    # The worker's report of the stop ends it cancelled, never retried.
+    assert fail(conn, running, "cancelled by someone: wrong page") == ("cancelled", None)
+    stopped = tasklib.get_task(running)
+    assert tasklib.is_cancelled(stopped)
+    assert stopped.retry_count == 0
     assert tasklib.is_pending(tasklib.retry_task(running))
+
+
+async def test_cancel_tasks_by_filter(tasklib_url: str, conn: psycopg.Connection[Any]) -> None:
+    acme = [
+        await tasklib.submit_task(index_page, url=f"a{n}", tags={"tenant": "acme"})
+        for n in range(3)
+    ]
+    other = await tasklib.submit_task(index_page, url="b", tags={"tenant": "other"})
+    report = await tasklib.submit_task(build_report, month="2025-11", tags={"tenant": "acme"})
+    claim(conn, 1)  # acme[0] is running
+
+    ids = tasklib.cancel_tasks(name=index_page, tags={"tenant": "acme"}, reason="tenant left")
+    assert sorted(ids) == sorted(acme)
+    rows = {t.id: t for t in tasklib.list_tasks(limit=10)}
+    assert rows[acme[0]].state == "running"  # its worker is asked to stop it
+    assert [rows[i].state for i in acme[1:]] == ["cancelled", "cancelled"]
+    assert {rows[i].cancel_reason for i in acme} == {"tenant left"}
+    assert (rows[other].state, rows[report].state) == ("pending", "pending")
+
+    assert await tasklib.cancel_tasks_async(queue="reports") == [report]
+    # Finished tasks are left alone: nothing matches any more.
+    assert tasklib.cancel_tasks(name=index_page.name, tags={"tenant": "acme"}) == [acme[0]]
+    assert tasklib.cancel_tasks(name="no.such.task") == []
+    with pytest.raises(tasklib.InvalidArgumentError, match="needs a filter"):
+        tasklib.cancel_tasks(reason="everything")
+    with pytest.raises(tasklib.InvalidArgumentError, match="needs a filter"):
+        tasklib.cancel_tasks(tags={})
 
 
 def test_callers_connection_with_another_row_factory(tasklib_url: str) -> None:

@@ -158,29 +158,18 @@ async def test_time_bounds_are_ids() -> None:
     assert bound.int & ((1 << 80) - 1) == 0
 
 
-async def test_schedules_page_appears_with_the_schedule_status_view(
+async def test_schedules_page_lists_the_cron_schedules(
     http: httpx.AsyncClient, database_url: str
 ) -> None:
-    assert (await http.get("/schedules")).status_code == 404
-    assert "/schedules" not in (await http.get("/")).text
-    # The columns the schedules migration's view has, as a stand-in until it is applied here.
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(
-            "CREATE VIEW tasklib.schedule_status AS SELECT 'nightly'::text AS name,"
-            " 'reports.daily'::text AS task_name, '17 3 * * *'::text AS cron,"
-            " 'UTC'::text AS timezone, false AS paused, now() + interval '1 hour' AS next_fire_at,"
-            " now() - interval '23 hours' AS last_fire_at, NULL::uuid AS last_task_id,"
-            " NULL::text AS last_task_state, false AS last_fire_refused"
-        )
-    try:
-        page = await http.get("/schedules")
-        assert page.status_code == 200
-        assert "reports.daily" in page.text
-        assert "17 3 * * *" in page.text
-        assert 'href="/schedules"' in (await http.get("/")).text
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute("DROP VIEW tasklib.schedule_status")
+        conn.execute("SELECT tasklib.create_schedule('nightly', 'reports.daily', '17 3 * * *')")
+        conn.execute("SELECT tasklib.pause_schedule('nightly')")
+    page = await http.get("/schedules")
+    assert page.status_code == 200
+    assert "reports.daily" in page.text
+    assert "17 3 * * *" in page.text
+    assert "badge paused" in page.text
+    assert 'href="/schedules"' in (await http.get("/")).text
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,45 @@ def hang_sync(key: str) -> None:
 def echo(text: str, number: int = 0, items: list[int] | None = None) -> str:
     """Return its text: the bad-input tests submit to it."""
     return text
+
+
+@tasklib.task(name="rel.tick", max_retries=0)
+async def tick(label: str = "tick") -> str:
+    """What the cron scenarios schedule: the tasks' tags say which fire time each ran for."""
+    return label
+
+
+@tasklib.task(name="rel.sleep_long", max_retries=3)
+async def sleep_long(key: str, seconds: float = 60.0) -> None:
+    """Sleep a long time on the event loop: cancelled, it records that it saw CancelledError."""
+    record(key, "start")
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        record(key, "cancelled")
+        raise
+    record(key, "end")
+
+
+@tasklib.task(name="rel.spin", max_retries=3)
+def spin(key: str) -> None:
+    """Spin in a busy loop in a worker thread until TaskCancelled stops it."""
+    record(key, "start")
+    try:
+        while True:
+            pass
+    except tasklib.TaskCancelled:
+        record(key, "cancelled")
+        raise
+
+
+@tasklib.task(name="rel.spin_child", max_retries=3, timeout_seconds=600)
+def spin_child(key: str) -> None:
+    """``spin`` in a child process (it has a timeout), stopped by SIGTERM."""
+    record(key, "start")
+    try:
+        while True:
+            pass
+    except tasklib.TaskCancelled:
+        record(key, "cancelled")
+        raise

@@ -8,7 +8,7 @@ API's types drift from it. The ``assert_type`` calls pin the inferred types exac
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, assert_type
 from uuid import UUID
 
@@ -26,6 +26,20 @@ class Report(pydantic.BaseModel):
 @task
 def add(x: int, y: int = 1) -> int:
     return x + y
+
+
+@task
+def crunch(n: int) -> int:
+    total = 0
+    try:
+        for i in range(n):
+            if tasklib.cancel_requested():
+                break
+            total += i
+    except tasklib.TaskCancelled:
+        assert_type(tasklib.cancel_requested(), bool)
+        raise
+    return total
 
 
 @task(max_retries=5, timeout_seconds=30)
@@ -94,7 +108,12 @@ async def submit_and_inspect() -> None:
     cancelled: tasklib.Task = tasklib.cancel_task(task_id)
     requeued: tasklib.Task = await tasklib.retry_task_async(cancelled.id, delay_seconds=5)
     tasklib.retry_task(requeued.id)
-    await tasklib.cancel_task_async(requeued.id)
+    asked: tasklib.Task = await tasklib.cancel_task_async(requeued.id, reason="not needed")
+    assert_type(asked.cancel_requested_at, datetime | None)
+    assert_type(asked.cancelled_by, str | None)
+    ids: list[UUID] = tasklib.cancel_tasks(name=build_report, tags={"batch": "weekly"})
+    more: list[UUID] = await tasklib.cancel_tasks_async(queue="reports", reason="quarter closed")
+    assert ids != more
     await tasklib.aclose()
 
 
@@ -188,3 +207,34 @@ async def flow_control() -> None:
     tasklib.RateLimited(2, scope="worker")  # type: ignore[arg-type]
     tasklib.set_queue_limits("partner", rate=50)  # type: ignore[arg-type]
     print(queues)
+
+
+@tasklib.task(schedule="*/5 * * * *")
+def refresh() -> None: ...
+
+
+nightly: tasklib.ScheduleDefinition = tasklib.schedule(
+    add, cron="0 3 * * *", name="nightly-add", args={"x": 1}, timezone="Europe/Paris"
+)
+tasklib.schedule(add, cron="0 3 * * *", catch_up="sometimes")  # type: ignore[arg-type]
+
+
+async def schedules(config: Config) -> None:
+    made: tasklib.Schedule = tasklib.create_schedule(add, cron="* * * * * *", args={"x": 2})
+    also: tasklib.Schedule = await tasklib.create_schedule_async(
+        "billing.invoice", cron="@daily", catch_up="skip"
+    )
+    listed: list[tasklib.Schedule] = tasklib.list_schedules() + await tasklib.list_schedules_async()
+    paused: bool = tasklib.pause_schedule(made.name).paused
+    resumed: datetime | None = (await tasklib.resume_schedule_async(also.name)).next_fire_at
+    tasklib.remove_schedule(made.name)
+    await tasklib.remove_schedule_async(also.name)
+    fire: datetime | None = tasklib.Cron("*/10 * * * * *", "UTC").next_after(datetime.now(UTC))
+    with tasklib.Client(config) as client:
+        changed: list[str] = client.apply_schedules([nightly])
+        client.get_schedule(nightly.name)
+    print(listed, paused, resumed, fire, changed)
+    try:
+        tasklib.get_schedule("nope")
+    except (tasklib.ScheduleNotFoundError, tasklib.InvalidScheduleError) as error:
+        print(error)

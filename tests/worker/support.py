@@ -32,7 +32,7 @@ async def running_worker(
     """A TaskWorker running in this event loop until the block ends."""
     config_options = {
         key: options.pop(key)
-        for key in ("lease_seconds", "poll_interval_seconds", "listen_notify")
+        for key in ("lease_seconds", "poll_interval_seconds", "listen_notify", "listen_url")
         if key in options
     }
     options.setdefault("handle_signals", False)

@@ -15,6 +15,7 @@ from tasklib.cli._doctor import doctor
 from tasklib.cli._maintenance import db, purge
 from tasklib.cli._queues import queues
 from tasklib.cli._register import register
+from tasklib.cli._schedules import schedules
 from tasklib.cli._status import status
 from tasklib.cli._support import (
     EXIT_REFUSED,
@@ -99,6 +100,7 @@ main.add_command(queues)
 main.add_command(purge)
 main.add_command(db)
 main.add_command(dashboard)
+main.add_command(schedules)
 main.add_command(doctor)
 
 

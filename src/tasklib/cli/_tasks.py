@@ -1,7 +1,9 @@
-"""`tasklib tasks list|show|retry|cancel`: look at tasks and act on one by id."""
+"""`tasklib tasks list|show|retry|cancel`: look at tasks and act on one by id (cancel: also by
+filter)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime, timedelta
 from typing import Any, get_args
@@ -35,7 +37,7 @@ STATES: tuple[str, ...] = get_args(TaskState)
 
 @click.group(cls=TaskLibGroup)
 def tasks() -> None:
-    """List tasks, show one, retry a failed one, cancel a waiting one."""
+    """List tasks, show one, retry a failed one, cancel one or many."""
 
 
 def select_tasks(
@@ -229,21 +231,98 @@ def retry_command(
 
 
 @tasks.command("cancel")
-@click.argument("task_id", type=TASK_ID)
+@click.argument("task_id", type=TASK_ID, required=False)
+@click.option("--reason", default=None, help="Why, stored with the task (cancel_reason).")
+@click.option("--name", default=None, help="Every unfinished task of this name (bulk).")
+@click.option("--queue", default=None, help="Every unfinished task of this queue (bulk).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    type=TAG_FILTER,
+    help="Every unfinished task tagged key=value (bulk; repeat: all must match).",
+)
 @database_url_option
 @keep_running_option
 @json_option
 def cancel_command(
-    database_url: str | None, keep_running: bool, as_json: bool, task_id: UUID
+    database_url: str | None,
+    keep_running: bool,
+    as_json: bool,
+    task_id: UUID | None,
+    reason: str | None,
+    name: str | None,
+    queue: str | None,
+    tags: tuple[tuple[str, str], ...],
 ) -> None:
-    """Cancel a task that has not started: pending, or failed and waiting for its retry."""
+    """Cancel a task by id, or every unfinished task matching --name, --queue and --tag.
+
+    A task that has not started ends cancelled at once. A running task is asked to stop: its
+    worker stops it and it ends cancelled (or completed, if it finished first).
+    """
+    bulk = name is not None or queue is not None or bool(tags)
+    if (task_id is None) == (not bulk):
+        raise click.UsageError(
+            "give a task id, or filters (--name, --queue, --tag) to cancel every unfinished "
+            "task matching them, not both"
+            if bulk
+            else "give a task id, or filters (--name, --queue, --tag)"
+        )
     url = resolve_database(database_url, keep_running=keep_running)
+    if task_id is None:
+        with session(url) as db:
+            ids = cancel_matching(db, name=name, queue=queue, tags=tags, reason=reason)
+        if as_json:
+            print_json({"count": len(ids), "ids": [str(i) for i in ids]})
+        elif not ids:
+            stdout.print("no unfinished task matches")
+        else:
+            stdout.print(
+                f"cancelled {len(ids)} task(s); a running one ends cancelled once its worker "
+                "has stopped it",
+                highlight=False,
+            )
+        return
     with session(url) as db:
-        task = db.client.cancel_task(task_id, connection=db.connection)
+        task = db.client.cancel_task(task_id, reason=reason, connection=db.connection)
     if as_json:
         print_json(task.model_dump(mode="json"))
-        return
-    stdout.print(f"task {task.id} ({task.name}) cancelled", highlight=False)
+    elif task.state == "running":
+        stdout.print(
+            f"task {task.id} ({task.name}) is running: its worker {task.worker_id} was asked to "
+            "stop it, and it ends cancelled once stopped",
+            highlight=False,
+        )
+    else:
+        stdout.print(f"task {task.id} ({task.name}) cancelled", highlight=False)
+
+
+def cancel_matching(
+    db: Session,
+    *,
+    name: str | None,
+    queue: str | None,
+    tags: tuple[tuple[str, str], ...],
+    reason: str | None,
+) -> list[UUID]:
+    """Cancel the unfinished tasks that ``tasks list`` with these filters shows, in one
+    transaction (a tag value such as 12345 matches the number and the text, as there); their
+    ids in id order, i.e. oldest first."""
+    ids: set[UUID] = set()
+    with db.connection.transaction():
+        for combination in itertools.product(*(tag_candidates(k, v) for k, v in tags)):
+            merged: dict[str, Any] = {}
+            for candidate in combination:
+                merged.update(candidate)
+            found = db.client.cancel_tasks(
+                name=name,
+                queue=queue,
+                tags=merged or None,
+                reason=reason,
+                connection=db.connection,
+            )
+            ids.update(found)
+    return sorted(ids)
 
 
 _STATE_STYLES = {

@@ -153,6 +153,16 @@ def _split_queues(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     help="Seconds running tasks get to finish on SIGTERM/SIGINT before they are handed back.",
 )
 @click.option(
+    "--cancel-grace",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    envvar="TASKLIB_WORKER_CANCEL_GRACE",
+    show_envvar=True,
+    help="Seconds a task whose cancellation was asked for gets to stop before it is forced "
+    "(its child process killed; an async or thread task left behind, recorded cancelled).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
@@ -191,6 +201,7 @@ def worker(
     poll_interval: float | None,
     no_listen: bool,
     shutdown_grace: float,
+    cancel_grace: float,
     log_level: str,
     log_format: str,
     metrics_port: int | None,
@@ -220,6 +231,7 @@ def worker(
         options = {
             "--concurrency": str(concurrency),
             "--shutdown-grace": repr(shutdown_grace),
+            "--cancel-grace": repr(cancel_grace),
             "--log-level": log_level,
             "--log-format": log_format,
             "--lease-seconds": None if lease_seconds is None else repr(lease_seconds),
@@ -256,6 +268,7 @@ def worker(
         queues=list(queues) or None,
         worker_id=worker_id,
         shutdown_grace_seconds=shutdown_grace,
+        cancel_grace_seconds=cancel_grace,
         metrics_port=metrics_port,
     )
     # Errors (no database: exit 3, no schema: 1, bad options: 2) go to the tasklib command,

@@ -23,6 +23,7 @@ from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
 from tasklib.queues import Queue, RateLimit
 from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
+from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, declared_schedules
 from tasklib.task_types import registration
 
 R = TypeVar("R")
@@ -178,11 +179,28 @@ class AsyncClient:
         return [_core.task_from_row(row) for row in await self._all(statement, connection)]
 
     async def cancel_task(
-        self, task_id: UUID | str, *, connection: AsyncConnection | None = None
+        self,
+        task_id: UUID | str,
+        *,
+        reason: str | None = None,
+        connection: AsyncConnection | None = None,
     ) -> Task:
-        """Cancel a task that has not started; return its row (see ``tasklib.cancel_task``)."""
-        row = await self._one(self._core.cancel(task_id), connection)
+        """Cancel an unfinished task; return its row (see ``tasklib.cancel_task``)."""
+        row = await self._one(self._core.cancel(task_id, reason), connection)
         return _core.task_from_row(_core.required(row))
+
+    async def cancel_tasks(
+        self,
+        *,
+        name: str | TaskDefinition[..., Any] | None = None,
+        queue: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> list[UUID]:
+        """Cancel the unfinished tasks matching every filter (see ``tasklib.cancel_tasks``)."""
+        statement = self._core.cancel_many(name, queue, tags, reason)
+        return [row[0] for row in await self._all(statement, connection)]
 
     async def retry_task(
         self,
@@ -282,6 +300,77 @@ class AsyncClient:
     ) -> Queue:
         name = str(_core.first_value(await self._one(statement, connection)))
         return await self.get_queue(name, connection=connection)
+
+    # -- cron schedules --------------------------------------------------------------------
+
+    async def create_schedule(
+        self,
+        task: TaskDefinition[..., Any] | str,
+        /,
+        *,
+        cron: str,
+        name: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        timezone: str = "UTC",
+        catch_up: CatchUp = "one",
+        connection: AsyncConnection | None = None,
+    ) -> Schedule:
+        """Create a schedule, or replace the one of that name; return it (see docs/cron.md)."""
+        statement = self._core.create_schedule(task, cron, name, args, timezone, catch_up)
+        return await self._change_schedule(statement, connection)
+
+    async def apply_schedules(
+        self,
+        definitions: Iterable[ScheduleDefinition] | None = None,
+        *,
+        connection: AsyncConnection | None = None,
+    ) -> list[str]:
+        """Create or replace each declared schedule (all of this process's when None); return
+        the names of those this call created or changed."""
+        chosen = declared_schedules() if definitions is None else definitions
+        statement = self._core.apply_schedules(chosen)
+        if statement is None:
+            return []
+        return [str(name) for name, changed in await self._all(statement, connection) if changed]
+
+    async def get_schedule(
+        self, name: str, *, connection: AsyncConnection | None = None
+    ) -> Schedule:
+        """The schedule of that name; ScheduleNotFoundError if there is none."""
+        row = await self._one(self._core.get_schedule(name), connection)
+        return _core.schedule_or_not_found(row, name)
+
+    async def list_schedules(self, *, connection: AsyncConnection | None = None) -> list[Schedule]:
+        """Every schedule, by name."""
+        rows = await self._all(self._core.list_schedules(), connection)
+        return [_core.schedule_from_row(row) for row in rows]
+
+    async def pause_schedule(
+        self, name: str, *, connection: AsyncConnection | None = None
+    ) -> Schedule:
+        """Stop the schedule from firing until ``resume_schedule``; return it."""
+        return await self._change_schedule(self._core.pause_schedule(name), connection, name)
+
+    async def resume_schedule(
+        self, name: str, *, connection: AsyncConnection | None = None
+    ) -> Schedule:
+        """Let a paused schedule fire again from its next fire time; return it."""
+        return await self._change_schedule(self._core.resume_schedule(name), connection, name)
+
+    async def remove_schedule(
+        self, name: str, *, connection: AsyncConnection | None = None
+    ) -> None:
+        """Delete the schedule and its fire history (its tasks stay)."""
+        _core.changed_schedule(await self._one(self._core.remove_schedule(name), connection), name)
+
+    async def _change_schedule(
+        self, statement: Statement, connection: AsyncConnection | None, name: str | None = None
+    ) -> Schedule:
+        row = await self._one(statement, connection)
+        changed = _core.changed_schedule(
+            row, name if name is not None else str(statement.params[0])
+        )
+        return await self.get_schedule(changed, connection=connection)
 
     # -- wait ------------------------------------------------------------------------------
 

@@ -26,12 +26,14 @@ from tasklib.errors import (
     InvalidArgumentError,
     NotATaskError,
     QueueNotFoundError,
+    ScheduleNotFoundError,
     TaskNotFoundError,
     TaskTimeoutError,
 )
 from tasklib.models import Task, TaskFailedError, TaskState, is_completed
 from tasklib.queues import Queue, RateLimit
 from tasklib.registry import PreparedTask, TaskDefinition
+from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, define_schedule
 
 R = TypeVar("R")
 Row = tuple[Any, ...]
@@ -235,8 +237,27 @@ class ClientCore:
         )
         return Statement(query, params)
 
-    def cancel(self, task_id: UUID | str) -> Statement:
-        return Statement(statements.CANCEL_TASK, (as_uuid(task_id),))
+    def cancel(self, task_id: UUID | str, reason: str | None) -> Statement:
+        return Statement(statements.CANCEL_TASK, (as_uuid(task_id), _text("reason", reason)))
+
+    def cancel_many(
+        self,
+        name: str | TaskDefinition[..., Any] | None,
+        queue: str | None,
+        tags: Mapping[str, Any] | None,
+        reason: str | None,
+    ) -> Statement:
+        """tasklib.cancel_tasks: the database requires a filter (TL002 without one)."""
+        task_name = name.name if isinstance(name, TaskDefinition) else _text("name", name)
+        return Statement(
+            statements.CANCEL_TASKS,
+            (
+                task_name,
+                _text("queue", queue),
+                None if tags is None else tags_json(tags),
+                _text("reason", reason),
+            ),
+        )
 
     def retry(self, task_id: UUID | str, delay_seconds: float) -> Statement:
         delay = _number("delay_seconds", delay_seconds)
@@ -292,6 +313,55 @@ class ClientCore:
     def list_queues(self) -> Statement:
         return Statement(statements.LIST_QUEUES, ())
 
+    # -- cron schedules --------------------------------------------------------------------
+
+    def create_schedule(
+        self,
+        task: TaskDefinition[..., Any] | str,
+        cron: str,
+        name: str | None,
+        args: Mapping[str, Any] | None,
+        timezone: str,
+        catch_up: CatchUp,
+    ) -> Statement:
+        """tasklib.create_schedule for a definition checked here (expression, zone, args)."""
+        definition = define_schedule(
+            task, cron=cron, name=name, args=args, timezone=timezone, catch_up=catch_up
+        )
+        return Statement(
+            statements.CREATE_SCHEDULE,
+            (
+                definition.name,
+                definition.task_name,
+                definition.cron,
+                json.dumps(dict(definition.args)),
+                definition.timezone,
+                definition.catch_up,
+            ),
+        )
+
+    def apply_schedules(self, definitions: Iterable[ScheduleDefinition]) -> Statement | None:
+        """tasklib.create_schedule for each definition, in one statement (None: no definition)."""
+        rows = [definition.row() for definition in definitions]
+        if not rows:
+            return None
+        return Statement(statements.APPLY_SCHEDULES, (json.dumps(rows),))
+
+    def get_schedule(self, name: str) -> Statement:
+        return Statement(statements.GET_SCHEDULE, (_schedule_name(name),))
+
+    def list_schedules(self) -> Statement:
+        return Statement(statements.LIST_SCHEDULES, ())
+
+    def pause_schedule(self, name: str) -> Statement:
+        return Statement(statements.PAUSE_SCHEDULE, (_schedule_name(name),))
+
+    def resume_schedule(self, name: str) -> Statement:
+        return Statement(statements.RESUME_SCHEDULE, (_schedule_name(name),))
+
+    def remove_schedule(self, name: str) -> Statement:
+        return Statement(statements.REMOVE_SCHEDULE, (_schedule_name(name),))
+
 
 # -- rows -----------------------------------------------------------------------------------------
 
@@ -326,6 +396,24 @@ def queue_or_not_found(row: Row | None, queue: str) -> Queue:
     if row is None:
         raise QueueNotFoundError(f"queue {queue!r} not found")
     return queue_from_row(row)
+
+
+def schedule_from_row(row: Row) -> Schedule:
+    """A row of the schedule columns (statements.SCHEDULE_COLUMNS, in order) as a Schedule."""
+    return Schedule.model_validate(dict(zip(statements.SCHEDULE_COLUMNS, row, strict=True)))
+
+
+def schedule_or_not_found(row: Row | None, name: str) -> Schedule:
+    if row is None:
+        raise ScheduleNotFoundError(f"schedule {name!r} not found")
+    return schedule_from_row(row)
+
+
+def changed_schedule(row: Row | None, name: str) -> str:
+    """The name a schedule function returned, or ScheduleNotFoundError (it returned no row)."""
+    if row is None or row[0] is None or row[0] is False:
+        raise ScheduleNotFoundError(f"schedule {name!r} not found")
+    return name if row[0] is True else str(row[0])
 
 
 def required(row: Row | None) -> Row:
@@ -424,6 +512,12 @@ def _rate_params(option: str, rate: RateLimit | None) -> tuple[Any, Any, Any]:
         _number(f"{option}.per_seconds", rate.per_seconds),
         _integer(f"{option}.burst", rate.burst),
     )
+
+
+def _schedule_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"schedule name must be a string, got {type(name).__name__}")
+    return name
 
 
 def tags_json(tags: Mapping[str, Any] | None) -> str:

@@ -30,6 +30,7 @@ from tasklib.config import Config
 from tasklib.models import Task, TaskState
 from tasklib.queues import Queue, RateLimit
 from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
+from tasklib.schedules import CatchUp, Schedule
 
 R = TypeVar("R")
 SyncConnection = psycopg.Connection[Any]
@@ -408,19 +409,58 @@ async def list_tasks_async(
     )
 
 
-def cancel_task(task_id: UUID | str, *, connection: SyncConnection | None = None) -> Task:
-    """Cancel a task that has not started (pending, or waiting for a retry); return its row.
+def cancel_task(
+    task_id: UUID | str, *, reason: str | None = None, connection: SyncConnection | None = None
+) -> Task:
+    """Cancel an unfinished task, recording who (the login) and why (``reason``); return its row.
 
-    TaskNotFoundError for an unknown id, InvalidStateError if it is running or finished.
+    A pending task, or one waiting for a retry, comes back ``cancelled``. A running task comes
+    back still ``running`` with ``cancel_requested_at`` set: its worker is told at once and
+    stops it (an async task gets CancelledError, a sync task TaskCancelled), and it then ends
+    ``cancelled``, never retried, unless it completed first. Asking again changes nothing.
+    TaskNotFoundError for an unknown id, InvalidStateError if it has finished.
     """
-    return default_client().cancel_task(task_id, connection=connection)
+    return default_client().cancel_task(task_id, reason=reason, connection=connection)
 
 
 async def cancel_task_async(
-    task_id: UUID | str, *, connection: AsyncConnection | None = None
+    task_id: UUID | str, *, reason: str | None = None, connection: AsyncConnection | None = None
 ) -> Task:
     """``cancel_task`` for async code."""
-    return await default_async_client().cancel_task(task_id, connection=connection)
+    return await default_async_client().cancel_task(task_id, reason=reason, connection=connection)
+
+
+def cancel_tasks(
+    *,
+    name: str | TaskDefinition[..., Any] | None = None,
+    queue: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    connection: SyncConnection | None = None,
+) -> list[UUID]:
+    """Cancel, as ``cancel_task`` does, every unfinished task matching all filters given.
+
+    ``name`` is a task name or its definition, ``queue`` a queue, ``tags`` pairs the task's
+    tags contain; at least one is required (InvalidArgumentError otherwise). Returns the ids
+    cancelled or asked to stop. Needs a login in ``tasklib_admin``.
+    """
+    return default_client().cancel_tasks(
+        name=name, queue=queue, tags=tags, reason=reason, connection=connection
+    )
+
+
+async def cancel_tasks_async(
+    *,
+    name: str | TaskDefinition[..., Any] | None = None,
+    queue: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    connection: AsyncConnection | None = None,
+) -> list[UUID]:
+    """``cancel_tasks`` for async code."""
+    return await default_async_client().cancel_tasks(
+        name=name, queue=queue, tags=tags, reason=reason, connection=connection
+    )
 
 
 def retry_task(
@@ -598,3 +638,116 @@ def list_queues(*, connection: SyncConnection | None = None) -> list[Queue]:
 async def list_queues_async(*, connection: AsyncConnection | None = None) -> list[Queue]:
     """``list_queues`` for async code."""
     return await default_async_client().list_queues(connection=connection)
+
+
+# -- cron schedules ----------------------------------------------------------------------------
+
+
+def create_schedule(
+    task: TaskDefinition[..., Any] | str,
+    /,
+    *,
+    cron: str,
+    name: str | None = None,
+    args: Mapping[str, Any] | None = None,
+    timezone: str = "UTC",
+    catch_up: CatchUp = "one",
+    connection: SyncConnection | None = None,
+) -> Schedule:
+    """Create a cron schedule now, or replace the definition of the one of that name.
+
+    ``task`` runs with ``args`` once per fire time of ``cron`` (5 fields, or 6 with seconds
+    first) read in ``timezone``, however many workers run. ``name`` defaults to the task's
+    name; ``catch_up`` is ``"one"`` (a worker that starts runs the latest fire time missed
+    while none ran) or ``"skip"``. InvalidScheduleError names a bad expression, zone or
+    policy; only a login in ``tasklib_admin`` may call it. See docs/cron.md.
+    """
+    return default_client().create_schedule(
+        task,
+        cron=cron,
+        name=name,
+        args=args,
+        timezone=timezone,
+        catch_up=catch_up,
+        connection=connection,
+    )
+
+
+async def create_schedule_async(
+    task: TaskDefinition[..., Any] | str,
+    /,
+    *,
+    cron: str,
+    name: str | None = None,
+    args: Mapping[str, Any] | None = None,
+    timezone: str = "UTC",
+    catch_up: CatchUp = "one",
+    connection: AsyncConnection | None = None,
+) -> Schedule:
+    """``create_schedule`` for async code."""
+    return await default_async_client().create_schedule(
+        task,
+        cron=cron,
+        name=name,
+        args=args,
+        timezone=timezone,
+        catch_up=catch_up,
+        connection=connection,
+    )
+
+
+def get_schedule(name: str, *, connection: SyncConnection | None = None) -> Schedule:
+    """The schedule of that name (next and latest fire, pause); ScheduleNotFoundError if none."""
+    return default_client().get_schedule(name, connection=connection)
+
+
+async def get_schedule_async(name: str, *, connection: AsyncConnection | None = None) -> Schedule:
+    """``get_schedule`` for async code."""
+    return await default_async_client().get_schedule(name, connection=connection)
+
+
+def list_schedules(*, connection: SyncConnection | None = None) -> list[Schedule]:
+    """Every cron schedule, by name."""
+    return default_client().list_schedules(connection=connection)
+
+
+async def list_schedules_async(*, connection: AsyncConnection | None = None) -> list[Schedule]:
+    """``list_schedules`` for async code."""
+    return await default_async_client().list_schedules(connection=connection)
+
+
+def pause_schedule(name: str, *, connection: SyncConnection | None = None) -> Schedule:
+    """Stop a schedule from firing until ``resume_schedule``; ScheduleNotFoundError if none."""
+    return default_client().pause_schedule(name, connection=connection)
+
+
+async def pause_schedule_async(name: str, *, connection: AsyncConnection | None = None) -> Schedule:
+    """``pause_schedule`` for async code."""
+    return await default_async_client().pause_schedule(name, connection=connection)
+
+
+def resume_schedule(name: str, *, connection: SyncConnection | None = None) -> Schedule:
+    """Let a paused schedule fire again, from its next fire time after now (the fire times of
+    the pause are not caught up); ScheduleNotFoundError if there is no schedule of that name."""
+    return default_client().resume_schedule(name, connection=connection)
+
+
+async def resume_schedule_async(
+    name: str, *, connection: AsyncConnection | None = None
+) -> Schedule:
+    """``resume_schedule`` for async code."""
+    return await default_async_client().resume_schedule(name, connection=connection)
+
+
+def remove_schedule(name: str, *, connection: SyncConnection | None = None) -> None:
+    """Delete a schedule and its fire history (its tasks stay); ScheduleNotFoundError if none.
+
+    A schedule declared in code comes back when a worker that declares it starts: remove the
+    declaration too.
+    """
+    default_client().remove_schedule(name, connection=connection)
+
+
+async def remove_schedule_async(name: str, *, connection: AsyncConnection | None = None) -> None:
+    """``remove_schedule`` for async code."""
+    await default_async_client().remove_schedule(name, connection=connection)

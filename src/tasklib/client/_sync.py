@@ -23,6 +23,7 @@ from tasklib.errors import ConfigurationError, translate
 from tasklib.models import Task, TaskState, is_terminal
 from tasklib.queues import Queue, RateLimit
 from tasklib.registry import OnConflict, PreparedTask, TaskDefinition
+from tasklib.schedules import CatchUp, Schedule, ScheduleDefinition, declared_schedules
 from tasklib.task_types import registration
 
 R = TypeVar("R")
@@ -177,11 +178,29 @@ class Client:
         """Tasks read by a statement of tasklib.db.statements that selects the task columns."""
         return [_core.task_from_row(row) for row in self._all(statement, connection)]
 
-    def cancel_task(self, task_id: UUID | str, *, connection: SyncConnection | None = None) -> Task:
-        """Cancel a task that has not started; return its row (see ``tasklib.cancel_task``)."""
-        return _core.task_from_row(
-            _core.required(self._one(self._core.cancel(task_id), connection))
-        )
+    def cancel_task(
+        self,
+        task_id: UUID | str,
+        *,
+        reason: str | None = None,
+        connection: SyncConnection | None = None,
+    ) -> Task:
+        """Cancel an unfinished task; return its row (see ``tasklib.cancel_task``)."""
+        statement = self._core.cancel(task_id, reason)
+        return _core.task_from_row(_core.required(self._one(statement, connection)))
+
+    def cancel_tasks(
+        self,
+        *,
+        name: str | TaskDefinition[..., Any] | None = None,
+        queue: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        connection: SyncConnection | None = None,
+    ) -> list[UUID]:
+        """Cancel the unfinished tasks matching every filter (see ``tasklib.cancel_tasks``)."""
+        statement = self._core.cancel_many(name, queue, tags, reason)
+        return [row[0] for row in self._all(statement, connection)]
 
     def retry_task(
         self,
@@ -280,6 +299,69 @@ class Client:
     def _change_queue(self, statement: Statement, connection: SyncConnection | None) -> Queue:
         name = str(_core.first_value(self._one(statement, connection)))
         return self.get_queue(name, connection=connection)
+
+    # -- cron schedules --------------------------------------------------------------------
+
+    def create_schedule(
+        self,
+        task: TaskDefinition[..., Any] | str,
+        /,
+        *,
+        cron: str,
+        name: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        timezone: str = "UTC",
+        catch_up: CatchUp = "one",
+        connection: SyncConnection | None = None,
+    ) -> Schedule:
+        """Create a schedule, or replace the one of that name; return it (see docs/cron.md)."""
+        statement = self._core.create_schedule(task, cron, name, args, timezone, catch_up)
+        return self._change_schedule(statement, connection)
+
+    def apply_schedules(
+        self,
+        definitions: Iterable[ScheduleDefinition] | None = None,
+        *,
+        connection: SyncConnection | None = None,
+    ) -> list[str]:
+        """Create or replace each declared schedule (all of this process's when None); return
+        the names of those this call created or changed."""
+        chosen = declared_schedules() if definitions is None else definitions
+        statement = self._core.apply_schedules(chosen)
+        if statement is None:
+            return []
+        return [str(name) for name, changed in self._all(statement, connection) if changed]
+
+    def get_schedule(self, name: str, *, connection: SyncConnection | None = None) -> Schedule:
+        """The schedule of that name; ScheduleNotFoundError if there is none."""
+        row = self._one(self._core.get_schedule(name), connection)
+        return _core.schedule_or_not_found(row, name)
+
+    def list_schedules(self, *, connection: SyncConnection | None = None) -> list[Schedule]:
+        """Every schedule, by name."""
+        rows = self._all(self._core.list_schedules(), connection)
+        return [_core.schedule_from_row(row) for row in rows]
+
+    def pause_schedule(self, name: str, *, connection: SyncConnection | None = None) -> Schedule:
+        """Stop the schedule from firing until ``resume_schedule``; return it."""
+        return self._change_schedule(self._core.pause_schedule(name), connection, name)
+
+    def resume_schedule(self, name: str, *, connection: SyncConnection | None = None) -> Schedule:
+        """Let a paused schedule fire again from its next fire time; return it."""
+        return self._change_schedule(self._core.resume_schedule(name), connection, name)
+
+    def remove_schedule(self, name: str, *, connection: SyncConnection | None = None) -> None:
+        """Delete the schedule and its fire history (its tasks stay)."""
+        _core.changed_schedule(self._one(self._core.remove_schedule(name), connection), name)
+
+    def _change_schedule(
+        self, statement: Statement, connection: SyncConnection | None, name: str | None = None
+    ) -> Schedule:
+        row = self._one(statement, connection)
+        changed = _core.changed_schedule(
+            row, name if name is not None else str(statement.params[0])
+        )
+        return self.get_schedule(changed, connection=connection)
 
     # -- wait ------------------------------------------------------------------------------
 

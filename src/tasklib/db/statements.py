@@ -13,6 +13,7 @@ from psycopg import sql as psycopg_sql
 
 from tasklib.models import Task
 from tasklib.queues import Queue
+from tasklib.schedules import Schedule
 
 # -- client: submit, inspect, administer, wait ---------------------------------------------------
 
@@ -42,7 +43,12 @@ SUBMIT_MANY_UNFLUSHED = (
 )
 
 GET_TASK = f"SELECT {_COLUMNS} FROM tasklib.tasks WHERE id = %s::uuid"
-CANCEL_TASK = f"SELECT {_COLUMNS} FROM tasklib.cancel(%s::uuid)"
+# A running task comes back still running, its cancel_requested_at set: its worker stops it.
+CANCEL_TASK = f"SELECT {_COLUMNS} FROM tasklib.cancel(%s::uuid, %s::text)"
+CANCEL_TASKS = (
+    "SELECT id FROM tasklib.cancel_tasks(name => %s::text, queue => %s::text, tags => %s::jsonb,"
+    " reason => %s::text) AS id"
+)
 RETRY_TASK = f"SELECT {_COLUMNS} FROM tasklib.retry(%s::uuid, %s::float8)"
 PURGE = "SELECT tasklib.purge(older_than => %s::interval, batch_size => %s::int4)"
 
@@ -161,6 +167,58 @@ SELECT (tasklib.register_task_type(
 """
 
 
+# -- cron schedules: the client and the CLI ------------------------------------------------------
+
+SCHEDULE_COLUMNS: tuple[str, ...] = tuple(Schedule.model_fields)
+_SCHEDULE_COLUMNS = ", ".join(SCHEDULE_COLUMNS)
+
+GET_SCHEDULE = f"SELECT {_SCHEDULE_COLUMNS} FROM tasklib.schedule_status WHERE name = %s::text"
+LIST_SCHEDULES = f"SELECT {_SCHEDULE_COLUMNS} FROM tasklib.schedule_status ORDER BY name"
+# Each returns the name of the schedule it changed (no row: unknown name); the caller reads the
+# schedule_status row in a statement of its own, which sees what the function changed.
+CREATE_SCHEDULE = (
+    "SELECT name FROM tasklib.create_schedule(name => %s::text, task_name => %s::text,"
+    " cron => %s::text, args => %s::jsonb, timezone => %s::text, catch_up => %s::text)"
+)
+PAUSE_SCHEDULE = "SELECT name FROM tasklib.pause_schedule(%s::text)"
+RESUME_SCHEDULE = "SELECT name FROM tasklib.resume_schedule(%s::text)"
+REMOVE_SCHEDULE = "SELECT tasklib.remove_schedule(%s::text)"
+
+# Every declared schedule in one statement, in name order (workers starting together upsert and
+# lock the rows in the same order); says which ones the call created or changed.
+APPLY_SCHEDULES = """
+SELECT s.name, s.updated_at = now() AS changed
+  FROM (SELECT d.* FROM jsonb_to_recordset(%s::jsonb)
+                AS d(name text, task_name text, cron text, args jsonb, timezone text, catch_up text)
+         ORDER BY d.name) AS d,
+       LATERAL tasklib.create_schedule(
+           name => d.name, task_name => d.task_name, cron => d.cron, args => d.args,
+           timezone => d.timezone, catch_up => d.catch_up) AS s
+"""
+# What a worker that may not apply its declarations compares them with.
+STORED_SCHEDULES = (
+    "SELECT name, task_name, cron, args, timezone, catch_up FROM tasklib.schedules"
+    " WHERE name = ANY (%s::text[])"
+)
+
+# -- cron schedules: the worker's scheduler --------------------------------------------------
+
+SCHEDULES_CHANNEL = "tasklib_schedules"
+LISTEN_SCHEDULES = f"LISTEN {SCHEDULES_CHANNEL}"
+# The database's clock and every schedule that may fire, in one round trip (one row with NULLs
+# when there is none): fire times are computed against the database's time, not the worker's.
+DUE_SCHEDULES = """
+SELECT c.now, s.name, s.cron, s.timezone, s.catch_up, s.starts_after, s.last_fire_at, s.next_fire_at
+  FROM (SELECT clock_timestamp() AS now) c
+  LEFT JOIN tasklib.schedules s ON NOT s.paused
+ ORDER BY s.name
+"""
+FIRE_SCHEDULE = (
+    "SELECT task_id, error FROM tasklib.fire_schedule(%s::text, %s::timestamptz, %s::timestamptz)"
+)
+SET_SCHEDULE_NEXT_FIRE = "SELECT tasklib.set_schedule_next_fire(%s::text, %s::timestamptz)"
+
+
 # -- migrations and the embedded server ---------------------------------------------------------
 
 # Serialises migrators. yoyo commits each change itself, so the lock must outlive those
@@ -264,6 +322,13 @@ FAIL = (
 
 HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s::uuid[], %s) AS h"
 
+# The latest progress reports of running tasks (tasklib.report_progress from task code), sent
+# with a heartbeat round: parallel arrays of ids, their claims' lease tokens and the JSON texts.
+REPORT_PROGRESS = (
+    "SELECT count(*) FILTER (WHERE tasklib.report_progress(%s, u.id, u.token, u.progress))"
+    " FROM unnest(%s::uuid[], %s::uuid[], %s::jsonb[]) AS u(id, token, progress)"
+)
+
 # The tasks running under the worker with one of the claim tokens given (only those ids, unless
 # ids is NULL): graceful shutdown, and the tasks of a claim whose answer was lost with the
 # connection (they never started here, so they go straight back to pending).
@@ -283,6 +348,15 @@ RATE_LIMITED = (
 SECONDS_UNTIL_CLAIMABLE = "SELECT tasklib.seconds_until_claimable(%(queues)s::text[])"
 
 LISTEN = "LISTEN tasklib_submitted"
+# cancel() of a running task notifies its id here; every worker hears it, the one that runs the
+# task stops it. CANCEL_REQUESTS is the same news by polling (no LISTEN, or missed meanwhile),
+# with who asked and why (the worker role reads tasks).
+CANCEL_CHANNEL = "tasklib_cancel"
+LISTEN_CANCEL = f"LISTEN {CANCEL_CHANNEL}"
+CANCEL_REQUESTS = (
+    "SELECT t.id::text, t.cancelled_by, t.cancel_reason"
+    " FROM tasklib.cancel_requests(%s) AS r(id) JOIN tasklib.tasks t ON t.id = r.id"
+)
 
 # tasklib.workers shows operators every live worker, idle ones included.
 # The second parameter is the worker's registration, a uuid drawn once per TaskWorker: the row

@@ -1,10 +1,11 @@
-"""Running a sync task in a child process, so that its timeout can stop it by killing it."""
+"""Running a sync task in a child process, so that its timeout or its cancellation can stop it."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import multiprocessing
+import signal
 import sys
 import threading
 import time
@@ -13,8 +14,9 @@ from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
+from tasklib import cancellation, progress
 from tasklib.db.statements import TaskId
-from tasklib.errors import RateLimited
+from tasklib.errors import RateLimited, TaskCancelled
 from tasklib.registry import TaskDefinition
 from tasklib.worker._outcomes import (
     Outcome,
@@ -34,8 +36,21 @@ _START_LIMIT_SECONDS = 60.0
 _POLL_SECONDS = 0.05
 
 
-class Cancelled(Exception):
-    """The child was killed because the worker gave the task up (shutdown or lost lease)."""
+class ChildControl:
+    """How the event loop steers the thread that watches one task's child process.
+
+    ``stop``: the task's cancellation was asked for: SIGTERM (``terminated`` once sent).
+    ``kill``: it ignored that past the grace period: SIGKILL. ``abandon``: the worker gave the
+    task up (shutdown, lost lease): kill the child and report nothing.
+    """
+
+    __slots__ = ("abandon", "kill", "stop", "terminated")
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.kill = threading.Event()
+        self.abandon = threading.Event()
+        self.terminated = False
 
 
 def preload(modules: Iterable[str]) -> None:
@@ -50,12 +65,15 @@ def run_in_child(
     definition: TaskDefinition[..., Any],
     args: str,
     timeout: float,
-    cancelled: threading.Event,
+    control: ChildControl,
 ) -> Outcome | None:
     """Run the task in a child process; blocks (call it from a pool thread).
 
-    Returns None when ``cancelled`` was set: the child is killed and nothing is reported.
-    On timeout the child is killed and a retryable timeout failure is returned.
+    Returns None when ``control.abandon`` was set: the child is killed and nothing is
+    reported. On timeout the child is killed and a retryable timeout failure is returned.
+    ``control.stop`` sends the child SIGTERM, whose handler raises TaskCancelled in the task;
+    ``control.kill`` sends SIGKILL. What the child sends back (or its exit) is returned as
+    usual; the caller knows from ``control.terminated`` that the cancellation reached it.
 
     Threads cannot be interrupted, so a sync task that declares a timeout runs in a process of
     its own and is killed with SIGKILL at the deadline. The child is forked from
@@ -88,14 +106,25 @@ def run_in_child(
     )
     started_process = False
     try:
+        if control.stop.is_set():
+            # Cancelled while it waited for a thread: it never starts.
+            control.terminated = True
+            return failed(task_id, f"TaskCancelled: task {task_id} never started", retryable=False)
         process.start()
         started_process = True
         sender.close()
         deadline = time.monotonic() + _START_LIMIT_SECONDS
-        started = False
+        started = killed = False
         while True:
-            if cancelled.is_set():
+            if control.abandon.is_set():
                 return None
+            if control.kill.is_set() and not killed:
+                killed = True
+                process.kill()
+            # A message waiting is read first: an outcome sent before SIGTERM stands.
+            elif control.stop.is_set() and not control.terminated and not receiver.poll(0):
+                control.terminated = True
+                process.terminate()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 if started:
@@ -152,16 +181,30 @@ def _child_main(
         # Finding the function or rebuilding its arguments fails the same way every time.
         sender.send(failed_with_exception(task_id, retryable=False))
         return
+    cancellation.enter(task_id)
+    progress.in_child_process = True
+
+    def cancel(signum: int, frame: object) -> None:
+        cancellation.mark(task_id)
+        raise TaskCancelled(f"task {task_id} was cancelled (SIGTERM)")
+
     sender.send(None)
+    outcome: Outcome
     try:
-        value = definition.fn(**kwargs)
+        # SIGTERM stops the function (TaskCancelled, which it may catch to clean up); outside
+        # it, the default action ends the process, which the worker sees as the stop it asked.
+        signal.signal(signal.SIGTERM, cancel)
+        try:
+            value = definition.fn(**kwargs)
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     except RateLimited as limited:
-        sender.send(throttled(task_id, limited))
-        return
+        outcome = throttled(task_id, limited)
     except BaseException:
-        sender.send(failed_with_exception(task_id))
-        return
-    sender.send(returned(task_id, definition, value))
+        outcome = failed_with_exception(task_id)
+    else:
+        outcome = returned(task_id, definition, value)
+    sender.send(outcome)
 
 
 def _locate(module_name: str, module_file: str | None, qualname: str) -> TaskDefinition[..., Any]:

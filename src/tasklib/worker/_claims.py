@@ -11,6 +11,7 @@ from typing import Any
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
 from tasklib.registry import registered_tasks
+from tasklib.worker._cancels import Cancels
 from tasklib.worker._drain import DrainLog
 from tasklib.worker._leases import Leases
 from tasklib.worker._lifecycle import Lifecycle, State
@@ -48,8 +49,10 @@ class Claimer:
         reporter: Reporter,
         leases: Leases,
         unreported_limit: int,
+        cancels: Cancels,
     ) -> None:
         self._db = db
+        self._cancels = cancels
         self._worker_id = worker_id
         self._queues = queues
         self._queue_set = frozenset(queues) if queues is not None else None
@@ -188,17 +191,29 @@ class Claimer:
         return None if row is None or row[0] is None else float(row[0])
 
     async def listen(self, db: ReconnectingConnection) -> None:
-        """Wake the claim loop on every ``NOTIFY tasklib_submitted`` for one of its queues."""
+        """Wake the claim loop on every ``NOTIFY tasklib_submitted`` for one of its queues, and
+        pass every ``NOTIFY tasklib_cancel`` on to the cancellations."""
         while True:
             await db.run(self._listen)
 
     async def _listen(self, conn: Connection) -> None:
+        cancels = self._cancels
         await conn.execute(sql.LISTEN)
-        # Submissions made while this connection was not listening sent no wake-up here.
+        await conn.execute(sql.LISTEN_CANCEL)
+        # Submissions and cancellations made while this connection was not listening sent no
+        # notification here.
         self._wake.set()
-        async for notify in conn.notifies():
-            if self._queue_set is None or notify.payload in self._queue_set:
-                self._wake.set()
+        cancels.listener_up()
+        queues = self._queue_set
+        try:
+            async for notify in conn.notifies():
+                if notify.channel == sql.CANCEL_CHANNEL:
+                    cancels.heard(notify.payload)
+                elif queues is None or notify.payload in queues:
+                    self._wake.set()
+        finally:
+            # Lost, or stopped: until it listens again, cancellations are polled for.
+            cancels.listener_down()
 
 
 async def release(

@@ -1,4 +1,5 @@
-"""Announces the worker in tasklib.workers and keeps the leases of the tasks it holds alive."""
+"""Announces the worker in tasklib.workers, keeps the leases of the tasks it holds alive, and
+looks up the cancellations of the tasks it runs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uuid
 
 import psycopg
 
+from tasklib import progress
 from tasklib.config import Config
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
@@ -25,6 +27,7 @@ from tasklib.errors import (
 )
 from tasklib.registry import registered_tasks
 from tasklib.task_types import register_task_types_async
+from tasklib.worker._cancels import Cancels
 from tasklib.worker._leases import Leases
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._reporter import Reporter
@@ -40,6 +43,10 @@ class Heartbeats:
     A task is held while it runs and until its outcome is recorded. A task missing from the
     heartbeat's answer was lost (the worker stalled past its lease and another worker took it
     over): it is stopped here and its outcome is never reported.
+
+    The same connection serves the cancellation requests of the running tasks (see _cancels):
+    a look after each heartbeat, at once when the listener heard one (or reconnected), and
+    every ``poll_interval_seconds`` while nothing listens.
     """
 
     def __init__(
@@ -55,8 +62,10 @@ class Heartbeats:
         reporter: Reporter,
         leases: Leases,
         task_log: TaskLog,
+        cancels: Cancels,
     ) -> None:
         self._db = db
+        self._cancels = cancels
         self._task_log = task_log
         self._worker_id = worker_id
         self._registration = registration
@@ -81,17 +90,32 @@ class Heartbeats:
             raise translate(error) from error
 
     async def run(self) -> None:
-        """Renew leases until cancelled (``announce`` has run)."""
+        """Renew leases and look up cancellations until cancelled (``announce`` has run)."""
+        loop = asyncio.get_running_loop()
         interval = self._config.lease_seconds / 3
+        poll = self._config.poll_interval_seconds
+        cancels = self._cancels
+        next_beat = loop.time() + interval
         while True:
-            await asyncio.sleep(interval)
-            ids = [*self._runner.active, *self._reporter.unreported()]
-            held = await self._db.run(functools.partial(self._beat, ids=ids))
-            lost = [i for i in ids if i not in held and i in self._runner.active]
-            for task_id in lost:
-                self._task_log.lease_lost(task_id)
-                self._runner.give_up(task_id)
-            self._leases.forget(lost)
+            wait = next_beat - loop.time()
+            await cancels.wait(wait if cancels.listening else min(wait, poll))
+            if loop.time() >= next_beat:
+                next_beat = loop.time() + interval
+                await self._renew()
+            elif cancels.asked or not cancels.listening:
+                await self._db.run(cancels.look)
+
+    async def _renew(self) -> None:
+        ids = [*self._runner.active, *self._reporter.unreported()]
+        held = await self._db.run(functools.partial(self._beat, ids=ids))
+        lost = [i for i in ids if i not in held and i in self._runner.active]
+        for task_id in lost:
+            self._task_log.lease_lost(task_id)
+            self._runner.give_up(task_id)
+        self._leases.forget(lost)
+        # A request whose NOTIFY came before this worker knew the task (its claim's answer
+        # still on the way) was not looked up then.
+        await self._db.run(self._cancels.look)
 
     async def _beat(self, conn: Connection, *, ids: list[TaskId]) -> set[TaskId]:
         seen = await conn.execute(
@@ -109,7 +133,19 @@ class Heartbeats:
                 self._config.lease_seconds,
             ),
         )
-        return {row[0] for row in await cursor.fetchall()}
+        held = {row[0] for row in await cursor.fetchall()}
+        reported, reports = progress.take([task_id for task_id in ids if task_id in held])
+        if reported:
+            await conn.execute(
+                sql.REPORT_PROGRESS,
+                (
+                    self._worker_id,
+                    sql.id_array(reported),
+                    self._leases.tokens_of(reported),
+                    reports,
+                ),
+            )
+        return held
 
     def _check_name(self, seen: object) -> None:
         """Warn once when another live process holds this worker's name in tasklib.workers."""

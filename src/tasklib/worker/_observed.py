@@ -11,7 +11,7 @@ from tasklib import tracing
 from tasklib.db.statements import TaskId
 from tasklib.metrics import WorkerMetrics
 from tasklib.models import TaskState
-from tasklib.worker._outcomes import Completed, Failed, Throttled
+from tasklib.worker._outcomes import Cancelled, Completed, Failed, Throttled
 from tasklib.worker._tasklog import TaskLog
 
 # Children of WorkerMetrics.children(), by position.
@@ -116,9 +116,14 @@ class ObservedTaskLog(TaskLog):
         super().lease_lost(task_id)
         self._finish(task_id, _LEASE_LOST, "lease_lost", "lease lost")
 
-    def cancelled(self, task_id: TaskId) -> None:
-        """A running task was stopped because it was cancelled (worker-side cancellation)."""
-        self._finish(task_id, _CANCELLED, "cancelled", "cancelled")
+    def cancelled(
+        self, outcome: Cancelled, state: TaskState | None, *, resent: bool = False
+    ) -> None:
+        super().cancelled(outcome, state, resent=resent)
+        if state is None:
+            self._finish(outcome.task_id, _LEASE_LOST, "lease_lost", "lease lost")
+        else:
+            self._finish(outcome.task_id, _CANCELLED, "cancelled", "cancelled")
 
     def _finish(
         self, task_id: TaskId, counter: int | None, outcome: str, error: str | None = None

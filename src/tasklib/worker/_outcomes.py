@@ -1,4 +1,5 @@
-"""What one run of a task came to (Completed, Failed, Throttled): from its value or its error."""
+"""What one run of a task came to (Completed, Failed, Throttled, Cancelled): from its value or its
+error, or from the cancellation that stopped it."""
 
 from __future__ import annotations
 
@@ -42,7 +43,34 @@ class Throttled:
     scope: RateLimitScope | None
 
 
-Outcome = Completed | Failed | Throttled
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """A running task's cancellation, as ``tasklib.cancel`` recorded it: by whom and why."""
+
+    task_id: TaskId
+    cancelled_by: str | None
+    reason: str | None
+
+    def describe(self) -> str:
+        """'cancelled by alice: the customer left' (the stored error of the run it stopped)."""
+        who = f"cancelled by {self.cancelled_by or 'an unknown login'}"
+        return f"{who}: {self.reason}" if self.reason else who
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """The run was stopped because its cancellation was asked for; recorded through fail, which
+    ends the task cancelled (never retried). ``error`` is the text stored ("cancelled by alice:
+    why"); ``forced`` when the task ignored the request past the grace period."""
+
+    task_id: TaskId
+    error: str
+    cancelled_by: str | None
+    reason: str | None
+    forced: bool = False
+
+
+Outcome = Completed | Failed | Throttled | Cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +78,8 @@ class TaskRun:
     """One task run by ``TaskWorker.run_until_idle``, and the state its outcome left it in.
 
     ``state`` is ``"completed"`` or ``"failed"`` (then ``next_retry_at`` says when the retry is
-    due, or is None when the failure is terminal), or ``"pending"`` when the task raised
+    due, or is None when the failure is terminal), ``"cancelled"`` when the worker stopped it
+    on request (``error`` says who asked and why), or ``"pending"`` when the task raised
     RateLimited and was handed back (``error`` then says for how long), as the database
     recorded it; None when the database refused the outcome because this worker no longer held
     the task (lease lost). ``result`` is the return value as stored (JSON), ``error`` the text
@@ -135,4 +164,19 @@ def timed_out(
         task_id,
         f"{_TIMEOUT_PREFIX}{definition.name!r} exceeded its timeout of {timeout:g} s and was {how}",
         retryable=True,
+    )
+
+
+def cancelled(request: CancelRequest, *, forced: str | None = None) -> Cancelled:
+    """The outcome of a run that its cancellation stopped; ``forced`` says how, when the task
+    ignored it past the grace period."""
+    text = request.describe()
+    if forced is not None:
+        text = f"{text} ({forced})"
+    return Cancelled(
+        request.task_id,
+        clean_error(text),
+        request.cancelled_by,
+        request.reason,
+        forced=forced is not None,
     )

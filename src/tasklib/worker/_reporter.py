@@ -16,7 +16,7 @@ from tasklib.db.statements import TaskId
 from tasklib.errors import DatabaseUnavailableError
 from tasklib.models import TaskState
 from tasklib.worker._leases import Leases
-from tasklib.worker._outcomes import Completed, Failed, Outcome, Throttled, clean_error
+from tasklib.worker._outcomes import Cancelled, Completed, Failed, Outcome, Throttled, clean_error
 from tasklib.worker._reconnect import Connection, ReconnectingConnection
 from tasklib.worker._tasklog import TaskLog
 
@@ -134,7 +134,8 @@ class Reporter:
         self, conn: Connection, batch: list[Outcome], *, resent: bool = False
     ) -> None:
         done = [outcome for outcome in batch if type(outcome) is Completed]
-        failures = [outcome for outcome in batch if type(outcome) is Failed]
+        # A run stopped by its cancellation is recorded through fail, which ends it cancelled.
+        failures = [o for o in batch if type(o) is Failed or type(o) is Cancelled]
         throttles = [outcome for outcome in batch if type(outcome) is Throttled]
         try:
             async with conn.pipeline():
@@ -191,7 +192,7 @@ class Reporter:
         return await conn.execute(sql.COMPLETE, {**params, "results": sql.json_array(results)})
 
     async def _send_fail(
-        self, conn: Connection, failures: list[Failed]
+        self, conn: Connection, failures: list[Failed | Cancelled]
     ) -> psycopg.AsyncCursor[tuple[TaskId, TaskState, datetime | None]]:
         ids = [f.task_id for f in failures]
         return await conn.execute(
@@ -201,7 +202,7 @@ class Reporter:
                 sql.id_array(ids),
                 self._leases.tokens_of(ids),
                 [f.error for f in failures],
-                [f.retryable for f in failures],
+                [type(f) is Failed and f.retryable for f in failures],
             ),
         )
 
@@ -275,7 +276,7 @@ async def _not_completed(
 
 def _tell_failures(
     task_log: TaskLog,
-    failures: list[Failed],
+    failures: list[Failed | Cancelled],
     fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
     *,
     resent: bool,
@@ -284,7 +285,9 @@ def _tell_failures(
     recorded = {row[0]: row for row in fail_rows}
     for failure in failures:
         row = recorded.get(failure.task_id)
-        if row is None:
+        if isinstance(failure, Cancelled):
+            task_log.cancelled(failure, None if row is None else row[1], resent=resent)
+        elif row is None:
             task_log.failed(failure, None, None, resent=resent)
         else:
             task_log.failed(failure, row[1], row[2])
@@ -294,7 +297,7 @@ def _tell(
     on_recorded: OnRecorded,
     done: list[Completed],
     not_completed: set[TaskId],
-    failures: list[Failed],
+    failures: list[Failed | Cancelled],
     fail_rows: list[tuple[TaskId, TaskState, datetime | None]],
 ) -> None:
     """Pass each outcome of a recorded batch to ``on_recorded`` with the state it reached."""

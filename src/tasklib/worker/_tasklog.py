@@ -1,4 +1,5 @@
-"""One log line per task event (start, success, retry, failure for good, lease lost), structured."""
+"""One log line per task event (start, success, retry, failure for good, cancelled, lease lost),
+structured."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from typing import Any
 
 from tasklib.db.statements import TaskId
 from tasklib.models import TaskState
-from tasklib.worker._outcomes import Completed, Failed, Outcome, Throttled, is_timeout
+from tasklib.worker._outcomes import (
+    Cancelled,
+    CancelRequest,
+    Completed,
+    Failed,
+    Outcome,
+    Throttled,
+    is_timeout,
+)
 
 # Per-task lines have their own logger, so that they can be turned down alone:
 # logging.getLogger("tasklib.worker.tasks").setLevel(logging.WARNING).
@@ -46,9 +55,10 @@ class TaskLog:
 
     Every line passes ``task_id``, ``task_name``, ``attempt``, ``max_attempts``, ``duration``
     (seconds, once the function has returned), ``worker_id`` and ``event`` (started, completed,
-    retrying, failed, rate_limited, lease_lost, refused_on_resend) as ``extra=`` fields;
-    failures add ``error`` (its last line) and, when a retry is scheduled, ``next_retry_at``;
-    a task handed back by RateLimited adds ``retry_after`` and ``scope``. Each call checks
+    retrying, failed, rate_limited, stopping, cancelled, lease_lost, refused_on_resend) as
+    ``extra=`` fields; failures add ``error`` (its last line) and, when a retry is scheduled,
+    ``next_retry_at``; a task handed back by RateLimited adds ``retry_after`` and ``scope``; a
+    cancelled one ``cancelled_by``, ``reason`` and ``forced``. Each call checks
     that its level is enabled before it builds anything, so a level turned down costs a
     dictionary look-up per task.
     """
@@ -219,6 +229,54 @@ class TaskLog:
                 extra=fields,
             )
 
+    def stopping(self, request: CancelRequest) -> None:
+        """The task's cancellation was asked for: the worker is stopping it (DEBUG; the line
+        that counts comes once its outcome is recorded)."""
+        entry = self._attempts.get(request.task_id)
+        if entry is None or not log.isEnabledFor(DEBUG):
+            return
+        attempt = Attempt(entry)
+        fields = self._fields(request.task_id, attempt, "stopping")
+        fields.update(cancelled_by=request.cancelled_by, reason=request.reason)
+        log.debug(
+            "task %s %s: stopping it (%s)",
+            request.task_id,
+            attempt.name,
+            request.describe(),
+            extra=fields,
+        )
+
+    def cancelled(
+        self, outcome: Cancelled, state: TaskState | None, *, resent: bool = False
+    ) -> None:
+        """A run stopped by its cancellation was recorded (state None: refused, as
+        ``completed`` says): INFO, or WARNING when it had to be forced."""
+        entry = self._attempts.pop(outcome.task_id, None)
+        if entry is None:
+            return
+        attempt = Attempt(entry)
+        if state is None:
+            self._refused(outcome, attempt, resent)
+            return
+        level = WARNING if outcome.forced else INFO
+        if not log.isEnabledFor(level):
+            return
+        fields = self._fields(outcome.task_id, attempt, "cancelled")
+        fields.update(
+            cancelled_by=outcome.cancelled_by, reason=outcome.reason, forced=outcome.forced
+        )
+        log.log(
+            level,
+            "task %s %s stopped and %s (%s%s): %s",
+            outcome.task_id,
+            attempt.name,
+            state,
+            attempt.counted(),
+            attempt.took(),
+            outcome.error,
+            extra=fields,
+        )
+
     def lease_lost(self, task_id: TaskId) -> None:
         """The heartbeat found the task held by no one or by another worker: it stops here."""
         entry = self._attempts.pop(task_id, None)
@@ -282,6 +340,7 @@ _REFUSED_WHAT: dict[type[Outcome], str] = {
     Completed: "completed",
     Failed: "failed",
     Throttled: "was rate limited",
+    Cancelled: "was cancelled",
 }
 _SCOPES = {"key": "limit key", "queue": "queue", None: "limit key (its queue if it has none)"}
 

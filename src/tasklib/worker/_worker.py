@@ -28,6 +28,7 @@ from tasklib.errors import (
     translate,
 )
 from tasklib.registry import registered_tasks
+from tasklib.worker._cancels import Cancels
 from tasklib.worker._child import preload
 from tasklib.worker._claims import Claimer, release
 from tasklib.worker._drain import DrainLog
@@ -38,6 +39,7 @@ from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tasklib.worker._reporter import Reporter
 from tasklib.worker._runner import Runner
+from tasklib.worker._scheduler import Scheduler
 from tasklib.worker._tasklog import TaskLog
 
 log = logging.getLogger("tasklib.worker")
@@ -82,6 +84,12 @@ class TaskWorker:
     ``stop`` (or SIGTERM/SIGINT): running tasks get ``shutdown_grace_seconds`` to finish, the
     rest are cancelled and handed back to the queue so that they run again promptly.
 
+    A running task whose cancellation is asked for (``tasklib.cancel``: NOTIFY, or the poll)
+    is stopped: CancelledError in an async task, TaskCancelled in a sync one (SIGTERM to its
+    child process, if it has one); one still running ``cancel_grace_seconds`` later is forced
+    (its child killed; a coroutine or thread, which cannot be killed, left behind). It is
+    recorded cancelled either way. See docs/worker.md.
+
     ``metrics_port`` serves Prometheus metrics on that port (extra ``metrics``); with a
     TracerProvider set (extra ``tracing``) each execution is a span (docs/operations.md).
 
@@ -104,6 +112,7 @@ class TaskWorker:
         queues: Sequence[str] | None = None,
         worker_id: str | None = None,
         shutdown_grace_seconds: float = 30.0,
+        cancel_grace_seconds: float = 5.0,
         report_batch_size: int = 1000,
         report_linger_seconds: float = 0.001,
         handle_signals: bool = True,
@@ -124,6 +133,10 @@ class TaskWorker:
             raise ConfigurationError(
                 f"shutdown_grace_seconds must be >= 0, got {shutdown_grace_seconds}"
             )
+        if not cancel_grace_seconds >= 0:
+            raise ConfigurationError(
+                f"cancel_grace_seconds must be >= 0, got {cancel_grace_seconds}"
+            )
         if report_batch_size < 1:
             raise ConfigurationError(f"report_batch_size must be >= 1, got {report_batch_size}")
         if not report_linger_seconds >= 0:
@@ -135,6 +148,7 @@ class TaskWorker:
         self.queues: list[str] | None = list(queues) if queues is not None else None
         self.worker_id = worker_id or default_worker_id()
         self.shutdown_grace_seconds = shutdown_grace_seconds
+        self.cancel_grace_seconds = cancel_grace_seconds
         self.handle_signals = handle_signals
         config.require_database_url()
         if metrics_port is not None and not 0 <= metrics_port <= 65535:
@@ -163,7 +177,14 @@ class TaskWorker:
             on_retry_scheduled=self._wake_claims,
             task_log=task_log,
         )
-        self._runner = Runner(self.worker_id, concurrency, self._reporter, task_log)
+        self._runner = Runner(
+            self.worker_id,
+            concurrency,
+            self._reporter,
+            task_log,
+            cancel_grace_seconds=cancel_grace_seconds,
+        )
+        cancels = Cancels(self.worker_id, self._runner)
         self._claimer = Claimer(
             self._claim_db,
             worker_id=self.worker_id,
@@ -179,6 +200,7 @@ class TaskWorker:
             # down or slow while claims still work) stops taking tasks other workers could
             # run, and its memory stays bounded.
             unreported_limit=concurrency + 2 * report_batch_size,
+            cancels=cancels,
         )
         self._heartbeats = Heartbeats(
             self._heartbeat_db,
@@ -191,8 +213,11 @@ class TaskWorker:
             reporter=self._reporter,
             leases=self._leases,
             task_log=task_log,
+            cancels=cancels,
         )
         self._first_signal_at = 0.0
+        # Cron schedules: every worker fires them (not while draining, see run_until_idle).
+        self._scheduler = Scheduler(config, worker_id=self.worker_id)
 
     @property
     def state(self) -> State:
@@ -256,6 +281,8 @@ class TaskWorker:
             preload(d.fn.__module__ for d in registered_tasks().values())
             self._runner.open()
             jobs = self._start_jobs(drain, listen)
+            if drain is None:
+                self._scheduler.start()
             self._lifecycle.advance(State.RUNNING)
             try:
                 failure = await self._until_stop_requested(jobs, draining=drain is not None)
@@ -458,6 +485,7 @@ class TaskWorker:
 
     async def _shutdown(self, jobs: _Jobs) -> None:
         try:
+            await self._scheduler.stop()
             await self._stop_claiming(jobs)
             if self._lifecycle.state is State.DRAINING:
                 await self._let_running_tasks_finish()
