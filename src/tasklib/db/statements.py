@@ -285,8 +285,13 @@ def json_array(texts: Iterable[str]) -> str:
 # under it, and complete / fail / heartbeat / release must present it. Last, the task names the
 # worker has code for: it takes no other, so a task nobody here can run waits for a worker that
 # can, visible in tasklib.queue_status_by_task (live_workers), instead of failing here.
+# After the columns Runner.start takes first: the queue, the pickup latency of a first attempt
+# (a retry's due time is cleared by the claim) and the traceparent of the submitter's span
+# (tracing), for the metrics and the execution span.
 CLAIM = (
-    "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
+    "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries, queue,"
+    " CASE WHEN retry_count = 0 THEN extract(epoch FROM started_at - scheduled_at)::float8 END,"
+    " tags->>'tasklib.traceparent'"
     " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid, %s::text[])"
 )
 

@@ -106,9 +106,15 @@ class Runner:
         timeout: float | None,
         retry_count: int | None = None,
         max_retries: int | None = None,
+        queue: str | None = None,
+        pickup_latency: float | None = None,
+        traceparent: str | None = None,
     ) -> None:
         """Start one claimed row; a row that cannot run fails at once, without retries."""
-        self._task_log.started(task_id, name, retry_count, max_retries)
+        # A context only when traces are recorded (see worker/_observed.py): the task runs in it.
+        context = self._task_log.started(
+            task_id, name, retry_count, max_retries, queue, pickup_latency, traceparent
+        )
         definition = get_definition(name)
         if definition is None:
             self._reporter.add(
@@ -136,7 +142,7 @@ class Runner:
             run = self._run_async(task_id, definition, kwargs, timeout)
         else:
             run = self._run_sync(task_id, definition, kwargs, args, timeout)
-        self.active[task_id] = self._loop.create_task(run)
+        self.active[task_id] = self._loop.create_task(run, context=context)
 
     async def _run_async(
         self,
