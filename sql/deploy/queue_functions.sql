@@ -97,7 +97,8 @@ CREATE FUNCTION tasklib.submit(
     unique_key           text DEFAULT NULL,
     on_conflict          text DEFAULT NULL,
     unique_for_seconds   double precision DEFAULT NULL,
-    unique_args          text[] DEFAULT NULL
+    unique_args          text[] DEFAULT NULL,
+    traceparent          text DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
 -- ON CONFLICT names the index's columns, which are also parameter names: the columns are meant
@@ -131,6 +132,10 @@ BEGIN
        OR '' = ANY (submit.unique_args) THEN
         RAISE EXCEPTION 'unique_args must be 1 to 32 argument names, got %', submit.unique_args USING ERRCODE = 'TL002';
     END IF;
+    IF length(submit.traceparent) > 128 THEN
+        RAISE EXCEPTION 'traceparent must be a W3C traceparent (55 characters), got % characters',
+            length(submit.traceparent) USING ERRCODE = 'TL002';
+    END IF;
 
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
     -- task type the options come from; the queue's row is added on first use and idle workers
@@ -141,7 +146,8 @@ BEGIN
     -- type is registered yet or not.
     WITH inserted AS (
         INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
-                                        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at)
+                                        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at,
+                                        traceparent)
         SELECT submit.name,
                coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
                coalesce(submit.limit_key, submit.args ->> tt.limit_key_arg),
@@ -158,7 +164,8 @@ BEGIN
                -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
                -- here first: the planner folds make_interval over a parameter's value, before any
                -- WHERE runs, and "interval out of range" would hide the error that names the option.
-               now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
+               now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000)),
+               submit.traceparent
           FROM (SELECT 1) AS one
           LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
          WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
@@ -198,7 +205,8 @@ BEGIN
             -- It finished in between: the key is free now.
             RETURN tasklib.submit(submit.name, submit.args, submit.delay_seconds, submit.priority, submit.tags,
                 submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args);
+                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args,
+                submit.traceparent);
         END IF;
         RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
             coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
@@ -259,7 +267,7 @@ BEGIN
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                           'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                          'on_conflict', 'unique_for_seconds', 'unique_args'] <> '{}'
+                          'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -269,7 +277,7 @@ BEGIN
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                                'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                               'on_conflict', 'unique_for_seconds', 'unique_args'])
+                               'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
@@ -306,7 +314,8 @@ BEGIN
                     v_value ->> 'limit_key', v_value ->> 'unique_key', v_value ->> 'on_conflict',
                     (v_value ->> 'unique_for_seconds')::double precision,
                     CASE WHEN coalesce(jsonb_typeof(v_value -> 'unique_args'), 'null') <> 'null'
-                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END);
+                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END,
+                    v_value ->> 'traceparent');
             EXCEPTION WHEN OTHERS THEN
                 RAISE EXCEPTION 'tasks[%]: %', v_position, SQLERRM USING ERRCODE = SQLSTATE;
             END;
@@ -331,7 +340,8 @@ BEGIN
                (e.task->>'timeout_seconds')::double precision AS timeout_seconds,
                e.task->>'queue' AS queue,
                (e.task->>'backoff_base_seconds')::double precision AS backoff_base_seconds,
-               e.task->>'limit_key' AS limit_key
+               e.task->>'limit_key' AS limit_key,
+               left(e.task->>'traceparent', 128) AS traceparent
           FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
     ),
     checked AS MATERIALIZED (
@@ -356,7 +366,7 @@ BEGIN
     ),
     inserted AS (
         INSERT INTO tasklib.tasks (id, name, queue, limit_key, args, priority, tags, max_retries, timeout_seconds,
-                                   backoff_base_seconds, backoff_max_seconds, scheduled_at)
+                                   backoff_base_seconds, backoff_max_seconds, scheduled_at, traceparent)
         SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, (tasklib.task_defaults()).queue),
                coalesce(c.limit_key, c.args ->> c.tt_limit_key_arg), c.args,
                coalesce(c.priority, c.tt_priority, (tasklib.task_defaults()).priority), c.tags,
@@ -364,7 +374,8 @@ BEGIN
                coalesce(c.timeout_seconds, c.tt_timeout_seconds),
                coalesce(c.backoff_base_seconds, c.tt_backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
                coalesce(c.tt_backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
-               now() + make_interval(secs => c.delay_seconds)
+               now() + make_interval(secs => c.delay_seconds),
+               c.traceparent
           FROM checked c
         RETURNING queue
     ),
@@ -734,7 +745,7 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.traceparent, c.result,
            c.progress, c.error, c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,

@@ -1,8 +1,8 @@
 """OpenTelemetry: a span for each submit and each execution, one trace from submitter to worker.
 
-The submitting span's W3C trace context (``traceparent``) is stored with the task under the
-reserved tag ``tasklib.traceparent``; the worker continues it, so the execution span is its
-child. SQL submitters pass one the same way: ``tags => '{"tasklib.traceparent": "00-..."}'``.
+The submitting span's W3C trace context (``traceparent``) is stored with the task in
+``tasks.traceparent``; the worker continues it, so the execution span is its child. SQL
+submitters pass one as ``tasklib.submit(..., traceparent => '00-...')``.
 Everything here is a no-op unless opentelemetry-api is installed (extra ``tracing``) and the
 application has set a TracerProvider (e.g. the SDK's, or ``opentelemetry-instrument``).
 """
@@ -12,10 +12,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-TRACEPARENT_TAG = "tasklib.traceparent"
 TRACER_NAME = "tasklib"
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
@@ -35,13 +34,6 @@ def enabled() -> bool:
         return False
     provider = trace.get_tracer_provider()
     return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
-
-
-def with_traceparent(tags: Mapping[str, Any] | None, traceparent: str) -> dict[str, Any]:
-    """The tags with the reserved traceparent key added (a traceparent already there wins)."""
-    merged = dict(tags or {})
-    merged.setdefault(TRACEPARENT_TAG, traceparent)
-    return merged
 
 
 @contextlib.contextmanager
@@ -109,4 +101,4 @@ class ExecutionSpan:
         self.span.end(end_time=end_time)
 
 
-__all__ = ["TRACEPARENT_TAG", "ExecutionSpan", "enabled", "submit_span", "with_traceparent"]
+__all__ = ["ExecutionSpan", "enabled", "submit_span"]

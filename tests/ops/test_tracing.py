@@ -16,7 +16,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import tasklib
 from tasklib import Config
-from tasklib.tracing import TRACEPARENT_TAG
 from tests.ops import tasks_ops as t
 from tests.worker.support import start_worker_process, stop_process, worker_processes
 
@@ -52,20 +51,20 @@ def test_execution_span_is_a_child_of_the_submitting_span_across_processes(
     with tasklib.Client(Config(database_url=database_url)) as client:
         with tracer.start_as_current_span("POST /orders"):
             task_id = client.submit_task(t.traced, n=1)
-        # A SQL submitter passes its own traceparent under the reserved tag.
+        # A SQL submitter passes its own traceparent.
         sql_parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(
-                "SELECT tasklib.submit(%s, '{\"n\": 2}'::jsonb, tags => %s::jsonb)",
-                (t.traced.name, json.dumps({TRACEPARENT_TAG: sql_parent})),
+                "SELECT tasklib.submit(%s, '{\"n\": 2}'::jsonb, traceparent => %s)",
+                (t.traced.name, sql_parent),
             )
     spans = {s.name: s for s in exporter.get_finished_spans()}
     submit = spans[f"tasklib submit {t.traced.name}"]
     request = spans["POST /orders"]
     assert submit.parent is not None
     assert submit.parent.span_id == request.context.span_id
-    stored = client_tags(database_url, str(task_id))
-    assert stored[TRACEPARENT_TAG].split("-")[2] == format(submit.context.span_id, "016x")
+    stored = stored_traceparent(database_url, str(task_id))
+    assert stored.split("-")[2] == format(submit.context.span_id, "016x")
 
     span_file = tmp_path / "spans.jsonl"
     # The worker configures its TracerProvider from $TASKLIB_TEST_SPANS (tasks_ops.py).
@@ -100,8 +99,10 @@ def test_execution_span_is_a_child_of_the_submitting_span_across_processes(
     assert all(by_id[s["parent_id"]]["name"].startswith("tasklib run") for s in inside)
 
 
-def client_tags(url: str, task_id: str) -> dict[str, str]:
+def stored_traceparent(url: str, task_id: str) -> str:
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT tags FROM tasklib.tasks WHERE id = %s", (task_id,)).fetchone()
+        row = conn.execute(
+            "SELECT traceparent FROM tasklib.tasks WHERE id = %s", (task_id,)
+        ).fetchone()
     assert row is not None
-    return dict(row[0])
+    return str(row[0])

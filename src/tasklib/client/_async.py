@@ -105,7 +105,7 @@ class AsyncClient:
         }
         with tracing.submit_span(getattr(fn, "name", "?"), queue) as traceparent:
             if traceparent is not None:
-                call["tags"] = tracing.with_traceparent(tags, traceparent)
+                call["traceparent"] = traceparent
             statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
             value: UUID = _core.first_value(await self._one(statement, connection))
         return value
@@ -142,7 +142,7 @@ class AsyncClient:
         }
         with tracing.submit_span("many", queue) as traceparent:
             if traceparent is not None:
-                call["tags"] = tracing.with_traceparent(tags, traceparent)
+                call["traceparent"] = traceparent
             statement = self._core.submit_many(tasks, call, own_connection=connection is None)
             if statement is None:
                 return []

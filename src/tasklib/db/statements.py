@@ -30,7 +30,7 @@ SUBMIT = (
     " priority => %s::int4, tags => %s::jsonb, max_retries => %s::int4,"
     " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8,"
     " limit_key => %s::text, unique_key => %s::text, on_conflict => %s::text,"
-    " unique_for_seconds => %s::float8, unique_args => %s::text[])"
+    " unique_for_seconds => %s::float8, unique_args => %s::text[], traceparent => %s::text)"
 )
 SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
 # Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
@@ -291,7 +291,7 @@ def json_array(texts: Iterable[str]) -> str:
 CLAIM = (
     "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries, queue,"
     " CASE WHEN retry_count = 0 THEN extract(epoch FROM started_at - scheduled_at)::float8 END,"
-    " tags->>'tasklib.traceparent'"
+    " traceparent"
     " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid, %s::text[])"
 )
 
