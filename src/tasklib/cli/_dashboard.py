@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import click
 
@@ -80,5 +81,16 @@ def dashboard(
     )
     mode = "actions enabled for logged-in browsers" if admin_token else "read-only"
     shown = f"[{host}]" if ":" in host else host
+    # Bound before the banner: whoever reads it (a script, a test) can connect at once; the
+    # kernel queues a connection until uvicorn accepts it.
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        raise ConfigurationError(f"cannot listen on {shown}:{port}: {error.strerror}") from None
+    listening.listen(128)
     stderr.print(f"TaskLib dashboard on http://{shown}:{port}/ ({mode})", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False))
+    server.run(sockets=[listening])
