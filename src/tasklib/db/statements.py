@@ -333,13 +333,12 @@ RATE_LIMITED = (
 
 # Seconds until a claim of these queues (NULL: all) could return a task that flow control lets
 # start: 0 when one could now, NULL when none is scheduled.
-SECONDS_UNTIL_CLAIMABLE = "SELECT tasklib.seconds_until_claimable(%(queues)s::text[])"
 # What an idle worker asks instead of claiming: seconds until a claim may find work, the
 # earliest of seconds_until_claimable and the first lease to expire (a crashed worker's tasks,
-# which only a claim recovers). Reads only (two index probes); NULL when nothing is foreseen.
+# which only a claim recovers; negative once passed). Reads only; NULL when nothing is foreseen.
 IDLE_CHECK = """
 SELECT least(tasklib.seconds_until_claimable(%(queues)s::text[]),
-             (SELECT greatest(extract(epoch FROM min(t.locked_until) - now())::float8, 0)
+             (SELECT extract(epoch FROM min(t.locked_until) - now())::float8
                 FROM tasklib.tasks t WHERE t.state = 'running'))
 """
 
