@@ -51,10 +51,10 @@ async def running(config: Config, **options: object) -> AsyncIterator[tasklib.Ta
         await job
 
 
-async def submit_and_wait(config: Config, a: int, b: int, timeout: float = 30) -> int:
+async def submit_and_wait(config: Config, a: int, b: int, within: float = 30) -> int:
     async with AsyncClient(config) as client:
         task_id = await client.submit_task(add, a=a, b=b)
-        return await client.wait_for_result(add, task_id, timeout=timeout)
+        return await client.wait_for_result(add, task_id, timeout=within)
 
 
 def listen_sessions(database_url: str) -> list[tuple[str, str]]:
@@ -133,7 +133,7 @@ async def test_a_quiet_idle_worker_sends_no_query(
         sent = queries_started_since(database_url, since)
         assert sent == [], "\n".join(f"{name}: {query.split()[:3]}" for name, query in sent)
         # Still awake: a submission wakes it through its LISTEN connection.
-        assert await submit_and_wait(config, 2, 2, timeout=10) == 4
+        assert await submit_and_wait(config, 2, 2, within=10) == 4
 
 
 async def test_an_idle_worker_sends_one_query_per_poll_interval(
