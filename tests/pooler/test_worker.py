@@ -114,9 +114,7 @@ def server_now(database_url: str) -> float:
     return float(fetch(database_url, "SELECT extract(epoch FROM clock_timestamp())")[0][0])
 
 
-async def test_a_quiet_idle_worker_sends_no_query(
-    pooled_config: Config, database_url: str
-) -> None:
+async def test_a_quiet_idle_worker_sends_no_query(pooled_config: Config, database_url: str) -> None:
     # Lease 3 s (a beat a second) and poll 0.2 s: a worker that sent anything while idle
     # would do so several times in the window. pg_stat_activity's query_start is set as a
     # query starts (no statistics flush delay), so one look covers every session of the
@@ -207,8 +205,7 @@ def test_a_sigkilled_worker_loses_nothing_through_the_pooler(
             return int(
                 fetch(
                     database_url,
-                    "SELECT count(*) FROM tasklib.tasks WHERE state = 'running'"
-                    " AND worker_id = %s",
+                    "SELECT count(*) FROM tasklib.tasks WHERE state = 'running' AND worker_id = %s",
                     (worker_id,),
                 )[0][0]
             )
