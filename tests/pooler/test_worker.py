@@ -225,3 +225,25 @@ def test_a_sigkilled_worker_loses_nothing_through_the_pooler(
     )[0]
     assert rows[0] == n, "nothing lost"
     assert rows[1] > 0, "the killed worker's tasks were recovered after their lease"
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+async def test_a_worker_prepares_statements_only_when_the_setting_says(
+    database_url: str, prepared: bool
+) -> None:
+    # Against the server directly (no pooler that keeps prepared statements is at hand: see
+    # test_settings): the worker's own connections follow Config.prepared_statements.
+    config = Config(database_url=database_url, prepared_statements=prepared)
+    async with running(config, concurrency=2) as worker:
+        for i in range(12):  # each claims, records and checks again: > 5 runs of each
+            assert await submit_and_wait(config, i, 0) == i
+        names: dict[str, list[str]] = {}
+        for db in (worker._claim_db, worker._report_db):  # type: ignore[attr-defined]
+            conn = await db.connection()
+            cursor = await conn.execute("SELECT name FROM pg_prepared_statements", prepare=False)
+            names[db.purpose] = [str(row[0]) for row in await cursor.fetchall()]
+    if prepared:
+        assert names["claims"], names
+        assert names["results"], names
+    else:
+        assert names == {"claims": [], "results": []}
