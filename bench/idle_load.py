@@ -170,9 +170,7 @@ def run(admin_url: str | None, counts: list[int], window: float, poll: float, pi
             for mode in MODES:
                 config = mode_config(mode, pooled, direct, poll)
                 rate, started = asyncio.run(idle_load(config, direct, n, window))
-                lines.append(
-                    f"| {n} | {mode} | {rate:.2f} | {rate * poll / n:.2f} | {started} |"
-                )
+                lines.append(f"| {n} | {mode} | {rate:.2f} | {rate * poll / n:.2f} | {started} |")
                 print(lines[-1], flush=True)
         lines += [
             "",
