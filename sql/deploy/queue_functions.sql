@@ -214,12 +214,15 @@ BEGIN
     IF submit.delay_seconds = 0 THEN
         -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
         PERFORM pg_notify('tasklib_submitted', v_queue);
+    ELSE
+        -- For workers that send no query while idle (quiet_idle): they ask when it falls due.
+        PERFORM pg_notify('tasklib_delayed', v_queue);
     END IF;
     RETURN v_id;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted (tasklib_delayed for a delayed task).';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.

@@ -134,6 +134,23 @@ async def test_a_quiet_idle_worker_sends_no_query(pooled_config: Config, databas
         assert await submit_and_wait(config, 2, 2, within=10) == 4
 
 
+async def test_a_quiet_idle_worker_starts_a_delayed_task_at_its_time(
+    pooled_config: Config,
+) -> None:
+    # A delayed submit sends no tasklib_submitted; the quiet worker hears tasklib_delayed, asks
+    # when the task falls due and sleeps until then, with no query in between.
+    config = dataclasses.replace(pooled_config, quiet_idle=True, poll_interval_seconds=LONG_POLL)
+    async with running(config, concurrency=1):
+        await asyncio.sleep(1.0)
+        async with AsyncClient(config) as client:
+            task_id = await client.submit_task(add, a=1, b=1, delay_seconds=1.5)
+            assert await client.wait_for_result(add, task_id, timeout=10) == 2
+            task = await client.get_task(task_id)
+    assert task.started_at is not None
+    waited = (task.started_at - task.created_at).total_seconds()
+    assert 1.5 <= waited < 3.0, waited
+
+
 async def test_an_idle_worker_sends_one_query_per_poll_interval(
     pooled_config: Config, database_url: str
 ) -> None:

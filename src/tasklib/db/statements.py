@@ -343,6 +343,10 @@ SELECT least(tasklib.seconds_until_claimable(%(queues)s::text[]),
 """
 
 LISTEN = "LISTEN tasklib_submitted"
+# submit of a delayed task notifies here instead: only a worker that sends no query while idle
+# (quiet_idle) listens, and asks when it falls due.
+DELAYED_CHANNEL = "tasklib_delayed"
+LISTEN_DELAYED = f"LISTEN {DELAYED_CHANNEL}"
 # cancel() of a running task notifies its id here; every worker hears it, the one that runs the
 # task stops it. CANCEL_REQUESTS is the same news by polling (no LISTEN, or missed meanwhile),
 # with who asked and why (the worker role reads tasks).

@@ -65,6 +65,7 @@ class Claimer:
         self._leases = leases
         self._unreported_limit = unreported_limit
         self._wake = asyncio.Event()
+        self._recheck = asyncio.Event()
         # Consecutive empty claims the database said could have found something (see
         # _wait_for_work).
         self._empty_claims = 0
@@ -80,6 +81,10 @@ class Claimer:
     def wake_up(self) -> None:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
         self._wake.set()
+
+    def recheck(self) -> None:
+        """Ask again when a claim may find work (a delayed task was submitted): see quiet_idle."""
+        self._recheck.set()
 
     async def run(self) -> None:
         """Claim and start tasks while the worker is RUNNING; sleep while none is due."""
@@ -171,13 +176,19 @@ class Claimer:
         listener is up and this worker holds nothing) it sends none until woken or until the
         time the last check named.
         """
+        self._recheck.clear()
         timeout = await self._next_check(claimed)
         while timeout is None or timeout > 0:
             if self._woken():
                 return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
-                    await _first_of(self._wake, self._reporter.recorded)
+                    await _first_of(self._wake, self._reporter.recorded, self._recheck)
+            if self._recheck.is_set() and not self._woken():
+                # A delayed task was submitted: its time may come before the one named.
+                self._recheck.clear()
+                timeout = await self._next_check(None)
+                continue
             if self._woken() or timeout is None or timeout < self._poll_interval:
                 return  # woken, or at the time the database named: claim
             if self._lifecycle.state is not State.RUNNING:

@@ -217,6 +217,7 @@ class TaskWorker:
         self._listener = Listener(
             queues=self.queues,
             wake_claims=self._wake_claims,
+            delayed=self._claimer.recheck if config.quiet_idle else None,
             cancels=cancels,
             schedules_changed=self._scheduler.wake_up,
             listening_changed=self._listening_changed,
