@@ -184,7 +184,7 @@ def main() -> None:
         print(f"load average at start: {load.read().split()[:3]}")
     asyncio.run(measure(url, args.runs))
     from tasklib.dashboard._filters import parse_query
-    from tasklib.dashboard._statements import task_page
+    from tasklib.db.dashboard import task_page
 
     for label, params in (
         ("newest page", {}),

@@ -97,7 +97,8 @@ CREATE FUNCTION tasklib.submit(
     unique_key           text DEFAULT NULL,
     on_conflict          text DEFAULT NULL,
     unique_for_seconds   double precision DEFAULT NULL,
-    unique_args          text[] DEFAULT NULL
+    unique_args          text[] DEFAULT NULL,
+    traceparent          text DEFAULT NULL
 ) RETURNS uuid
 LANGUAGE plpgsql AS $$
 -- ON CONFLICT names the index's columns, which are also parameter names: the columns are meant
@@ -127,48 +128,76 @@ BEGIN
         RAISE EXCEPTION 'unique_for_seconds must be a number of seconds > 0 and at most %, got %',
             (tasklib.limits()).max_delay_seconds, submit.unique_for_seconds USING ERRCODE = 'TL002';
     END IF;
-    SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
     IF cardinality(submit.unique_args) NOT BETWEEN 1 AND 32 OR array_position(submit.unique_args, NULL) IS NOT NULL
        OR '' = ANY (submit.unique_args) THEN
         RAISE EXCEPTION 'unique_args must be 1 to 32 argument names, got %', submit.unique_args USING ERRCODE = 'TL002';
     END IF;
-    -- A submitter that declares the task's key arguments itself (the Python client does, from
-    -- the task's definition) gets the same key whether the task type is registered yet or not.
-    v_key := coalesce(submit.unique_key,
-                      tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
+    IF length(submit.traceparent) > 128 THEN
+        RAISE EXCEPTION 'traceparent must be a W3C traceparent (55 characters), got % characters',
+            length(submit.traceparent) USING ERRCODE = 'TL002';
+    END IF;
 
     -- One statement on the happy path: the checks ride in the INSERT's WHERE, next to the
-    -- task type the options come from. No row inserted means a check failed, or (with a key)
+    -- task type the options come from; the queue's row is added on first use and idle workers
+    -- are woken in the same statement. No row inserted means a check failed, or (with a key)
     -- that an unfinished task holds the key. The planner folds each (tasklib.task_defaults()).x
-    -- into a constant.
-    INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
-                                    timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at)
-    SELECT submit.name,
-           coalesce(submit.queue, v_type.queue, (tasklib.task_defaults()).queue),
-           coalesce(submit.limit_key, submit.args ->> v_type.limit_key_arg),
-           v_key,
-           submit.args,
-           coalesce(submit.priority, v_type.priority, (tasklib.task_defaults()).priority),
-           submit.tags,
-           coalesce(submit.max_retries, v_type.max_retries, (tasklib.task_defaults()).max_retries),
-           coalesce(submit.timeout_seconds, v_type.timeout_seconds),
-           coalesce(submit.backoff_base_seconds, v_type.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
-           coalesce(v_type.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
-           -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
-           -- here first: the planner folds make_interval over a parameter's value, before any
-           -- WHERE runs, and "interval out of range" would hide the error that names the option.
-           now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000))
-     WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
-               submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-               tasklib._submit_validation(),
-               v_type.name IS NOT NULL, v_type.args_check)
-    ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND NOT terminal DO NOTHING
-    RETURNING t.id, t.queue INTO v_id, v_queue;
+    -- into a constant. A submitter that declares the task's key arguments itself (unique_args:
+    -- the Python client does, from the task's definition) gets the same key whether the task
+    -- type is registered yet or not.
+    WITH inserted AS (
+        INSERT INTO tasklib.tasks AS t (name, queue, limit_key, unique_key, args, priority, tags, max_retries,
+                                        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at,
+                                        traceparent)
+        SELECT submit.name,
+               coalesce(submit.queue, tt.queue, (tasklib.task_defaults()).queue),
+               coalesce(submit.limit_key, submit.args ->> tt.limit_key_arg),
+               coalesce(submit.unique_key,
+                        CASE WHEN coalesce(submit.unique_args, tt.unique_args) IS NOT NULL
+                             THEN tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, tt.unique_args)) END),
+               submit.args,
+               coalesce(submit.priority, tt.priority, (tasklib.task_defaults()).priority),
+               submit.tags,
+               coalesce(submit.max_retries, tt.max_retries, (tasklib.task_defaults()).max_retries),
+               coalesce(submit.timeout_seconds, tt.timeout_seconds),
+               coalesce(submit.backoff_base_seconds, tt.backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
+               coalesce(tt.backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
+               -- Clamped so that a delay the WHERE refuses (infinite, NaN, too large) cannot fail
+               -- here first: the planner folds make_interval over a parameter's value, before any
+               -- WHERE runs, and "interval out of range" would hide the error that names the option.
+               now() + make_interval(secs => least(greatest(submit.delay_seconds, 0), 3155760000)),
+               submit.traceparent
+          FROM (SELECT 1) AS one
+          LEFT JOIN tasklib.task_types tt ON tt.name = submit.name
+         WHERE tasklib._submission_ok(submit.name, submit.args, submit.delay_seconds, submit.tags,
+                   submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
+                   tasklib._submit_validation(),
+                   tt.name IS NOT NULL, tt.args_check)
+        ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND NOT terminal DO NOTHING
+        RETURNING t.id, t.queue, t.unique_key
+    ),
+    new_queue AS (
+        INSERT INTO tasklib.queues AS q (name)
+        SELECT i.queue FROM inserted i WHERE NOT EXISTS (SELECT 1 FROM tasklib.queues x WHERE x.name = i.queue)
+        ON CONFLICT DO NOTHING
+    ),
+    -- Delivered at commit, so a worker never wakes for a task it cannot see yet. A delayed
+    -- task's goes to tasklib_delayed, which only workers that send no query while idle
+    -- (quiet_idle) listen to: they ask when it falls due.
+    woken AS (
+        SELECT pg_notify(CASE WHEN submit.delay_seconds = 0 THEN 'tasklib_submitted' ELSE 'tasklib_delayed' END,
+                         i.queue)
+          FROM inserted i
+    )
+    SELECT i.id, i.queue, i.unique_key INTO v_id, v_queue, v_key
+      FROM inserted i, (SELECT count(*) FROM woken) w;
 
     IF v_id IS NULL THEN
         -- Raises the error that names the problem, if there is one.
         PERFORM tasklib._check_submission(submit.name, submit.args, submit.delay_seconds, submit.tags,
             submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds);
+        SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
+        v_key := coalesce(submit.unique_key,
+                          tasklib._unique_key_of(submit.args, coalesce(submit.unique_args, v_type.unique_args)));
         IF v_key IS NULL THEN
             RAISE EXCEPTION 'task % was refused by _submission_ok but passed _check_submission', submit.name
                 USING ERRCODE = 'XX000', HINT = 'The two checks disagree: a bug in TaskLib.';
@@ -180,14 +209,18 @@ BEGIN
             -- It finished in between: the key is free now.
             RETURN tasklib.submit(submit.name, submit.args, submit.delay_seconds, submit.priority, submit.tags,
                 submit.max_retries, submit.timeout_seconds, submit.queue, submit.backoff_base_seconds,
-                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args);
+                submit.limit_key, v_key, submit.on_conflict, submit.unique_for_seconds, submit.unique_args,
+                submit.traceparent);
         END IF;
         RETURN tasklib._unique_conflict(v_holder, submit.name, v_key,
             coalesce(submit.on_conflict, v_type.unique_on_conflict, 'return'),
             submit.args, submit.tags, submit.priority, submit.delay_seconds);
     END IF;
 
-    v_window := coalesce(submit.unique_for_seconds, v_type.unique_for_seconds);
+    IF v_key IS NOT NULL THEN
+        SELECT * INTO v_type FROM tasklib.task_types tt WHERE tt.name = submit.name;
+        v_window := coalesce(submit.unique_for_seconds, v_type.unique_for_seconds);
+    END IF;
     IF v_key IS NOT NULL AND v_window IS NOT NULL THEN
         -- Take the key's window, unless a task submitted within it holds it (finished or not).
         INSERT INTO tasklib.unique_windows AS w (name, key, task_id, until)
@@ -207,17 +240,6 @@ BEGIN
         END IF;
     END IF;
 
-    -- A queue exists from its first task on (tasklib.queues); one index probe once it does.
-    IF NOT EXISTS (SELECT 1 FROM tasklib.queues q WHERE q.name = v_queue) THEN
-        INSERT INTO tasklib.queues (name) VALUES (v_queue) ON CONFLICT DO NOTHING;
-    END IF;
-    IF submit.delay_seconds = 0 THEN
-        -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
-        PERFORM pg_notify('tasklib_submitted', v_queue);
-    ELSE
-        -- For workers that send no query while idle (quiet_idle): they ask when it falls due.
-        PERFORM pg_notify('tasklib_delayed', v_queue);
-    END IF;
     RETURN v_id;
 END;
 $$;
@@ -249,7 +271,7 @@ BEGIN
      WHERE jsonb_typeof(e.task) <> 'object'
         OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                           'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                          'on_conflict', 'unique_for_seconds', 'unique_args'] <> '{}'
+                          'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'] <> '{}'
      ORDER BY e.ord
      LIMIT 1;
     IF v_type <> 'object' THEN
@@ -259,7 +281,7 @@ BEGIN
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
          WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
                                'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                               'on_conflict', 'unique_for_seconds', 'unique_args'])
+                               'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'])
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
@@ -296,7 +318,8 @@ BEGIN
                     v_value ->> 'limit_key', v_value ->> 'unique_key', v_value ->> 'on_conflict',
                     (v_value ->> 'unique_for_seconds')::double precision,
                     CASE WHEN coalesce(jsonb_typeof(v_value -> 'unique_args'), 'null') <> 'null'
-                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END);
+                         THEN ARRAY(SELECT jsonb_array_elements_text(v_value -> 'unique_args')) END,
+                    v_value ->> 'traceparent');
             EXCEPTION WHEN OTHERS THEN
                 RAISE EXCEPTION 'tasks[%]: %', v_position, SQLERRM USING ERRCODE = SQLSTATE;
             END;
@@ -321,7 +344,8 @@ BEGIN
                (e.task->>'timeout_seconds')::double precision AS timeout_seconds,
                e.task->>'queue' AS queue,
                (e.task->>'backoff_base_seconds')::double precision AS backoff_base_seconds,
-               e.task->>'limit_key' AS limit_key
+               e.task->>'limit_key' AS limit_key,
+               left(e.task->>'traceparent', 128) AS traceparent
           FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
     ),
     checked AS MATERIALIZED (
@@ -346,7 +370,7 @@ BEGIN
     ),
     inserted AS (
         INSERT INTO tasklib.tasks (id, name, queue, limit_key, args, priority, tags, max_retries, timeout_seconds,
-                                   backoff_base_seconds, backoff_max_seconds, scheduled_at)
+                                   backoff_base_seconds, backoff_max_seconds, scheduled_at, traceparent)
         SELECT c.id, c.name, coalesce(c.queue, c.tt_queue, (tasklib.task_defaults()).queue),
                coalesce(c.limit_key, c.args ->> c.tt_limit_key_arg), c.args,
                coalesce(c.priority, c.tt_priority, (tasklib.task_defaults()).priority), c.tags,
@@ -354,7 +378,8 @@ BEGIN
                coalesce(c.timeout_seconds, c.tt_timeout_seconds),
                coalesce(c.backoff_base_seconds, c.tt_backoff_base_seconds, (tasklib.task_defaults()).backoff_base_seconds),
                coalesce(c.tt_backoff_max_seconds, (tasklib.task_defaults()).backoff_max_seconds),
-               now() + make_interval(secs => c.delay_seconds)
+               now() + make_interval(secs => c.delay_seconds),
+               c.traceparent
           FROM checked c
         RETURNING queue
     ),
@@ -724,7 +749,7 @@ BEGIN
         RETURNING t.*, due.run_at AS due_at
     )
     -- Plain columns, not a whole-row value expanded again: one field access per column.
-    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.result,
+    SELECT c.id, c.name, c.queue, c.limit_key, c.unique_key, c.args, c.state, c.priority, c.tags, c.traceparent, c.result,
            c.progress, c.error, c.failures,
            c.retry_count, c.max_retries, c.max_retries_submitted, c.timeout_seconds, c.backoff_base_seconds,
            c.backoff_max_seconds, c.scheduled_at, c.next_retry_at, c.started_at, c.completed_at,

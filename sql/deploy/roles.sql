@@ -221,4 +221,12 @@ GRANT EXECUTE ON FUNCTION tasklib.fire_schedule, tasklib.set_schedule_next_fire 
 GRANT SELECT ON tasklib.schedules, tasklib.schedule_fires TO tasklib_worker, tasklib_admin;
 GRANT SELECT ON tasklib.schedule_status TO tasklib_monitor, tasklib_admin;
 
+-- Health (change `health`): the queue gauges and the health_* views that `tasklib doctor` and
+-- the metrics read. Seeing other users' sessions in health_sessions in full also needs
+-- pg_read_all_stats or pg_monitor, granted by an administrator (docs/operations.md).
+GRANT SELECT ON tasklib.queue_depth, tasklib.health_sessions, tasklib.health_xmin_holders,
+    tasklib.health_tasks_table, tasklib.health_tasks_indexes, tasklib.health_workers,
+    tasklib.health_expired_leases
+    TO tasklib_monitor, tasklib_admin;
+
 COMMIT;

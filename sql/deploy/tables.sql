@@ -145,6 +145,10 @@ CREATE TABLE tasklib.tasks (
                          CHECK (state IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
     priority             integer NOT NULL DEFAULT (tasklib.task_defaults()).priority,
     tags                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
+    -- The W3C trace context of the span that submitted the task (OpenTelemetry), which the
+    -- worker's execution span continues. Its own column, not a tag: tags are GIN-indexed, and
+    -- a traced service would give every task an index entry.
+    traceparent          text,
     result               jsonb,
     -- What the running attempt last reported about its progress (report_progress): free JSON,
     -- e.g. {"done": 40, "total": 100}. Kept once the task ends; a new attempt starts afresh.
@@ -240,6 +244,7 @@ COMMENT ON COLUMN tasklib.tasks.cancel_reason IS 'Why the task was cancelled, as
 COMMENT ON COLUMN tasklib.tasks.retry_count IS 'Retries already started: a task runs at most max_retries + 1 times.';
 COMMENT ON COLUMN tasklib.tasks.max_retries_submitted IS 'The max_retries a non-retryable failure replaced (retry() restores it); NULL when never lowered.';
 COMMENT ON COLUMN tasklib.tasks.result IS 'The return value as {"value": ...} once completed.';
+COMMENT ON COLUMN tasklib.tasks.traceparent IS 'The W3C traceparent of the submitting span (OpenTelemetry), continued by the worker; NULL when not traced.';
 COMMENT ON COLUMN tasklib.tasks.progress IS 'What the task last reported about its progress while running (report_progress), as free JSON.';
 COMMENT ON COLUMN tasklib.tasks.failures IS 'Every failed attempt (the last 25), oldest first: attempt, worker, started_at, failed_at, error; NULL until one fails.';
 COMMENT ON COLUMN tasklib.tasks.error IS 'The traceback (or reason) of the latest failed attempt.';

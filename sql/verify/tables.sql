@@ -1,7 +1,7 @@
 -- Verify tasklib:tables
 BEGIN;
 
-SELECT id, name, queue, limit_key, unique_key, args, state, priority, tags, result, progress, error, failures, retry_count, max_retries, max_retries_submitted,
+SELECT id, name, queue, limit_key, unique_key, args, state, priority, tags, traceparent, result, progress, error, failures, retry_count, max_retries, max_retries_submitted,
        timeout_seconds, backoff_base_seconds, backoff_max_seconds, scheduled_at, next_retry_at,
        started_at, completed_at, created_at, submitted_by, worker_id, cancel_requested_at, cancelled_by, cancel_reason, attempt, lease_token, locked_until,
        run_at, terminal

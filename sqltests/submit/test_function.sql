@@ -4,7 +4,7 @@ SELECT plan(15);
 
 SELECT has_function('tasklib', 'submit',
     ARRAY['text', 'jsonb', 'double precision', 'integer', 'jsonb', 'integer', 'double precision', 'text', 'double precision', 'text',
-          'text', 'text', 'double precision', 'text[]'],
+          'text', 'text', 'double precision', 'text[]', 'text'],
     'tasklib.submit has its public signature');
 SELECT function_returns('tasklib', 'submit', 'uuid', 'submit returns the task id');
 SELECT isnt(obj_description('tasklib.submit'::regproc, 'pg_proc'), NULL, 'submit has a comment');

@@ -87,6 +87,7 @@ from tasklib.models import (
     is_running,
     is_terminal,
 )
+from tasklib.progress import report_progress
 from tasklib.queues import Queue, RateLimit
 from tasklib.registry import (
     AsyncTaskDefinition,
@@ -171,6 +172,7 @@ __all__ = [
     "pause_schedule_async",
     "remove_schedule",
     "remove_schedule_async",
+    "report_progress",
     "resume_queue",
     "resume_queue_async",
     "resume_schedule",

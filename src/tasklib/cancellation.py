@@ -28,6 +28,11 @@ def cancel_requested() -> bool:
     return task_id is not None and task_id in _stopping
 
 
+def current_task() -> str | None:
+    """The id (as text) of the task the calling code runs for, or None outside a task."""
+    return _current.get()
+
+
 def enter(task_id: str) -> Token[str | None]:
     """Name the task the calling context runs (the worker, as a run starts)."""
     return _current.set(task_id)

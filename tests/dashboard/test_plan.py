@@ -16,7 +16,7 @@ import pytest
 from bench.dashboard import FILL
 
 from tasklib.dashboard._filters import parse_query
-from tasklib.dashboard._statements import task_page
+from tasklib.db.dashboard import task_page
 
 
 def plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.conninfo
 import pytest
 
 import tasklib
@@ -237,6 +238,8 @@ async def test_a_request_made_while_the_listener_reconnects_is_found(url: str) -
 
 
 async def test_while_the_listener_is_down_the_worker_polls(url: str) -> None:
+    if str(psycopg.conninfo.conninfo_to_dict(url).get("host", "")).startswith("/"):
+        pytest.skip("the cutting proxy speaks TCP; the server here listens on a unix socket")
     # The worker's LISTEN connection alone goes through a proxy that can cut it for good.
     proxy = Proxy(url)
     config = tasklib.Config(database_url=url, poll_interval_seconds=0.2, lease_seconds=120)

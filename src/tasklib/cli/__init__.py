@@ -11,6 +11,7 @@ import click
 
 import tasklib
 from tasklib.cli._dashboard import dashboard
+from tasklib.cli._doctor import doctor
 from tasklib.cli._maintenance import db, purge
 from tasklib.cli._queues import queues
 from tasklib.cli._register import register
@@ -100,6 +101,7 @@ main.add_command(purge)
 main.add_command(db)
 main.add_command(dashboard)
 main.add_command(schedules)
+main.add_command(doctor)
 
 
 from tasklib.cli._worker import worker as worker_command  # noqa: E402

@@ -39,7 +39,7 @@ EXIT_UNAVAILABLE = 3
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
     EXIT_REFUSED: "refused: unknown task id or queue, a task in the wrong state, schema not "
-    "migrated, a demo task that did not end as planned",
+    "migrated, a demo task that did not end as planned, `tasklib doctor` found a problem",
     EXIT_USAGE: "bad arguments or configuration: a malformed id, tag filter, duration or URL, "
     "the embedded extra missing",
     EXIT_UNAVAILABLE: "the database cannot be reached",

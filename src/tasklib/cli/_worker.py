@@ -190,6 +190,15 @@ def _split_queues(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     show_envvar=True,
     help="json: one object per line, with task_id, task_name, attempt, duration, ... as fields.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=1, max=65535),
+    default=None,
+    envvar="TASKLIB_METRICS_PORT",
+    show_envvar=True,
+    help="Serve Prometheus metrics on this port (/metrics; extra tasklib-pg[metrics]); with "
+    "--processes N, process n serves on PORT+n-1.",
+)
 def worker(
     module: str,
     concurrency: int,
@@ -205,6 +214,7 @@ def worker(
     cancel_grace: float,
     log_level: str,
     log_format: str,
+    metrics_port: int | None,
 ) -> None:
     """Run a worker for the tasks defined in MODULE (a dotted name or a .py path).
 
@@ -251,6 +261,10 @@ def worker(
             command if worker_id is None else [*command, "--worker-id", f"{worker_id}-{n}"]
             for n in range(1, processes + 1)
         ]
+        if metrics_port is not None:
+            commands = [
+                [*c, "--metrics-port", str(metrics_port + n)] for n, c in enumerate(commands)
+            ]
         # The URL goes by environment, not argument: other users of the host see arguments.
         sys.exit(supervise(commands, {**os.environ, DATABASE_URL_ENV: url}))
     config = Config(database_url=url)
@@ -268,6 +282,7 @@ def worker(
         worker_id=worker_id,
         shutdown_grace_seconds=shutdown_grace,
         cancel_grace_seconds=cancel_grace,
+        metrics_port=metrics_port,
     )
     # Errors (no database: exit 3, no schema: 1, bad options: 2) go to the tasklib command,
     # which prints them in one line, as for every other command.

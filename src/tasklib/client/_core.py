@@ -93,6 +93,7 @@ class ClientCore:
                 options["on_conflict"],
                 options["unique_for_seconds"],
                 options["unique_args"],
+                options["traceparent"],
             ),
         )
 
@@ -125,6 +126,7 @@ class ClientCore:
                 merged = {
                     name: own[name] if own[name] is not None else call.get(name) for name in own
                 }
+                merged["traceparent"] = call.get("traceparent")
                 encoded = self._many_options(definition, merged)
                 if not has_own:
                     shared[definition.name] = encoded
@@ -189,6 +191,8 @@ class ClientCore:
             # The task's declaration goes with each submit: the database makes the key from it
             # (one rule for Python and SQL submitters), registered or not.
             "unique_args": list(task.unique_args) if task.unique_args is not None else None,
+            # The submitting span's W3C trace context (tracing), when a tracer is set up.
+            "traceparent": _text("traceparent", call.get("traceparent")),
         }
 
     def _many_options(self, definition: TaskDefinition[..., Any], call: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
+from tasklib import tracing
 from tasklib.client import _core
 from tasklib.client._core import ClientCore, Row, Statement
 from tasklib.client._listener import FinishedListener
@@ -104,8 +105,11 @@ class Client:
             "on_conflict": on_conflict,
             "unique_for_seconds": unique_for_seconds,
         }
-        statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
-        value: UUID = _core.first_value(self._one(statement, connection))
+        with tracing.submit_span(getattr(fn, "name", "?"), queue) as traceparent:
+            if traceparent is not None:
+                call["traceparent"] = traceparent
+            statement = self._core.submit(fn, kwargs, call, own_connection=connection is None)
+            value: UUID = _core.first_value(self._one(statement, connection))
         return value
 
     def submit_many(
@@ -138,10 +142,13 @@ class Client:
             "on_conflict": on_conflict,
             "unique_for_seconds": unique_for_seconds,
         }
-        statement = self._core.submit_many(tasks, call, own_connection=connection is None)
-        if statement is None:
-            return []
-        return [row[0] for row in self._all(statement, connection)]
+        with tracing.submit_span("many", queue) as traceparent:
+            if traceparent is not None:
+                call["traceparent"] = traceparent
+            statement = self._core.submit_many(tasks, call, own_connection=connection is None)
+            if statement is None:
+                return []
+            return [row[0] for row in self._all(statement, connection)]
 
     # -- inspect and administer ------------------------------------------------------------
 

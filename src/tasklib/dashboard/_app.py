@@ -124,6 +124,7 @@ def create_app(
         Route("/queues", _page(settings, queues_page), name="queues"),
         Route("/queues/action", _action(settings, queue_action), methods=["POST"]),
         Route("/schedules", _page(settings, schedules_page), name="schedules"),
+        Route("/metrics", _metrics(settings), name="metrics"),
         Route("/login", _page(settings, login_page), methods=["GET"]),
         Route("/login", _login(settings), methods=["POST"]),
         Route("/logout", _action(settings, logout_action), methods=["POST"]),
@@ -438,6 +439,32 @@ async def schedules_page(settings: Settings, request: Request) -> Response:
         {"schedules": await settings.data.schedules()},
         refresh=True,
     )
+
+
+def _metrics(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """Prometheus metrics: the queue gauges (one statement per scrape) and this process's
+    registry (a worker running in this process counts there); 501 without the extra."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+            from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+            from tasklib import metrics
+        except ImportError:
+            return Response("install tasklib-pg[metrics] for /metrics\n", status_code=501)
+        registry = CollectorRegistry(auto_describe=False)
+        error = 0.0
+        try:
+            rows = await settings.data.rows(metrics.QUEUE_DEPTH)
+            families = metrics.queue_families([tuple(row.values()) for row in rows])
+        except TaskLibError:
+            families, error = [], 1.0
+        registry.register(metrics.StaticCollector([*families, metrics.scrape_error(error)]))
+        body = generate_latest(REGISTRY) + generate_latest(registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint
 
 
 async def login_page(settings: Settings, request: Request) -> Response:

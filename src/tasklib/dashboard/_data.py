@@ -16,9 +16,9 @@ from psycopg.rows import dict_row
 
 from tasklib.client import AsyncClient
 from tasklib.client._core import Statement
-from tasklib.dashboard import _statements
 from tasklib.dashboard._charts import Minute
 from tasklib.dashboard._filters import ListQuery
+from tasklib.db import dashboard as _statements
 from tasklib.db.statements import STATUS_COUNTS
 from tasklib.errors import TaskLibError, translate
 from tasklib.models import Task

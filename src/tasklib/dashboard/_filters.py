@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from tasklib.dashboard._statements import STATE_CONDITIONS, TaskFilter, tag_groups
+from tasklib.db.dashboard import STATE_CONDITIONS, TaskFilter, tag_groups
 
 STATES = tuple(STATE_CONDITIONS)
 # The choices of the "submitted in the last" menu.

@@ -30,7 +30,7 @@ SUBMIT = (
     " priority => %s::int4, tags => %s::jsonb, max_retries => %s::int4,"
     " timeout_seconds => %s::float8, queue => %s::text, backoff_base_seconds => %s::float8,"
     " limit_key => %s::text, unique_key => %s::text, on_conflict => %s::text,"
-    " unique_for_seconds => %s::float8, unique_args => %s::text[])"
+    " unique_for_seconds => %s::float8, unique_args => %s::text[], traceparent => %s::text)"
 )
 SUBMIT_MANY = "SELECT id FROM tasklib.submit_many(%s::jsonb) AS id"
 # Config(durable_submits=False): the same calls, in a transaction whose commit does not wait
@@ -285,8 +285,13 @@ def json_array(texts: Iterable[str]) -> str:
 # under it, and complete / fail / heartbeat / release must present it. Last, the task names the
 # worker has code for: it takes no other, so a task nobody here can run waits for a worker that
 # can, visible in tasklib.queue_status_by_task (live_workers), instead of failing here.
+# After the columns Runner.start takes first: the queue, the pickup latency of a first attempt
+# (a retry's due time is cleared by the claim) and the traceparent of the submitter's span
+# (tracing), for the metrics and the execution span.
 CLAIM = (
-    "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries"
+    "SELECT id::text, name, args::text, timeout_seconds, retry_count, max_retries, queue,"
+    " CASE WHEN retry_count = 0 THEN extract(epoch FROM started_at - scheduled_at)::float8 END,"
+    " traceparent"
     " FROM tasklib.claim(%s, %s, %s::text[], %s, %s::uuid, %s::text[])"
 )
 
@@ -316,6 +321,13 @@ FAIL = (
 )
 
 HEARTBEAT = "SELECT h::text FROM tasklib.heartbeat(%s, %s::uuid[], %s::uuid[], %s) AS h"
+
+# The latest progress reports of running tasks (tasklib.report_progress from task code), sent
+# with a heartbeat round: parallel arrays of ids, their claims' lease tokens and the JSON texts.
+REPORT_PROGRESS = (
+    "SELECT count(*) FILTER (WHERE tasklib.report_progress(%s, u.id, u.token, u.progress))"
+    " FROM unnest(%s::uuid[], %s::uuid[], %s::jsonb[]) AS u(id, token, progress)"
+)
 
 # The tasks running under the worker with one of the claim tokens given (only those ids, unless
 # ids is NULL): graceful shutdown, and the tasks of a claim whose answer was lost with the

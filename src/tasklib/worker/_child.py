@@ -14,7 +14,7 @@ from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
-from tasklib import cancellation
+from tasklib import cancellation, progress
 from tasklib.db.statements import TaskId
 from tasklib.errors import RateLimited, TaskCancelled
 from tasklib.registry import TaskDefinition
@@ -182,6 +182,7 @@ def _child_main(
         sender.send(failed_with_exception(task_id, retryable=False))
         return
     cancellation.enter(task_id)
+    progress.in_child_process = True
 
     def cancel(signum: int, frame: object) -> None:
         cancellation.mark(task_id)

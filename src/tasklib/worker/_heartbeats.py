@@ -13,6 +13,7 @@ import uuid
 
 import psycopg
 
+from tasklib import progress
 from tasklib.config import Config
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
@@ -139,7 +140,19 @@ class Heartbeats:
                 self._config.lease_seconds,
             ),
         )
-        return {row[0] for row in await cursor.fetchall()}
+        held = {row[0] for row in await cursor.fetchall()}
+        reported, reports = progress.take([task_id for task_id in ids if task_id in held])
+        if reported:
+            await conn.execute(
+                sql.REPORT_PROGRESS,
+                (
+                    self._worker_id,
+                    sql.id_array(reported),
+                    self._leases.tokens_of(reported),
+                    reports,
+                ),
+            )
+        return held
 
     def _check_name(self, seen: object) -> None:
         """Warn once when another live process holds this worker's name in tasklib.workers."""

@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tasklib import cancellation
+from tasklib import cancellation, progress
 from tasklib.db.statements import TaskId
 from tasklib.errors import RateLimited, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition
@@ -106,9 +106,15 @@ class Runner:
         timeout: float | None,
         retry_count: int | None = None,
         max_retries: int | None = None,
+        queue: str | None = None,
+        pickup_latency: float | None = None,
+        traceparent: str | None = None,
     ) -> None:
         """Start one claimed row; a row that cannot run fails at once, without retries."""
-        self._task_log.started(task_id, name, retry_count, max_retries)
+        # A context only when traces are recorded (see worker/_observed.py): the task runs in it.
+        context = self._task_log.started(
+            task_id, name, retry_count, max_retries, queue, pickup_latency, traceparent
+        )
         definition = get_definition(name)
         if definition is None:
             self._reporter.add(
@@ -136,7 +142,7 @@ class Runner:
             run = self._run_async(task_id, definition, kwargs, timeout)
         else:
             run = self._run_sync(task_id, definition, kwargs, args, timeout)
-        self.active[task_id] = self._loop.create_task(run)
+        self.active[task_id] = self._loop.create_task(run, context=context)
 
     async def _run_async(
         self,
@@ -180,6 +186,7 @@ class Runner:
             outcome = failed_with_exception(task_id)
         finally:
             cancellation.unmark(task_id)
+            progress.forget(task_id)
             ours = self._free(task_id)
         if not ours:
             return

@@ -3,6 +3,7 @@ structured."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from datetime import UTC, datetime
@@ -70,9 +71,20 @@ class TaskLog:
         self._attempts: dict[TaskId, list[Any]] = {}
 
     def started(
-        self, task_id: TaskId, name: str, retry_count: int | None, max_retries: int | None
-    ) -> None:
-        """A claimed task is about to run (or to fail at once: unknown name, bad arguments)."""
+        self,
+        task_id: TaskId,
+        name: str,
+        retry_count: int | None,
+        max_retries: int | None,
+        queue: str | None = None,
+        pickup_latency: float | None = None,
+        traceparent: str | None = None,
+    ) -> contextvars.Context | None:
+        """A claimed task is about to run (or to fail at once: unknown name, bad arguments).
+
+        Returns the context the task is to run in (None: a copy of the current one); the
+        queue, pickup latency and traceparent are for ObservedTaskLog (metrics, traces).
+        """
         entry = [name, retry_count, max_retries, time.monotonic(), None]
         self._attempts[task_id] = entry
         if log.isEnabledFor(DEBUG):
@@ -84,6 +96,7 @@ class TaskLog:
                 attempt.counted(),
                 extra=self._fields(task_id, attempt, "started"),
             )
+        return None
 
     def ended(self, task_id: TaskId) -> None:
         """The function returned or raised: its duration is known."""

@@ -91,6 +91,9 @@ class TaskWorker:
     (its child killed; a coroutine or thread, which cannot be killed, left behind). It is
     recorded cancelled either way. See docs/worker.md.
 
+    ``metrics_port`` serves Prometheus metrics on that port (extra ``metrics``); with a
+    TracerProvider set (extra ``tracing``) each execution is a span (docs/operations.md).
+
     ``queues`` limits the worker to those queues (default: all). ``handle_signals=False`` leaves
     SIGTERM/SIGINT to the host application (e.g. a worker inside a web server's lifespan).
     ``report_batch_size`` and ``report_linger_seconds`` bound how many outcomes one
@@ -114,6 +117,7 @@ class TaskWorker:
         report_batch_size: int = 1000,
         report_linger_seconds: float = 0.001,
         handle_signals: bool = True,
+        metrics_port: int | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ConfigurationError(f"concurrency must be an integer >= 1, got {concurrency!r}")
@@ -148,6 +152,9 @@ class TaskWorker:
         self.cancel_grace_seconds = cancel_grace_seconds
         self.handle_signals = handle_signals
         config.require_database_url()
+        if metrics_port is not None and not 0 <= metrics_port <= 65535:
+            raise ConfigurationError(f"metrics_port must be 0-65535, got {metrics_port!r}")
+        self.metrics_port = metrics_port
 
         def connection(purpose: str) -> ReconnectingConnection:
             return ReconnectingConnection(config, purpose)
@@ -162,7 +169,7 @@ class TaskWorker:
         # removes it, whoever else uses the name.
         self._registration = uuid.uuid4()
         self._leases = Leases()
-        task_log = TaskLog(self.worker_id)
+        task_log = _task_log(self.worker_id, metrics_port, concurrency)
         self._reporter = Reporter(
             self._report_db,
             self.worker_id,
@@ -622,6 +629,24 @@ async def _finish(reporter_task: asyncio.Task[None]) -> bool:
         log.exception("recording results failed")
         return False
     return True
+
+
+def _task_log(worker_id: str, metrics_port: int | None, concurrency: int) -> TaskLog:
+    """The plain TaskLog, or one that also feeds metrics and traces when they are wanted."""
+    from tasklib import tracing
+
+    trace = tracing.enabled()
+    if metrics_port is None and not trace:
+        return TaskLog(worker_id)
+    from tasklib import metrics
+    from tasklib.worker._observed import ObservedTaskLog
+
+    worker_metrics = None
+    if metrics_port is not None:
+        worker_metrics = metrics.worker_metrics()
+        worker_metrics.concurrency.inc(concurrency)
+        metrics.serve(metrics_port)
+    return ObservedTaskLog(worker_id, worker_metrics, trace=trace)
 
 
 def describe_database(url: str) -> str:
