@@ -180,9 +180,13 @@ BEGIN
         SELECT i.queue FROM inserted i WHERE NOT EXISTS (SELECT 1 FROM tasklib.queues x WHERE x.name = i.queue)
         ON CONFLICT DO NOTHING
     ),
-    -- Delivered at commit, so a worker never wakes for a task it cannot see yet.
+    -- Delivered at commit, so a worker never wakes for a task it cannot see yet. A delayed
+    -- task's goes to tasklib_delayed, which only workers that send no query while idle
+    -- (quiet_idle) listen to: they ask when it falls due.
     woken AS (
-        SELECT pg_notify('tasklib_submitted', i.queue) FROM inserted i WHERE submit.delay_seconds = 0
+        SELECT pg_notify(CASE WHEN submit.delay_seconds = 0 THEN 'tasklib_submitted' ELSE 'tasklib_delayed' END,
+                         i.queue)
+          FROM inserted i
     )
     SELECT i.id, i.queue, i.unique_key INTO v_id, v_queue, v_key
       FROM inserted i, (SELECT count(*) FROM woken) w;
@@ -240,7 +244,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted.';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted (tasklib_delayed for a delayed task).';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.

@@ -65,6 +65,12 @@ class Config:
     $TASKLIB_LISTEN_URL) is a direct connection used for LISTEN only, which needs a session of
     its own; without it, set ``listen_notify=False`` behind such a pooler: waits (and workers)
     then poll every ``poll_interval_seconds`` instead of listening.
+
+    An idle worker sends one cheap query per ``poll_interval_seconds`` to find work, plus its
+    registration heartbeat every ``lease_seconds / 3``. ``quiet_idle=True`` (needs
+    ``listen_notify``) makes an idle worker send none at all: it waits for a NOTIFY on its
+    LISTEN connection, or for the time the database named for the next delayed task, retry
+    or expiring lease; for databases that bill or wake on queries (docs/poolers.md).
     """
 
     database_url: str | None = field(default_factory=_database_url_from_env)
@@ -81,6 +87,7 @@ class Config:
     durable_submits: bool = True
     prepared_statements: bool = field(default_factory=_prepared_statements_from_env)
     listen_url: str | None = field(default_factory=_listen_url_from_env)
+    quiet_idle: bool = False
 
     def __post_init__(self) -> None:
         if self.database_url is not None:
@@ -102,6 +109,12 @@ class Config:
         if not self.poll_interval_seconds > 0:
             raise ConfigurationError(
                 f"poll_interval_seconds must be > 0, got {self.poll_interval_seconds}"
+            )
+
+        if self.quiet_idle and not self.listen_notify:
+            raise ConfigurationError(
+                "quiet_idle needs listen_notify: a worker that neither listens nor polls would "
+                "never hear of new tasks"
             )
 
     def require_database_url(self) -> str:

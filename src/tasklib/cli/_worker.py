@@ -141,7 +141,16 @@ def _split_queues(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     is_flag=True,
     envvar="TASKLIB_NO_LISTEN",
     show_envvar=True,
-    help="Poll only, without LISTEN/NOTIFY (for PgBouncer in transaction mode).",
+    help="Poll only, without LISTEN/NOTIFY (behind a transaction-mode pooler without "
+    "TASKLIB_LISTEN_URL, a direct URL for LISTEN).",
+)
+@click.option(
+    "--quiet-idle",
+    is_flag=True,
+    envvar="TASKLIB_QUIET_IDLE",
+    show_envvar=True,
+    help="Send no query while idle: wait for LISTEN/NOTIFY only (for databases that scale to "
+    "zero; not with --no-listen). See docs/poolers.md for what it gives up.",
 )
 @click.option(
     "--shutdown-grace",
@@ -200,6 +209,7 @@ def worker(
     lease_seconds: float | None,
     poll_interval: float | None,
     no_listen: bool,
+    quiet_idle: bool,
     shutdown_grace: float,
     cancel_grace: float,
     log_level: str,
@@ -245,6 +255,8 @@ def worker(
             command += ["--queue", queue]
         if no_listen:
             command.append("--no-listen")
+        if quiet_idle:
+            command.append("--quiet-idle")
         commands = [
             command if worker_id is None else [*command, "--worker-id", f"{worker_id}-{n}"]
             for n in range(1, processes + 1)
@@ -260,8 +272,9 @@ def worker(
         config = dataclasses.replace(config, lease_seconds=lease_seconds)
     if poll_interval is not None:
         config = dataclasses.replace(config, poll_interval_seconds=poll_interval)
-    if no_listen:
-        config = dataclasses.replace(config, listen_notify=False)
+    config = dataclasses.replace(
+        config, listen_notify=config.listen_notify and not no_listen, quiet_idle=quiet_idle
+    )
     task_worker = TaskWorker(
         config,
         concurrency,

@@ -345,9 +345,20 @@ RATE_LIMITED = (
 
 # Seconds until a claim of these queues (NULL: all) could return a task that flow control lets
 # start: 0 when one could now, NULL when none is scheduled.
-SECONDS_UNTIL_CLAIMABLE = "SELECT tasklib.seconds_until_claimable(%(queues)s::text[])"
+# What an idle worker asks instead of claiming: seconds until a claim may find work, the
+# earliest of seconds_until_claimable and the first lease to expire (a crashed worker's tasks,
+# which only a claim recovers; negative once passed). Reads only; NULL when nothing is foreseen.
+IDLE_CHECK = """
+SELECT least(tasklib.seconds_until_claimable(%(queues)s::text[]),
+             (SELECT extract(epoch FROM min(t.locked_until) - now())::float8
+                FROM tasklib.tasks t WHERE t.state = 'running'))
+"""
 
 LISTEN = "LISTEN tasklib_submitted"
+# submit of a delayed task notifies here instead: only a worker that sends no query while idle
+# (quiet_idle) listens, and asks when it falls due.
+DELAYED_CHANNEL = "tasklib_delayed"
+LISTEN_DELAYED = f"LISTEN {DELAYED_CHANNEL}"
 # cancel() of a running task notifies its id here; every worker hears it, the one that runs the
 # task stops it. CANCEL_REQUESTS is the same news by polling (no LISTEN, or missed meanwhile),
 # with who asked and why (the worker role reads tasks).

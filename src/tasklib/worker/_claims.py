@@ -32,8 +32,8 @@ class Claimer:
     claim comes back short, nothing more may start now (nothing is due, or the queues' flow
     control holds it back) and the worker sleeps until a NOTIFY (``wake_up``), a batch of its
     own outcomes is recorded (which may free a slot under a queue's concurrency limit), the
-    time ``tasklib.seconds_until_claimable`` names (a delayed task or retry, a rate limit's next
-    token, the end of a suspension), or the poll interval passes.
+    time ``statements.IDLE_CHECK`` names (a delayed task or retry, a rate limit's next token,
+    the end of a suspension, another worker's lease expiring), or the poll interval passes.
     """
 
     def __init__(
@@ -50,12 +50,13 @@ class Claimer:
         leases: Leases,
         unreported_limit: int,
         cancels: Cancels,
+        quiet_idle: bool = False,
     ) -> None:
         self._db = db
+        self._quiet = quiet_idle
         self._cancels = cancels
         self._worker_id = worker_id
         self._queues = queues
-        self._queue_set = frozenset(queues) if queues is not None else None
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval_seconds
         self._lifecycle = lifecycle
@@ -64,6 +65,7 @@ class Claimer:
         self._leases = leases
         self._unreported_limit = unreported_limit
         self._wake = asyncio.Event()
+        self._recheck = asyncio.Event()
         # Consecutive empty claims the database said could have found something (see
         # _wait_for_work).
         self._empty_claims = 0
@@ -79,6 +81,10 @@ class Claimer:
     def wake_up(self) -> None:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
         self._wake.set()
+
+    def recheck(self) -> None:
+        """Ask again when a claim may find work (a delayed task was submitted): see quiet_idle."""
+        self._recheck.set()
 
     async def run(self) -> None:
         """Claim and start tasks while the worker is RUNNING; sleep while none is due."""
@@ -163,57 +169,63 @@ class Claimer:
             log.info("released %d task(s) claimed while the connection dropped", row[0])
 
     async def _wait_for_work(self, claimed: int) -> None:
-        """Sleep until something may start: see the class's docstring."""
-        timeout = self._poll_interval
-        if not self._woken():
-            due = await self._db.run(self._seconds_until_claimable)
-            if due is not None:
-                timeout = min(timeout, max(due, 0.0))
-        if claimed == 0 and timeout <= 0 and not self._woken():
+        """Sleep until something may start: see the class's docstring.
+
+        Idle, it sends one cheap read per poll interval (IDLE_CHECK, not a claim) and claims
+        only when that says a claim may find something; quiet (``quiet_idle``, while the
+        listener is up and this worker holds nothing) it sends none until woken or until the
+        time the last check named.
+        """
+        self._recheck.clear()
+        timeout = await self._next_check(claimed)
+        while timeout is None or timeout > 0:
+            if self._woken():
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await _first_of(self._wake, self._reporter.recorded, self._recheck)
+            if self._recheck.is_set() and not self._woken():
+                # A delayed task was submitted: its time may come before the one named.
+                self._recheck.clear()
+                timeout = await self._next_check(None)
+                continue
+            if self._woken() or timeout is None or timeout < self._poll_interval:
+                return  # woken, or at the time the database named: claim
+            if self._lifecycle.state is not State.RUNNING:
+                return
+            # A poll interval passed with no news: ask whether a claim would find anything.
+            self._empty_claims = 0
+            timeout = await self._next_check(None)
+
+    async def _next_check(self, claimed: int | None) -> float | None:
+        """How long to sleep (None: until woken) after a short claim (claimed) or a check."""
+        due = None if self._woken() else await self._db.run(self._seconds_until_claimable)
+        quiet = (
+            self._quiet
+            and self._cancels.listening
+            and not self._runner.active
+            and not self._reporter.pending()
+        )
+        timeout: float | None = None if quiet else self._poll_interval
+        if due is not None:
+            timeout = max(due, 0.0) if timeout is None else min(timeout, max(due, 0.0))
+        if claimed == 0 and timeout is not None and timeout <= 0 and not self._woken():
             # "Claimable now", yet the claim just found nothing: rows held by another worker's
             # claim in flight, or a bound crossed between the two statements. Back off from
             # a few milliseconds to the poll interval rather than spin between the two.
             timeout = min(self._poll_interval, _MIN_RECHECK_SECONDS * 2**self._empty_claims)
             self._empty_claims += 1
-        else:
+        elif claimed is not None:
             self._empty_claims = 0
-        if timeout > 0 and not self._woken():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await _first_of(self._wake, self._reporter.recorded)
+        return timeout
 
     def _woken(self) -> bool:
         return self._wake.is_set() or self._reporter.recorded.is_set()
 
     async def _seconds_until_claimable(self, conn: Connection) -> float | None:
-        cursor = await conn.execute(sql.SECONDS_UNTIL_CLAIMABLE, {"queues": self._queues})
+        cursor = await conn.execute(sql.IDLE_CHECK, {"queues": self._queues})
         row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
-
-    async def listen(self, db: ReconnectingConnection) -> None:
-        """Wake the claim loop on every ``NOTIFY tasklib_submitted`` for one of its queues, and
-        pass every ``NOTIFY tasklib_cancel`` on to the cancellations."""
-        while True:
-            await db.run(self._listen)
-
-    async def _listen(self, conn: Connection) -> None:
-        cancels = self._cancels
-        await conn.execute(sql.LISTEN)
-        await conn.execute(sql.LISTEN_CANCEL)
-        # Submissions and cancellations made while this connection was not listening sent no
-        # notification here.
-        self._wake.set()
-        cancels.listener_up()
-        queues = self._queue_set
-        try:
-            async for notify in conn.notifies():
-                if notify.channel == sql.CANCEL_CHANNEL:
-                    cancels.heard(notify.payload)
-                elif queues is None or notify.payload in queues:
-                    self._wake.set()
-        finally:
-            # Lost, or stopped: until it listens again, cancellations are polled for.
-            cancels.listener_down()
 
 
 async def release(

@@ -40,6 +40,9 @@ log = logging.getLogger("tasklib.worker")
 class Heartbeats:
     """Every ``lease_seconds / 3``, one ``tasklib.heartbeat`` for every task this worker holds.
 
+    The same beat refreshes the worker's row in tasklib.workers, except with ``quiet_idle``
+    while the worker holds nothing and its listener is up.
+
     A task is held while it runs and until its outcome is recorded. A task missing from the
     heartbeat's answer was lost (the worker stalled past its lease and another worker took it
     over): it is stopped here and its outcome is never reported.
@@ -107,6 +110,10 @@ class Heartbeats:
 
     async def _renew(self) -> None:
         ids = [*self._runner.active, *self._reporter.unreported()]
+        if not ids and self._config.quiet_idle and self._cancels.listening:
+            # Quiet while idle: no lease to keep, so tasklib.workers.last_seen_at is left at
+            # the last beat while the worker held tasks (docs/poolers.md).
+            return
         held = await self._db.run(functools.partial(self._beat, ids=ids))
         lost = [i for i in ids if i not in held and i in self._runner.active]
         for task_id in lost:

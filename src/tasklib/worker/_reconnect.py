@@ -24,6 +24,8 @@ log = logging.getLogger("tasklib.worker")
 class ReconnectingConnection:
     """One autocommit connection; ``run`` retries an operation across connection losses.
 
+    A ``listen`` connection goes to ``Config.listen_url`` when it is set (see _listener).
+
     Each loss is logged with the wait before the next attempt (exponential, with jitter, up to
     ``max_backoff``). Set ``give_up_at`` (an event-loop time) to make ``run`` raise
     DatabaseUnavailableError instead of waiting past it, as shutdown does; ``stop_retrying``
@@ -39,9 +41,11 @@ class ReconnectingConnection:
         *,
         first_backoff: float = 0.05,
         max_backoff: float = 5.0,
+        listen: bool = False,
     ) -> None:
         self._config = config
         self.purpose = purpose
+        self._listen = listen
         self._first_backoff = first_backoff
         self._max_backoff = max_backoff
         self._conn: Connection | None = None
@@ -53,7 +57,8 @@ class ReconnectingConnection:
         """The open connection, connecting first if there is none."""
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        self._conn = await connections.connect_async(self._config, f"worker:{self.purpose}")
+        connect = connections.connect_listen_async if self._listen else connections.connect_async
+        self._conn = await connect(self._config, f"worker:{self.purpose}")
         if self._failures:
             log.info("database connection for %s is back", self.purpose)
             self._failures = 0

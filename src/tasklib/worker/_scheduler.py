@@ -5,7 +5,9 @@ statement, computes the fire times that have come (``plan``), and calls ``taskli
 for each; the database lets the first call of a (schedule, fire time) submit the task and turns
 every other into a no-op. Between passes it sleeps until the next fire time of any schedule, at
 most ``IDLE_REREAD_SECONDS``, and wakes at once on ``NOTIFY tasklib_schedules`` (a schedule
-created, paused, resumed or removed). Without LISTEN it re-reads every poll interval instead.
+created, paused, resumed or removed), which the worker's one LISTEN connection (_listener) hears
+for it. While nothing listens it re-reads every ``POLL_REREAD_SECONDS`` (or poll interval, if
+longer) instead; with ``quiet_idle`` and the listener up, only at fire times and on NOTIFY.
 
 Which fire times a scheduler fires: every one that comes while it runs. The fire times that came
 before it started (or while it could not reach the database, or stalled for more than
@@ -17,7 +19,7 @@ fired them already, so with several workers the policy only matters when none ra
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -44,6 +46,10 @@ log = logging.getLogger("tasklib.worker")
 # The longest sleep between two passes while LISTEN tells of changes: the fallback that notices a
 # change whose notification was lost (a LISTEN connection replaced meanwhile).
 IDLE_REREAD_SECONDS = 60.0
+# The same without LISTEN. A change noticed this late delays the first fires of a new or
+# resumed schedule (they fire late, none is lost); a pause or removal is seen by the database's
+# fire_schedule at once. Shorter would cost an idle worker a query per poll interval.
+POLL_REREAD_SECONDS = 10.0
 # A pass this much later than planned means the scheduler was not running in between (the
 # database was unreachable, the process was stopped or starved): the fire times of the gap
 # follow the catch-up policy instead of all firing late.
@@ -108,18 +114,29 @@ class Scheduler:
     def __init__(self, config: Config, *, worker_id: str) -> None:
         self._db = ReconnectingConnection(config, "schedules")
         self._worker_id = worker_id
-        self._listen = config.listen_notify
-        self._max_sleep = IDLE_REREAD_SECONDS if self._listen else config.poll_interval_seconds
+        self._poll_sleep = max(POLL_REREAD_SECONDS, config.poll_interval_seconds)
+        self._quiet = config.quiet_idle
+        # Whether NOTIFY tasklib_schedules reaches this worker now (set by the listener).
+        self.listening = False
+        self._changed = asyncio.Event()
         self._crons: dict[tuple[str, str], Cron | None] = {}
         self._running_since: datetime | None = None
         self._planned_pass: datetime | None = None
-        self._listening_on: Connection | None = None
         self._job: asyncio.Task[None] | None = None
         self._stopping = False
         # What it sent, for tests and the benchmark (docs/cron.md).
         self.passes = 0
         self.statements = 0
         self.fired = 0
+
+    def wake_up(self) -> None:
+        """Pass now: a schedule changed (NOTIFY), or the listener came or went."""
+        self._changed.set()
+
+    def _max_sleep(self) -> float | None:
+        if not self.listening:
+            return self._poll_sleep
+        return None if self._quiet else IDLE_REREAD_SECONDS
 
     def start(self) -> None:
         """Start the loop as a task of the running event loop."""
@@ -148,8 +165,10 @@ class Scheduler:
             log.error("could not apply the schedules declared in code: %s", first_line(error))
         while not self._stopping:
             try:
+                # Cleared before the read, so that a change notified meanwhile still counts.
+                self._changed.clear()
                 seconds = await self._db.run(self._pass)
-                await self._db.run(functools.partial(self._wait, seconds=seconds))
+                await self._wait(seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the loop must outlive any one failure
@@ -217,12 +236,8 @@ class Scheduler:
 
     # -- passes ------------------------------------------------------------------------------
 
-    async def _pass(self, conn: Connection) -> float:
-        """Fire what is due; return the seconds until the next pass."""
-        if self._listen and conn is not self._listening_on:
-            await conn.execute(sql.LISTEN_SCHEDULES)
-            self._listening_on = conn
-            self.statements += 1
+    async def _pass(self, conn: Connection) -> float | None:
+        """Fire what is due; return the seconds until the next pass (None: until woken)."""
         cursor = await conn.execute(sql.DUE_SCHEDULES)
         rows = await cursor.fetchall()
         self.passes += 1
@@ -230,7 +245,8 @@ class Scheduler:
         now: datetime = rows[0][0]
         self._note_continuity(now, schedules=sum(1 for row in rows if row[1] is not None))
         assert self._running_since is not None
-        wake_at = now + timedelta(seconds=self._max_sleep)
+        max_sleep = self._max_sleep()
+        wake_at = None if max_sleep is None else now + timedelta(seconds=max_sleep)
         for values in rows:
             if values[1] is None:
                 continue
@@ -247,7 +263,10 @@ class Scheduler:
                 await conn.execute(sql.SET_SCHEDULE_NEXT_FIRE, (row.name, next_fire))
                 self.statements += 1
             if next_fire is not None:
-                wake_at = min(wake_at, next_fire)
+                wake_at = next_fire if wake_at is None else min(wake_at, next_fire)
+        if wake_at is None:
+            self._planned_pass = None
+            return None
         seconds = max(0.0, (wake_at - now).total_seconds())
         self._planned_pass = now + timedelta(seconds=seconds)
         return seconds
@@ -320,17 +339,13 @@ class Scheduler:
             extra={"event": "schedule_fired", "schedule": name, "task_id": str(task_id)},
         )
 
-    async def _wait(self, conn: Connection, *, seconds: float) -> None:
-        """Sleep ``seconds``, or until a schedule changes (NOTIFY tasklib_schedules)."""
-        if seconds <= 0:
+    async def _wait(self, seconds: float | None) -> None:
+        """Sleep ``seconds`` (None: without end), or until ``wake_up``."""
+        if seconds is not None and seconds <= 0:
             return
-        if not self._listen:
-            await asyncio.sleep(seconds)
-            return
-        if conn is not self._listening_on:
-            return  # reconnected: the next pass listens again first
-        async for _ in conn.notifies(timeout=seconds, stop_after=1):
-            pass
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._changed.wait()
 
 
 def _schema_missing(error: BaseException) -> bool:

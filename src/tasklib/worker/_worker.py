@@ -35,6 +35,7 @@ from tasklib.worker._drain import DrainLog
 from tasklib.worker._heartbeats import Heartbeats, unregister
 from tasklib.worker._leases import Leases
 from tasklib.worker._lifecycle import Lifecycle, State
+from tasklib.worker._listener import Listener
 from tasklib.worker._outcomes import TaskRun
 from tasklib.worker._reconnect import ReconnectingConnection
 from tasklib.worker._reporter import Reporter
@@ -161,7 +162,8 @@ class TaskWorker:
         self._claim_db = connection("claims")
         self._report_db = connection("results")
         self._heartbeat_db = connection("heartbeats")
-        self._listen_db = connection("notifications")
+        # The one connection that LISTENs (to listen_url when set: see _listener).
+        self._listen_db = ReconnectingConnection(config, "notifications", listen=True)
         self._lifecycle = Lifecycle(self.worker_id)
         # The workers row belongs to this registration: only this TaskWorker refreshes or
         # removes it, whoever else uses the name.
@@ -201,6 +203,7 @@ class TaskWorker:
             # run, and its memory stays bounded.
             unreported_limit=concurrency + 2 * report_batch_size,
             cancels=cancels,
+            quiet_idle=config.quiet_idle,
         )
         self._heartbeats = Heartbeats(
             self._heartbeat_db,
@@ -218,6 +221,14 @@ class TaskWorker:
         self._first_signal_at = 0.0
         # Cron schedules: every worker fires them (not while draining, see run_until_idle).
         self._scheduler = Scheduler(config, worker_id=self.worker_id)
+        self._listener = Listener(
+            queues=self.queues,
+            wake_claims=self._wake_claims,
+            delayed=self._claimer.recheck if config.quiet_idle else None,
+            cancels=cancels,
+            schedules_changed=self._scheduler.wake_up,
+            listening_changed=self._listening_changed,
+        )
 
     @property
     def state(self) -> State:
@@ -403,7 +414,7 @@ class TaskWorker:
             results=asyncio.create_task(self._reporter.run(), name="tasklib-results"),
             heartbeats=asyncio.create_task(self._heartbeats.run(), name="tasklib-heartbeats"),
             notifications=(
-                asyncio.create_task(self._claimer.listen(self._listen_db), name="tasklib-listen")
+                asyncio.create_task(self._listener.run(self._listen_db), name="tasklib-listen")
                 if listen
                 else None
             ),
@@ -440,6 +451,9 @@ class TaskWorker:
 
     def _wake_claims(self) -> None:
         self._claimer.wake_up()
+
+    def _listening_changed(self, listening: bool) -> None:
+        self._scheduler.listening = listening
 
     # -- stopping ---------------------------------------------------------------------------
 
