@@ -16,6 +16,7 @@ from tasklib.cli._support import (
     database_url_option,
     json_option,
     keep_running_option,
+    print_change,
     print_json,
     resolve_database,
     session,
@@ -120,7 +121,7 @@ def pause_command(database_url: str | None, keep_running: bool, as_json: bool, n
     url = resolve_database(database_url, keep_running=keep_running)
     with session(url) as db:
         queue = db.client.pause_queue(name, connection=db.connection)
-    _print_change(queue, as_json, f"queue {queue.queue} paused ({queue.running} still running)")
+    print_change(queue, as_json, f"queue {queue.queue} paused ({queue.running} still running)")
 
 
 @queues.command("resume")
@@ -133,7 +134,7 @@ def resume_command(database_url: str | None, keep_running: bool, as_json: bool, 
     url = resolve_database(database_url, keep_running=keep_running)
     with session(url) as db:
         queue = db.client.resume_queue(name, connection=db.connection)
-    _print_change(queue, as_json, f"queue {queue.queue} resumed ({queue.due} task(s) due)")
+    print_change(queue, as_json, f"queue {queue.queue} resumed ({queue.due} task(s) due)")
 
 
 @queues.command("set-limits")
@@ -189,7 +190,7 @@ def set_limits_command(
             key_rate=queue_key_rate,
             connection=db.connection,
         )
-    _print_change(queue, as_json, f"queue {queue.queue}: {_limits(queue)}")
+    print_change(queue, as_json, f"queue {queue.queue}: {_limits(queue)}")
 
 
 @queues.command("suspend")
@@ -219,7 +220,7 @@ def suspend_command(
         queue = db.client.suspend_queue(name, seconds=seconds, key=key, connection=db.connection)
     until = queue.suspended_keys.get(key) if key is not None else queue.suspended_until
     what = f"key {key} of queue {queue.queue}" if key is not None else f"queue {queue.queue}"
-    _print_change(queue, as_json, f"{what} suspended until {_time(until)}")
+    print_change(queue, as_json, f"{what} suspended until {_time(until)}")
 
 
 def _rate_limit(option: str, rate: tuple[int, float] | None, burst: int | None) -> RateLimit | None:
@@ -229,13 +230,6 @@ def _rate_limit(option: str, rate: tuple[int, float] | None, burst: int | None) 
         return None
     limit, per_seconds = rate
     return RateLimit(limit, per_seconds) if burst is None else RateLimit(limit, per_seconds, burst)
-
-
-def _print_change(queue: Queue, as_json: bool, message: str) -> None:
-    if as_json:
-        print_json(queue.model_dump(mode="json"))
-    else:
-        stdout.print(message, highlight=False)
 
 
 def _print_queue(queue: Queue, as_json: bool) -> None:

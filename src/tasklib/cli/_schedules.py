@@ -15,6 +15,7 @@ from tasklib.cli._support import (
     database_url_option,
     json_option,
     keep_running_option,
+    print_change,
     print_json,
     resolve_database,
     session,
@@ -170,7 +171,7 @@ def create_command(
             catch_up=catch_up,
             connection=db.connection,
         )
-    _print_change(schedule, as_json, f"schedule {schedule.name}: {task} at {_cron(schedule)}")
+    print_change(schedule, as_json, f"schedule {schedule.name}: {task} at {_cron(schedule)}")
 
 
 @schedules.command("pause")
@@ -183,7 +184,7 @@ def pause_command(database_url: str | None, keep_running: bool, as_json: bool, n
     url = resolve_database(database_url, keep_running=keep_running)
     with session(url) as db:
         schedule = db.client.pause_schedule(name, connection=db.connection)
-    _print_change(schedule, as_json, f"schedule {schedule.name} paused")
+    print_change(schedule, as_json, f"schedule {schedule.name} paused")
 
 
 @schedules.command("resume")
@@ -196,7 +197,7 @@ def resume_command(database_url: str | None, keep_running: bool, as_json: bool, 
     url = resolve_database(database_url, keep_running=keep_running)
     with session(url) as db:
         schedule = db.client.resume_schedule(name, connection=db.connection)
-    _print_change(schedule, as_json, f"schedule {schedule.name} resumed")
+    print_change(schedule, as_json, f"schedule {schedule.name} resumed")
 
 
 @schedules.command("remove")
@@ -254,13 +255,6 @@ def apply_command(
         + (f": {', '.join(changed)}" if changed else ""),
         highlight=False,
     )
-
-
-def _print_change(schedule: Schedule, as_json: bool, message: str) -> None:
-    if as_json:
-        print_json(schedule.model_dump(mode="json"))
-        return
-    stdout.print(message, highlight=False)
 
 
 def _print_schedule(schedule: Schedule) -> None:

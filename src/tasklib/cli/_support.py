@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 import psycopg
+import pydantic
 from rich.console import Console
 from rich.text import Text
 
@@ -115,6 +116,15 @@ def session(url: str) -> Iterator[Session]:
 def print_json(value: Any) -> None:
     """Write value as JSON on stdout (plain print, so rich adds no markup or wrapping)."""
     click.echo(json.dumps(value, indent=2, default=str))
+
+
+def print_change(row: pydantic.BaseModel, as_json: bool, message: str) -> None:
+    """What a command that changes one object (a queue, a schedule) prints: the object's row
+    as JSON with --json, else one line saying what changed."""
+    if as_json:
+        print_json(row.model_dump(mode="json"))
+    else:
+        stdout.print(message, highlight=False)
 
 
 def explain(error: BaseException) -> tuple[str, int]:
