@@ -10,7 +10,7 @@ from typing import Any
 
 from tasklib.db import statements as sql
 from tasklib.db.statements import TaskId
-from tasklib.registry import registered_tasks
+from tasklib.registry import get_definition, registered_tasks
 from tasklib.worker._cancels import Cancels
 from tasklib.worker._drain import DrainLog
 from tasklib.worker._leases import Leases
@@ -166,8 +166,7 @@ class Claimer:
         hold = leases.hold
         for row in rows:
             hold(row[0], token)
-        known = registered_tasks()
-        strangers = [row[0] for row in rows if row[1] not in known]
+        strangers = [row[0] for row in rows if get_definition(row[1]) is None]
         if strangers:
             # Tasks another deployment runs: back to pending at once, no retry spent, for a
             # worker that has their code; this one's claims ask for its own names from now on.
@@ -180,9 +179,9 @@ class Claimer:
                 "handed back %d task(s) of names this worker has no code for (%s); its claims "
                 "take only its own task names from now on",
                 len(strangers),
-                ", ".join(sorted({row[1] for row in rows if row[1] not in known})),
+                ", ".join(sorted({row[1] for row in rows if get_definition(row[1]) is None})),
             )
-            rows = [row for row in rows if row[1] in known]
+            rows = [row for row in rows if get_definition(row[1]) is not None]
         return rows
 
     async def _release_lost_claims(self, conn: Connection) -> None:
