@@ -1131,6 +1131,7 @@ DECLARE
     v_first timestamptz;      -- the queue's earliest claimable task, due or not
     v_next timestamptz;       -- its earliest task due later than now
     v_lift timestamptz;       -- when the flow control holding its due tasks back lifts
+    v_level double precision;
     v_best timestamptz;
 BEGIN
     FOR q IN SELECT * FROM tasklib.queues x
@@ -1159,18 +1160,17 @@ BEGIN
         v_lift := NULL;
         IF v_first <= now() THEN
             -- Due tasks wait only for the flow control (the claim that came before this call
-            -- took all it could); say when that lifts.
+            -- took all it could); say when that lifts. (The rate bucket's level: NULL, so no
+            -- branch below, without a rate limit.)
+            v_level := tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst);
             IF q.suspended_until > now() THEN
                 v_lift := q.suspended_until;
             ELSIF q.concurrency_limit IS NOT NULL
                   AND (SELECT count(*) FROM tasklib.tasks t WHERE t.state = 'running' AND t.queue = q.name)
                       >= q.concurrency_limit THEN
                 v_lift := NULL;
-            ELSIF q.rate_limit IS NOT NULL
-                  AND tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst) < 1 THEN
-                v_lift := tasklib._bucket_ready_at(
-                    tasklib._bucket_level(q.tokens, q.tokens_at, q.rate_limit, q.rate_period_seconds, q.rate_burst),
-                    q.rate_limit, q.rate_period_seconds);
+            ELSIF v_level < 1 THEN
+                v_lift := tasklib._bucket_ready_at(v_level, q.rate_limit, q.rate_period_seconds);
             ELSIF q.keys_blocked_until > now() OR q.key_rate_limit IS NOT NULL THEN
                 SELECT min(k.blocked_until) INTO v_lift FROM tasklib.queue_keys k
                  WHERE k.queue = q.name AND k.blocked_until > now();
