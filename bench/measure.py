@@ -37,6 +37,15 @@ class Sizes:
     pgbench_rows: int
     # Limit keys of the flow-control item (the per-key drain and the claim cases).
     flow_keys: int = 10_000
+    # Tasks per run of each workload (bench.workloads), and the cap on one run's seconds.
+    io_n: int = 10_000
+    mixed_n: int = 10_000
+    cpu_n: int = 2_000
+    producers_n: int = 10_000
+    workload_cap_seconds: float = 60.0
+    # The memory item: tasks pending when the worker starts, and the sampling window.
+    memory_pending: int = 100_000
+    memory_seconds: float = 10.0
 
 
 FULL = Sizes(
@@ -64,6 +73,13 @@ SMOKE = Sizes(
     pgbench_seconds=1,
     pgbench_rows=20_000,
     flow_keys=100,
+    io_n=40,
+    mixed_n=60,
+    cpu_n=10,
+    producers_n=32,
+    workload_cap_seconds=30.0,
+    memory_pending=500,
+    memory_seconds=1.0,
 )
 QUICK = Sizes(
     runs=1,
@@ -76,6 +92,13 @@ QUICK = Sizes(
     claim_cycles=3,
     pgbench_seconds=3,
     pgbench_rows=100_000,
+    io_n=2_000,
+    mixed_n=2_000,
+    cpu_n=400,
+    producers_n=2_000,
+    workload_cap_seconds=30.0,
+    memory_pending=20_000,
+    memory_seconds=5.0,
 )
 
 

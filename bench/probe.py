@@ -38,6 +38,16 @@ def task_started(token: int) -> None:
     _send(f"start {token} {time.time()!r}")
 
 
+def task_began(token: int) -> None:
+    """Called first thing by a workload task, on every attempt: the harness keeps the first."""
+    _send(f"begin {token} {time.time()!r}")
+
+
+def task_ended(token: int) -> None:
+    """Called last by a workload task when its attempt succeeds."""
+    _send(f"end {token} {time.time()!r}")
+
+
 def first_task() -> None:
     """Called first thing by every no-op task: report this process's first start once."""
     global _first_sent
@@ -52,6 +62,9 @@ class ProbeListener(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.starts: dict[int, float] = {}
         self.firsts: dict[int, float] = {}
+        # Workload tasks (bench.workloads): first start and successful end, by token.
+        self.begins: dict[int, float] = {}
+        self.ends: dict[int, float] = {}
         self._waiters: dict[int, asyncio.Future[float]] = {}
         self.transport: asyncio.DatagramTransport | None = None
 
@@ -78,6 +91,12 @@ class ProbeListener(asyncio.DatagramProtocol):
         if kind == "first":
             self.firsts[int(key)] = float(stamp)
             return
+        if kind == "begin":
+            self.begins.setdefault(int(key), float(stamp))
+            return
+        if kind == "end":
+            self.ends[int(key)] = float(stamp)
+            return
         token = int(key)
         self.starts[token] = float(stamp)
         waiter = self._waiters.pop(token, None)
@@ -87,6 +106,8 @@ class ProbeListener(asyncio.DatagramProtocol):
     def reset(self) -> None:
         self.starts.clear()
         self.firsts.clear()
+        self.begins.clear()
+        self.ends.clear()
 
     async def wait_start(self, token: int, limit: float) -> float:
         """The start time the task with ``token`` reported; TimeoutError if it never starts."""

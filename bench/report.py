@@ -202,6 +202,11 @@ def markdown(result: dict[str, Any], chart_name: str | None) -> str:
 
         add("\n" + flow.markdown(result["flow"]))
 
+    if "workloads" in result or "memory" in result:
+        from bench import workloads
+
+        add("\n" + workloads.markdown(result))
+
     add(_targets(result, ok, ceiling))
     add("\n### Settings of each system\n")
     for name in names:

@@ -16,12 +16,23 @@ from typing import Any
 
 import psycopg
 
-from bench import ceiling, claim_history, flow, machine, measure, systems
+from bench import ceiling, claim_history, flow, machine, measure, systems, workloads
 from bench.probe import ProbeListener
 from bench.server import PgServer
 from bench.stats import summary
+from bench.systems.base import System
 
-ITEMS = ("submit", "drain", "latency", "history", "pgbench", "flow")
+ITEMS = (
+    "submit",
+    "drain",
+    "latency",
+    "history",
+    "pgbench",
+    "flow",
+    *workloads.WORKLOADS,
+    "memory",
+)
+NOOP_ITEMS = {"submit", "drain", "latency"}
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 PEER_PACKAGES = [
@@ -126,6 +137,61 @@ async def _system(
     return out
 
 
+async def _workloads(
+    result: dict[str, Any],
+    name: str,
+    system_class: type[System],
+    target: str,
+    overrides: dict[str, Any],
+    sizes: measure.Sizes,
+    items: set[str],
+    listener: ProbeListener,
+    log_dir: Path,
+) -> None:
+    """Items 8-12 for one system, each in result["workloads"][item][name] / result["memory"]."""
+    for item in workloads.WORKLOADS:
+        if item not in items or name not in workloads.WORKLOAD_SYSTEMS:
+            continue
+        system = workloads.configure(system_class, target, workloads.WORKLOADS[item], overrides)
+        n = getattr(sizes, f"{item}_n")
+        try:
+            found = await workloads.measure_workload(
+                system, item, n, sizes.runs, sizes.workload_cap_seconds, listener, log_dir
+            )
+            log(
+                f"  {name} {item}: {found['tasks_per_s']['median']:,.0f} tasks/s,"
+                f" end-to-end p50 {found['end_to_end_ms']['p50']['median']:.1f}"
+                f" p99 {found['end_to_end_ms']['p99']['median']:.1f} ms"
+                + (" (capped)" if found["capped"] else "")
+            )
+        except Exception as error:  # one broken system must not cost the others' numbers
+            log(f"  {name} {item}: FAILED: {error}")
+            found = {
+                "label": system_class.label,
+                "status": f"error: {type(error).__name__}: {error}",
+                "traceback": traceback.format_exc(),
+            }
+        result.setdefault("workloads", {}).setdefault(item, {})[name] = found
+    if "memory" in items and name in workloads.MEMORY_SYSTEMS:
+        system = workloads.configure(system_class, target, workloads.MEMORY, overrides)
+        try:
+            found = await workloads.measure_memory(
+                system, sizes.memory_pending, sizes.memory_seconds, listener, log_dir
+            )
+            log(
+                f"  {name} memory: RSS peak {found['rss_mib_peak']:.0f} MiB,"
+                f" {found['in_flight_max']:,} in flight"
+            )
+        except Exception as error:
+            log(f"  {name} memory: FAILED: {error}")
+            found = {
+                "label": system_class.label,
+                "status": f"error: {type(error).__name__}: {error}",
+                "traceback": traceback.format_exc(),
+            }
+        result.setdefault("memory", {})[name] = found
+
+
 def _commit_rate(server: PgServer, database: str, n: int = 300) -> float:
     """One-row INSERT commits per second from one client: the disk's flush latency sets it,
     and it bounds any durable single submit (each is one commit)."""
@@ -211,13 +277,26 @@ async def run(
                 target, checkpoint = server.fresh_database(database), server.checkpoint
                 stack.callback(server.drop_database, database)
             log(f"{name}: {system_class.label} {system_class.versions()}")
+            await _workloads(
+                result,
+                name,
+                system_class,
+                target,
+                overrides.get(name, {}),
+                sizes,
+                items,
+                listener,
+                log_dir,
+            )
+            if not items & NOOP_ITEMS:
+                continue
             try:
                 result["systems"][name] = await _system(
                     name,
                     target,
                     overrides.get(name, {}),
                     sizes,
-                    items & {"submit", "drain", "latency"},
+                    items & NOOP_ITEMS,
                     listener,
                     log_dir,
                     checkpoint,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from bench.work import WorkItem
 
 
 class System(ABC):
@@ -67,6 +71,23 @@ class System(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Close the client's connections."""
+
+    # -- the workloads (bench.workloads); a system without them is left out of those items --
+
+    def workload_settings(
+        self, concurrency: int, processes: int, sync: bool
+    ) -> tuple[dict[str, Any], int]:
+        """This system's settings for running ``concurrency`` tasks at a time in each of
+        ``processes`` worker processes (``sync``: plain def tasks), and how many worker
+        processes it runs for that (Celery's prefork pool is one process with children)."""
+        raise NotImplementedError(f"{self.name} has no workload adapter")
+
+    async def submit_work(self, items: Sequence[WorkItem]) -> None:
+        """Submit workload tasks: one with the single-submit API, several with the bulk one.
+
+        Called from several coroutines at once by the concurrent-producers workload.
+        """
+        raise NotImplementedError(f"{self.name} has no workload adapter")
 
     def worker_argv(self) -> list[str]:
         """The command line of one worker process."""

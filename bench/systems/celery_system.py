@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import redis
 from celery import Celery
 
-from bench import probe
+from bench import probe, work
 from bench.systems import redis_counter
 from bench.systems.base import System
 
 QUEUE = "bench"
 
 
-def make_app(url: str, prefetch: int = 4) -> Celery:
-    app = Celery("bench", broker=url)
+def make_app(url: str, prefetch: int = 4, workload: bool = False) -> Celery:
+    app = Celery("bench", broker=url, backend=url if workload else None)
     app.conf.update(
-        task_ignore_result=True,
+        task_ignore_result=not workload,
         task_default_queue=QUEUE,
         worker_prefetch_multiplier=prefetch,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
     )
+    if workload:
+        # The workloads keep results (in Redis), honour priorities (the Redis transport's
+        # priority queues, 0 the most urgent) and let 16 producer threads publish at once.
+        app.conf.update(
+            broker_transport_options={
+                "queue_order_strategy": "priority",
+                "priority_steps": list(range(10)),
+                "sep": ":",
+            },
+            broker_pool_limit=16,
+        )
 
     @app.task(name="noop")
     def noop() -> None:
@@ -33,6 +47,22 @@ def make_app(url: str, prefetch: int = 4) -> Celery:
     def probe_task(token: int) -> None:
         probe.task_started(token)
 
+    # The workload tasks are plain functions (Celery runs no coroutines): the I/O workload's
+    # await is a time.sleep in one of the threads pool's threads. A failure is retried after 0.1 s.
+    def workload_task(name: str) -> None:
+        @app.task(name=name, bind=True, max_retries=3)
+        def run(
+            self: Any, token: int, payload: str, sleep_ms: float, loops: int, fail: bool
+        ) -> str:
+            try:
+                result = work.run_sync(token, payload, sleep_ms, loops, fail)
+            except work.PlannedFailure as error:
+                raise self.retry(exc=error, countdown=0.1) from error
+            redis_counter.count_one()
+            return result
+
+    workload_task("work")
+    workload_task("cpu")
     return app
 
 
@@ -54,8 +84,12 @@ class CelerySystem(System):
 
     async def setup(self) -> None:
         self.redis = redis.Redis.from_url(self.target)
-        self.app = make_app(self.target, self.settings["prefetch_multiplier"])
+        self.app = make_app(
+            self.target, self.settings["prefetch_multiplier"], "workload" in self.settings
+        )
         self.submitted = 0
+        # Publishing is blocking: each concurrent producer publishes from a thread of its own.
+        self.publishers = ThreadPoolExecutor(self.settings.get("client_pool", 1))
 
     async def reset(self) -> None:
         self.redis.flushdb()
@@ -84,16 +118,48 @@ class CelerySystem(System):
         return redis_counter.completed(self.redis)
 
     async def close(self) -> None:
+        self.publishers.shutdown()
         self.redis.close()
+
+    def workload_settings(
+        self, concurrency: int, processes: int, sync: bool
+    ) -> tuple[dict[str, Any], int]:
+        if sync:
+            # CPU-bound work: Celery's prefork pool, one child per task slot in one worker.
+            return {
+                "pool": "prefork",
+                "concurrency": concurrency * processes,
+                "prefetch_multiplier": 4,
+            }, 1
+        # Blocking I/O: the threads pool, `concurrency` threads per worker process.
+        return {"pool": "threads", "concurrency": concurrency, "prefetch_multiplier": 4}, processes
+
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
+        def publish() -> None:
+            with self.app.producer_or_acquire() as producer:
+                for item in items:
+                    options: dict[str, Any] = {"producer": producer}
+                    if item.priority is not None:
+                        options["priority"] = 9 - item.priority
+                    if item.delay_seconds:
+                        options["countdown"] = item.delay_seconds
+                    self.app.tasks["cpu" if item.sync else "work"].apply_async(
+                        kwargs=item.arguments(), **options
+                    )
+
+        await asyncio.get_running_loop().run_in_executor(self.publishers, publish)
+        self.submitted += len(items)
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:
     redis_counter.connect(url)
-    app = make_app(url, settings["prefetch_multiplier"])
+    app = make_app(url, settings["prefetch_multiplier"], "workload" in settings)
+    concurrency = [f"--concurrency={settings['concurrency']}"] if "concurrency" in settings else []
     app.worker_main(
         [
             "worker",
             f"--pool={settings['pool']}",
+            *concurrency,
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import procrastinate
 import psycopg
 
-from bench import probe
+from bench import probe, work
 from bench.systems.base import System
 
 
@@ -24,6 +26,18 @@ def make_app(url: str, **pool: Any) -> procrastinate.App:
     async def probe_task(token: int) -> None:
         probe.task_started(token)
 
+    # The workload tasks: retried at once (its wait is in whole seconds); Procrastinate keeps no
+    # result, so the echoed payload is dropped. Sync tasks run in a thread (asgiref).
+    retry = procrastinate.RetryStrategy(max_attempts=4, wait=0)
+
+    @app.task(name="work", retry=retry)
+    async def work_async(token: int, payload: str, sleep_ms: float, loops: int, fail: bool) -> str:
+        return await work.run_async(token, payload, sleep_ms, loops, fail)
+
+    @app.task(name="cpu", retry=retry)
+    def work_sync(token: int, payload: str, sleep_ms: float, loops: int, fail: bool) -> str:
+        return work.run_sync(token, payload, sleep_ms, loops, fail)
+
     return app
 
 
@@ -37,7 +51,9 @@ class Procrastinate(System):
     defaults: ClassVar[dict[str, Any]] = {"concurrency": 10, "listen_notify": True}
 
     async def setup(self) -> None:
-        self.app = make_app(self.target)
+        # The concurrent-producers workload sizes the client's pool to its producers.
+        pool = {"max_size": self.settings["client_pool"]} if "client_pool" in self.settings else {}
+        self.app = make_app(self.target, **pool)
         await self.app.open_async()
         await self.app.schema_manager.apply_schema_async()
         self.conn = await psycopg.AsyncConnection.connect(self.target, autocommit=True)
@@ -76,6 +92,33 @@ class Procrastinate(System):
     async def close(self) -> None:
         await self.conn.close()
         await self.app.close_async()
+
+    def workload_settings(
+        self, concurrency: int, processes: int, sync: bool
+    ) -> tuple[dict[str, Any], int]:
+        return {"concurrency": concurrency}, processes
+
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
+        def options(item: work.WorkItem) -> tuple[tuple[str, Any], ...]:
+            found: list[tuple[str, Any]] = [("task", "cpu" if item.sync else "work")]
+            if item.priority is not None:
+                found.append(("priority", item.priority))
+            if item.delay_seconds:
+                found.append(("schedule_in", item.delay_seconds))
+            return tuple(found)
+
+        # batch_defer takes one set of options: a batch is deferred in groups that share them.
+        for key, group in itertools.groupby(sorted(items, key=options), key=options):
+            given = dict(key)
+            task = self.app.tasks[given.pop("task")]
+            if "schedule_in" in given:
+                given["schedule_in"] = {"seconds": given["schedule_in"]}
+            deferrer = task.configure(**given) if given else task
+            batch = [item.arguments() for item in group]
+            if len(batch) == 1:
+                await deferrer.defer_async(**batch[0])
+            else:
+                await deferrer.batch_defer_async(*batch)
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import psycopg
 
 import tasklib
-from bench import probe
+from bench import probe, work
 from bench.systems.base import System
 
 
@@ -20,6 +21,17 @@ async def noop() -> None:
 @tasklib.task(name="bench.probe")
 async def probe_task(token: int) -> None:
     probe.task_started(token)
+
+
+# The workload tasks (bench.workloads): retries after 0.1 s, 0.2 s, ... rather than the default 5 s.
+@tasklib.task(name="bench.work", max_retries=3, backoff_base_seconds=0.1)
+async def work_async(token: int, payload: str, sleep_ms: float, loops: int, fail: bool) -> str:
+    return await work.run_async(token, payload, sleep_ms, loops, fail)
+
+
+@tasklib.task(name="bench.cpu", max_retries=3, backoff_base_seconds=0.1)
+def work_sync(token: int, payload: str, sleep_ms: float, loops: int, fail: bool) -> str:
+    return work.run_sync(token, payload, sleep_ms, loops, fail)
 
 
 def missing_api() -> str | None:
@@ -43,7 +55,13 @@ class TaskLib(System):
             raise RuntimeError(problem)
         await asyncio.to_thread(tasklib.migrate, self.target)
         self.variant: str | None = None
-        tasklib.init(tasklib.Config(database_url=self.target))  # type: ignore[attr-defined]
+        # The concurrent-producers workload sizes the client's pool to its producers.
+        pool = (
+            {"max_pool_size": self.settings["client_pool"]}
+            if "client_pool" in self.settings
+            else {}
+        )
+        tasklib.init(tasklib.Config(database_url=self.target, **pool))  # type: ignore[attr-defined]
         self.conn = await psycopg.AsyncConnection.connect(self.target, autocommit=True)
 
     async def reset(self) -> None:
@@ -93,6 +111,34 @@ class TaskLib(System):
 
     async def close(self) -> None:
         await self.conn.close()
+
+    def workload_settings(
+        self, concurrency: int, processes: int, sync: bool
+    ) -> tuple[dict[str, Any], int]:
+        # Async tasks run on the event loop, def tasks in a pool of `concurrency` threads.
+        return {"concurrency": concurrency}, processes
+
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
+        def options(item: work.WorkItem) -> dict[str, Any]:
+            # Only the options a workload uses, as an application would pass them.
+            found: dict[str, Any] = {}
+            if item.priority is not None:
+                found["priority"] = item.priority
+            if item.delay_seconds:
+                found["delay_seconds"] = item.delay_seconds
+            return found
+
+        if len(items) == 1:
+            item = items[0]
+            task = work_sync if item.sync else work_async
+            await tasklib.submit_task(task, **options(item), **item.arguments())  # type: ignore[arg-type]
+        else:
+            await tasklib.submit_many(
+                (work_sync if item.sync else work_async).prepare(
+                    **options(item), **item.arguments()
+                )
+                for item in items
+            )
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:

@@ -1,0 +1,56 @@
+"""The workload and memory items (8-12) still run end to end (TaskLib only, tiny sizes).
+
+Speed is not checked: only that every workload runs all its tasks and every figure is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from bench.run import run
+
+from bench import measure, workloads
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_workload_and_the_memory_item_run(pg_server_url: str, tmp_path: Path) -> None:
+    path = asyncio.run(
+        run(
+            quick=True,
+            system_names=["tasklib"],
+            items={*workloads.WORKLOADS, "memory"},
+            admin_url=pg_server_url,
+            redis_url="redis://127.0.0.1:6379/13",
+            overrides={"tasklib": {"concurrency": 20}},
+            db_prefix=f"tasklib_test_bench_{uuid.uuid4().hex[:8]}_",
+            out_dir=tmp_path,
+            sizes=measure.SMOKE,
+        )
+    )
+    result = json.loads(path.read_text())
+
+    assert set(result["workloads"]) == set(workloads.WORKLOADS)
+    for name, systems in result["workloads"].items():
+        found = systems["tasklib"]
+        assert found["status"] == "ok", found.get("traceback")
+        details = found["details"][0]
+        assert details["completed"] == getattr(measure.SMOKE, f"{name}_n"), name
+        assert not details["capped"], name
+        assert found["tasks_per_s"]["median"] > 0
+        for key in ("pickup_ms", "end_to_end_ms"):
+            assert set(found[key]) == {"p50", "p99"}, (name, key)
+    mixed = result["workloads"]["mixed"]["tasklib"]["details"][0]
+    assert mixed["retried"] > 0
+    assert mixed["delayed"] > 0
+    memory = result["memory"]["tasklib"]
+    assert memory["status"] == "ok", memory.get("traceback")
+    assert memory["rss_mib_peak"] > 0
+    assert memory["in_flight_max"] > 0
+    text = workloads.markdown(result)
+    assert "Worker memory" in text
+    assert all(workload.title in text for workload in workloads.WORKLOADS.values())
