@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -17,6 +18,8 @@ from bench.systems.base import System
 QUEUE = "bench"
 
 
+# One app per configuration and process: Celery warns when a task name is registered twice.
+@functools.cache
 def make_app(url: str, prefetch: int = 4, workload: bool = False) -> Celery:
     app = Celery("bench", broker=url, backend=url if workload else None)
     app.conf.update(

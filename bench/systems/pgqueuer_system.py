@@ -34,7 +34,9 @@ class PgQueuerSystem(System):
     async def setup(self) -> None:
         self.conn = await asyncpg.connect(dsn=self.target)
         self.queries = Queries(AsyncpgDriver(self.conn))
-        await self.queries.install()
+        # Each workload sets the system up again on the same database.
+        if not await self.conn.fetchval("SELECT to_regclass('pgqueuer') IS NOT NULL"):
+            await self.queries.install()
         self.pool: asyncpg.Pool | None = None
         if "client_pool" in self.settings:
             # One asyncpg connection serves one query at a time: concurrent producers need a pool.

@@ -55,8 +55,13 @@ class Procrastinate(System):
         pool = {"max_size": self.settings["client_pool"]} if "client_pool" in self.settings else {}
         self.app = make_app(self.target, **pool)
         await self.app.open_async()
-        await self.app.schema_manager.apply_schema_async()
         self.conn = await psycopg.AsyncConnection.connect(self.target, autocommit=True)
+        # Each workload sets the system up again on the same database.
+        row = await (
+            await self.conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+        ).fetchone()
+        if not (row and row[0]):
+            await self.app.schema_manager.apply_schema_async()
 
     async def reset(self) -> None:
         await self.conn.execute(
