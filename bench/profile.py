@@ -26,7 +26,7 @@ import cProfile
 import json
 import os
 import pstats
-import re
+import statistics
 import sys
 import time
 import uuid
@@ -53,9 +53,12 @@ TOP = 15
 # -- Python side --------------------------------------------------------------------------------
 
 
+_WAITING = "waiting for the server (event loop's select)"
+
+
 def _where(filename: str, function: str) -> str:
     if "select.epoll" in function or "selectors" in filename:
-        return "waiting for the server (event loop's select)"
+        return _WAITING
     for part, label in (
         ("/tasklib/", "tasklib"),
         ("/psycopg_pool/", "psycopg_pool"),
@@ -66,7 +69,7 @@ def _where(filename: str, function: str) -> str:
         if part in filename:
             return label
     if filename == "~":
-        return f"built-ins ({function.split(' of ')[0].strip('{<')})"[:60]
+        return "C built-ins"
     return "other Python"
 
 
@@ -107,6 +110,10 @@ async def _profile_submits(url: str, n: int) -> dict[str, Any]:
     try:
         for _ in range(50):  # pool, prepared statements and pydantic models warm
             await tasklib.submit_task(noop)
+        started = time.perf_counter()
+        for _ in range(n):
+            await tasklib.submit_task(noop)
+        unprofiled = time.perf_counter() - started
         await _reset_function_stats(url)
         profile = cProfile.Profile()
         started = time.perf_counter()
@@ -118,47 +125,56 @@ async def _profile_submits(url: str, n: int) -> dict[str, Any]:
     finally:
         await tasklib.aclose()
     out = _summary(profile, wall, n, f"{n:,} sequential `await tasklib.submit_task(noop)`")
+    out["unprofiled_us_per_op"] = unprofiled / n * 1e6
     out["sql_functions"] = await _function_stats(url, n)
     return out
 
 
+async def _completed(conn: psycopg.AsyncConnection[Any]) -> int:
+    row = await (
+        await conn.execute("SELECT count(*) FROM tasklib.tasks WHERE state = 'completed'")
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 async def _profile_worker(url: str, n: int, concurrency: int) -> dict[str, Any]:
-    tasklib.init(tasklib.Config(database_url=url))
-    try:
-        for first in range(0, n, 1000):
-            await tasklib.submit_many(noop.prepare() for _ in range(min(1000, n - first)))
-    finally:
-        await tasklib.aclose()
-    await _reset_function_stats(url)
-    worker = tasklib.TaskWorker(
-        tasklib.Config(database_url=url), concurrency=concurrency, handle_signals=False
-    )
+    """A worker draining ``n`` no-ops; profiled from its first completions (start-up excluded)."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("TRUNCATE tasklib.tasks")
+        tasklib.init(tasklib.Config(database_url=url))
+        try:
+            for first in range(0, n, 1000):
+                await tasklib.submit_many(noop.prepare() for _ in range(min(1000, n - first)))
+        finally:
+            await tasklib.aclose()
+        worker = tasklib.TaskWorker(
+            tasklib.Config(database_url=url), concurrency=concurrency, handle_signals=False
+        )
+        running = asyncio.create_task(worker.run())
+        while (before := await _completed(conn)) == 0:  # noqa: ASYNC110 (a state in the database)
+            await asyncio.sleep(0.001)
+        await _reset_function_stats(url)
         profile = cProfile.Profile()
         started = time.perf_counter()
         profile.enable()
-        running = asyncio.create_task(worker.run())
-        while True:
-            await asyncio.sleep(0.01)
-            row = await (
-                await conn.execute("SELECT count(*) FROM tasklib.tasks WHERE state = 'completed'")
-            ).fetchone()
-            if row is not None and row[0] >= n:
-                break
+        while (done := await _completed(conn)) < n:
             if running.done():
                 running.result()
                 raise RuntimeError("the worker stopped before the queue was drained")
-        wall = time.perf_counter() - started
+            await asyncio.sleep(0.01)
         profile.disable()
+        wall = time.perf_counter() - started
         await worker.stop()
         await running
+    count = done - before
     out = _summary(
         profile,
         wall,
-        n,
-        f"one TaskWorker (concurrency {concurrency}) draining {n:,} no-op tasks; per task",
+        count,
+        f"one TaskWorker (concurrency {concurrency}) draining no-op tasks, {count:,} of them"
+        " while profiled; per task",
     )
-    out["sql_functions"] = await _function_stats(url, n)
+    out["sql_functions"] = await _function_stats(url, count)
     return out
 
 
@@ -193,70 +209,51 @@ async def _function_stats(url: str, per: int) -> list[dict[str, Any]]:
     ]
 
 
-_DURATION = re.compile(r"duration: ([0-9.]+) ms\s+plan:\s*\n\s*Query Text: (.*?)\n(.*)", re.S)
+def _explained(notices: list[str], cycles: int) -> list[dict[str, Any]]:
+    """auto_explain's JSON notices, summed by statement, per call of the outer statement."""
+    per: dict[str, list[float]] = defaultdict(list)
+    for notice in notices:
+        _, _, body = notice.partition("plan:")
+        try:
+            plan = json.loads(body)
+        except json.JSONDecodeError:
+            continue
+        text = " ".join(plan["Query Text"].split())
+        per[text].append(float(plan["Plan"]["Actual Total Time"]))
+    return [
+        {"statement": text, "per_call": len(times) / cycles, "ms_per_cycle": sum(times) / cycles}
+        for text, times in sorted(per.items(), key=lambda kv: -sum(kv[1]))
+    ]
 
 
-def _statements(url: str, cycles: int) -> dict[str, Any]:
-    """auto_explain's timings of each statement run inside submit, claim and complete."""
+def _timed(conn: psycopg.Connection[Any], query: str, params: Any = None) -> tuple[float, Any]:
+    started = time.perf_counter()
+    cursor = conn.execute(query, params)
+    rows = cursor.fetchall() if cursor.description else None
+    return time.perf_counter() - started, rows
+
+
+def _sql_side(url: str, cycles: int) -> dict[str, Any]:
+    """Each call's statement split from its commit, and auto_explain's nested statements."""
+    # The very statement and parameters submit_task sends for the no-op task.
+    submit = ClientCore(tasklib.Config(database_url=url)).submit(noop, {}, {}, own_connection=True)
+    out: dict[str, Any] = {"cycles": cycles}
     with psycopg.connect(url, autocommit=True) as conn:
-        notices: list[str] = []
-        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
-        for setting in (
-            "LOAD 'auto_explain'",
-            "SET auto_explain.log_min_duration = 0",
-            "SET auto_explain.log_analyze = on",
-            "SET auto_explain.log_timing = on",
-            "SET auto_explain.log_nested_statements = on",
-            "SET auto_explain.log_level = notice",
-        ):
-            conn.execute(setting)
-        # The very statement and parameters submit_task sends for the no-op task.
-        submit = ClientCore(tasklib.Config(database_url=url)).submit(
-            noop, {}, {}, own_connection=True
-        )
-        out: dict[str, Any] = {}
-
-        def run(label: str, call: Any) -> None:
-            for _ in range(5):  # plans cached, as in a long-running client
-                call()
-            notices.clear()
-            for _ in range(cycles):
-                call()
-            per: dict[str, list[float]] = defaultdict(list)
-            plans: dict[str, str] = {}
-            for notice in notices:
-                match = _DURATION.search(notice)
-                if match is None:
-                    continue
-                text = " ".join(match.group(2).split())
-                per[text].append(float(match.group(1)))
-                plans.setdefault(text, match.group(3).strip())
-            out[label] = [
-                {
-                    "statement": text,
-                    "per_call": len(times) / cycles,
-                    "ms_per_cycle": sum(times) / cycles,
-                    "plan": plans[text],
-                }
-                for text, times in sorted(per.items(), key=lambda kv: -sum(kv[1]))
-            ]
-
-        run("submit", lambda: conn.execute(submit.query, submit.params))
-
         conn.execute(
             "SELECT count(*) FROM tasklib.submit_many(%s::jsonb)",
-            (json.dumps([{"name": "bench.noop"}] * (CLAIM_BATCH * (cycles + 10))),),
+            (json.dumps([{"name": "bench.noop"}] * (CLAIM_BATCH * (2 * cycles + 20))),),
         )
 
-        def claim_complete() -> None:
+        def claim() -> tuple[float, list[str], str]:
             token = str(uuid.uuid4())
-            ids = [
-                row[0]
-                for row in conn.execute(
-                    statements.CLAIM, (WORKER, CLAIM_BATCH, None, 60.0, token, None)
-                )
-            ]
-            conn.execute(
+            seconds, rows = _timed(
+                conn, statements.CLAIM, (WORKER, CLAIM_BATCH, None, 60.0, token, None)
+            )
+            return seconds, [row[0] for row in rows], token
+
+        def complete(ids: list[str], token: str) -> float:
+            seconds, _ = _timed(
+                conn,
                 statements.COMPLETE,
                 {
                     "n": len(ids),
@@ -266,8 +263,50 @@ def _statements(url: str, cycles: int) -> dict[str, Any]:
                     "results": json.dumps([None] * len(ids)),
                 },
             )
+            return seconds
 
-        run("claim_complete", claim_complete)
+        # Each call in an explicit transaction: its execution (one round trip) and its COMMIT
+        # (another round trip, and the WAL flush that makes it durable) timed apart.
+        split: dict[str, list[float]] = defaultdict(list)
+        for cycle in range(cycles + 10):
+            keep = cycle >= 10  # the first calls prepare and cache plans
+            split["round trip (SELECT 1)"].append(_timed(conn, "SELECT 1")[0])
+            conn.execute("BEGIN")
+            split["submit: statement"].append(_timed(conn, submit.query, submit.params)[0])
+            split["submit: COMMIT"].append(_timed(conn, "COMMIT")[0])
+            conn.execute("BEGIN")
+            seconds, ids, token = claim()
+            split["claim of 100: statement"].append(seconds)
+            split["claim of 100: COMMIT"].append(_timed(conn, "COMMIT")[0])
+            conn.execute("BEGIN")
+            split["complete of 100: statement"].append(complete(ids, token))
+            split["complete of 100: COMMIT"].append(_timed(conn, "COMMIT")[0])
+            if not keep:
+                for values in split.values():
+                    values.pop()
+        out["split_us"] = {k: statistics.median(v) * 1e6 for k, v in split.items()}
+
+        notices: list[str] = []
+        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        for setting in (
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_analyze = on",
+            "SET auto_explain.log_timing = on",
+            "SET auto_explain.log_nested_statements = on",
+            "SET auto_explain.log_format = json",
+            "SET auto_explain.log_level = notice",
+        ):
+            conn.execute(setting)
+        notices.clear()
+        for _ in range(cycles):
+            conn.execute(submit.query, submit.params)
+        out["submit"] = _explained(notices, cycles)
+        notices.clear()
+        for _ in range(cycles):
+            _, ids, token = claim()
+            complete(ids, token)
+        out["claim_complete"] = _explained(notices, cycles)
     return out
 
 
@@ -275,43 +314,73 @@ def _statements(url: str, cycles: int) -> dict[str, Any]:
 
 
 def markdown(result: dict[str, Any]) -> str:
+    sql = result["sql"]
+    split = sql["split_us"]
+    submit, worker = result["submit"], result["worker"]
+    python_submit = submit["profiled_us_per_op"] - submit["groups_us_per_op"].get(_WAITING, 0.0)
+    python_worker = worker["profiled_us_per_op"] - worker["groups_us_per_op"].get(_WAITING, 0.0)
     lines = [
         f"# Profile of submit and of claim/complete ({result['started_at']})",
         "",
         f"`{result['command']}` at commit {result['commit']}; PostgreSQL "
         f"{result['server_version']} ({result['origin']}); load average "
-        f"{result['loadavg'][0]:.2f} at the start. Python side: cProfile (its own overhead "
-        "inflates Python's share); SQL side: `track_functions = 'all'` for the same runs, and "
-        "auto_explain (`log_analyze`, nested statements) over the client's statements run "
-        "directly. µs are per operation: per submit, or per task drained.",
+        f"{result['loadavg'][0]:.2f} at the start (other work on the machine moves every figure). "
+        "Python side: cProfile (its own overhead inflates Python's share about twofold); "
+        "SQL side: `track_functions = 'all'` for the same runs, statements timed apart from "
+        "their COMMIT in explicit transactions, and auto_explain (`log_analyze`, nested "
+        "statements) over the client's statements run directly. µs are per operation: per "
+        "submit, or per task drained.",
+        "",
+        "## Summary",
+        "",
+        "| A single submit (`await tasklib.submit_task(noop)`) | µs |",
+        "|---|---|",
+        f"| wall time, not profiled | {submit['unprofiled_us_per_op']:,.0f} |",
+        f"| wall time, profiled | {submit['wall_us_per_op']:,.0f} |",
+        f"| of which Python (profiled self time outside the event loop's wait) "
+        f"| {python_submit:,.0f} |",
+        f"| server round trip (`SELECT 1`, psycopg, median) "
+        f"| {split['round trip (SELECT 1)']:,.0f} |",
+        f"| the submit statement in a transaction (a round trip + `tasklib.submit`) "
+        f"| {split['submit: statement']:,.0f} |",
+        f"| its `COMMIT` (a round trip + the WAL flush) | {split['submit: COMMIT']:,.0f} |",
+        "",
+        "| Claim/complete, per task (batches of 100 in the direct SQL rows) | µs |",
+        "|---|---|",
+        f"| worker wall time per task drained (concurrency {result['concurrency']}), profiled "
+        f"| {worker['wall_us_per_op']:,.1f} |",
+        f"| of which Python (profiled self time outside the wait) | {python_worker:,.1f} |",
+        f"| claim of 100 statement / 100 | {split['claim of 100: statement'] / 100:,.1f} |",
+        f"| its COMMIT / 100 | {split['claim of 100: COMMIT'] / 100:,.1f} |",
+        f"| complete of 100 statement / 100 | {split['complete of 100: statement'] / 100:,.1f} |",
+        f"| its COMMIT / 100 | {split['complete of 100: COMMIT'] / 100:,.1f} |",
         "",
     ]
     for key, title in (("submit", "A single submit"), ("worker", "Claim/complete (the worker)")):
         part = result[key]
         lines += [
-            f"## {title}",
+            f"## {title}: Python and SQL functions",
             "",
-            f"{part['what']}: {part['wall_us_per_op']:,.0f} µs of wall time per operation "
-            f"under the profiler ({part['profiled_us_per_op']:,.0f} µs of it in profiled "
-            "Python frames of the main thread).",
+            f"{part['what']}: {part['wall_us_per_op']:,.1f} µs of wall time per operation "
+            "under the profiler.",
             "",
             "| Where (self time) | µs per operation |",
             "|---|---|",
         ]
-        lines += [f"| {k} | {v:,.1f} |" for k, v in part["groups_us_per_op"].items() if v >= 0.5]
+        lines += [f"| {k} | {v:,.1f} |" for k, v in part["groups_us_per_op"].items() if v >= 0.05]
         lines += [
             "",
             "| Python function (top by self time) | calls | self µs | cumulative µs |",
             "|---|---|---|---|",
         ]
         lines += [
-            f"| `{f['function']}` | {f['calls_per_op']:.2f} | {f['self_us_per_op']:,.1f} | "
+            f"| `{f['function']}` | {f['calls_per_op']:.3f} | {f['self_us_per_op']:,.1f} | "
             f"{f['cumulative_us_per_op']:,.1f} |"
             for f in part["top"]
         ]
         lines += [
             "",
-            "| SQL function | calls | total µs | self µs |",
+            "| SQL function (`pg_stat_user_functions`) | calls | total µs | self µs |",
             "|---|---|---|---|",
         ]
         lines += [
@@ -323,20 +392,20 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append("")
     for key, title in (
         ("submit", "Statements inside a submit (auto_explain)"),
-        ("claim_complete", f"Statements inside one claim of {CLAIM_BATCH} and its complete"),
+        ("claim_complete", f"Statements inside a claim of {CLAIM_BATCH} and its complete"),
     ):
         lines += [
             f"## {title}",
             "",
-            f"Per call of the outer statement, over {result['statement_cycles']} calls; the "
+            f"Actual total time per call of the outer statement, over {sql['cycles']} calls; an "
             "outer statement's time includes its nested ones.",
             "",
             "| ms per call | times per call | statement |",
             "|---|---|---|",
         ]
-        for entry in result["statements"][key][:12]:
+        for entry in sql[key][:12]:
             text = entry["statement"]
-            text = text if len(text) <= 140 else text[:137] + "..."
+            text = text if len(text) <= 160 else text[:157] + "..."
             lines.append(
                 f"| {entry['ms_per_cycle']:.3f} | {entry['per_call']:.2f} | "
                 f"`{text.replace('|', '/')}` |"
@@ -376,8 +445,8 @@ async def main(argv: list[str]) -> Path:
             conn.execute(f"ALTER DATABASE \"{database}\" SET track_functions = 'all'")
         result["submit"] = await _profile_submits(url, args.submits)
         result["worker"] = await _profile_worker(url, args.tasks, args.concurrency)
-        result["statement_cycles"] = args.statement_cycles
-        result["statements"] = await asyncio.to_thread(_statements, url, args.statement_cycles)
+        result["concurrency"] = args.concurrency
+        result["sql"] = await asyncio.to_thread(_sql_side, url, args.statement_cycles)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"profile-{started.strftime('%Y%m%dT%H%M%SZ')}.md"
     path.write_text(markdown(result) + "\n")

@@ -25,10 +25,36 @@ METRICS = (
 
 
 def newest_full() -> Path:
-    found = sorted(RESULTS.glob("*-full.json"))
+    # A run of the workload items alone (no system in "systems") is shown beside another run.
+    found = [
+        path
+        for path in sorted(RESULTS.glob("*-full.json"))
+        if json.loads(path.read_text()).get("systems")
+    ]
     if not found:
         raise SystemExit("no full run in bench/results/ yet: run `python -m bench run` first")
     return found[-1]
+
+
+def _workload_source(result: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The run whose workload and memory items (8 and 9) to show: this one's, or else those of
+    the newest full run that measured them (they are often run alone: --items io,...,memory)."""
+    if "workloads" in result or "memory" in result:
+        return result, ""
+    for path in sorted(RESULTS.glob("*-full.json"), reverse=True):
+        other = json.loads(path.read_text())
+        if "workloads" in other or "memory" in other:
+            machine = other["machine"]
+            return other, (
+                f"Items 8 and 9 come from another full-size run, `bench/results/{path.name}` "
+                f"(`{other['command']}`, started {other['started_at']}, commit "
+                f"{other.get('commit')}, load average {machine['loadavg_at_start'][0]:.2f} at "
+                f"start and {machine.get('loadavg_at_end', [0])[0]:.2f} at end, PostgreSQL "
+                f"{other.get('postgresql', {}).get('settings', {}).get('server_version', '?')}, "
+                f"Redis {other.get('redis', {}).get('version', '–')}; every system of these "
+                "items in that same run).\n\n"
+            )
+    return None, ""
 
 
 def _get(system: dict[str, Any], key: str) -> dict[str, Any] | None:
@@ -202,10 +228,11 @@ def markdown(result: dict[str, Any], chart_name: str | None) -> str:
 
         add("\n" + flow.markdown(result["flow"]))
 
-    if "workloads" in result or "memory" in result:
-        from bench import workloads
+    from bench import workloads
 
-        add("\n" + workloads.markdown(result))
+    source, note = _workload_source(result)
+    if source is not None:
+        add("\n" + note + workloads.markdown(source))
 
     add(_targets(result, ok, ceiling))
     add("\n### Settings of each system\n")

@@ -148,7 +148,7 @@ async def _workloads(
     listener: ProbeListener,
     log_dir: Path,
 ) -> None:
-    """Items 8-12 for one system, each in result["workloads"][item][name] / result["memory"]."""
+    """Items 8 and 9 for one system, each in result["workloads"][item][name] / result["memory"]."""
     for item in workloads.WORKLOADS:
         if item not in items or name not in workloads.WORKLOAD_SYSTEMS:
             continue

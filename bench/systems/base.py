@@ -82,10 +82,12 @@ class System(ABC):
         processes it runs for that (Celery's prefork pool is one process with children)."""
         raise NotImplementedError(f"{self.name} has no workload adapter")
 
-    async def submit_work(self, items: Sequence[WorkItem]) -> None:
+    async def submit_work(self, items: Sequence[WorkItem]) -> list[float] | None:
         """Submit workload tasks: one with the single-submit API, several with the bulk one.
 
-        Called from several coroutines at once by the concurrent-producers workload.
+        Called from several coroutines at once by the concurrent-producers workload. Returns
+        when each task became visible to workers (time.time()) if that was before the call
+        returned (a "bulk" submit that publishes one message at a time), else None.
         """
         raise NotImplementedError(f"{self.name} has no workload adapter")
 

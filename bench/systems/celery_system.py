@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -133,12 +134,20 @@ class CelerySystem(System):
                 "pool": "prefork",
                 "concurrency": concurrency * processes,
                 "prefetch_multiplier": 4,
+                "ignore_result": False,
             }, 1
         # Blocking I/O: the threads pool, `concurrency` threads per worker process.
-        return {"pool": "threads", "concurrency": concurrency, "prefetch_multiplier": 4}, processes
+        return {
+            "pool": "threads",
+            "concurrency": concurrency,
+            "prefetch_multiplier": 4,
+            "ignore_result": False,
+        }, processes
 
-    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
-        def publish() -> None:
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> list[float] | None:
+        # Each message is visible to the workers once published, before the batch's end.
+        def publish() -> list[float]:
+            visible = []
             with self.app.producer_or_acquire() as producer:
                 for item in items:
                     options: dict[str, Any] = {"producer": producer}
@@ -149,9 +158,12 @@ class CelerySystem(System):
                     self.app.tasks["cpu" if item.sync else "work"].apply_async(
                         kwargs=item.arguments(), **options
                     )
+                    visible.append(time.time())
+            return visible
 
-        await asyncio.get_running_loop().run_in_executor(self.publishers, publish)
+        visible = await asyncio.get_running_loop().run_in_executor(self.publishers, publish)
         self.submitted += len(items)
+        return visible
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:

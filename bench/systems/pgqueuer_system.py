@@ -80,7 +80,7 @@ class PgQueuerSystem(System):
         batch = max(1, min(self.defaults["batch_size"], concurrency // 2))
         return {"batch_size": batch, "max_concurrent_tasks": max(concurrency, 2 * batch)}, processes
 
-    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> list[float] | None:
         names = ["cpu" if item.sync else "work" for item in items]
         payloads: list[bytes | None] = [json.dumps(item.arguments()).encode() for item in items]
         priorities = [item.priority or 0 for item in items]
@@ -91,6 +91,7 @@ class PgQueuerSystem(System):
             await self.queries.enqueue(names[0], payloads[0], priorities[0], delays[0])
         else:
             await self.queries.enqueue(names, payloads, priorities, delays)
+        return None
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:

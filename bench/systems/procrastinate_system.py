@@ -103,7 +103,7 @@ class Procrastinate(System):
     ) -> tuple[dict[str, Any], int]:
         return {"concurrency": concurrency}, processes
 
-    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> list[float] | None:
         def options(item: work.WorkItem) -> tuple[tuple[str, Any], ...]:
             found: list[tuple[str, Any]] = [("task", "cpu" if item.sync else "work")]
             if item.priority is not None:
@@ -124,6 +124,7 @@ class Procrastinate(System):
                 await deferrer.defer_async(**batch[0])
             else:
                 await deferrer.batch_defer_async(*batch)
+        return None
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:

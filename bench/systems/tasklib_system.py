@@ -118,7 +118,7 @@ class TaskLib(System):
         # Async tasks run on the event loop, def tasks in a pool of `concurrency` threads.
         return {"concurrency": concurrency}, processes
 
-    async def submit_work(self, items: Sequence[work.WorkItem]) -> None:
+    async def submit_work(self, items: Sequence[work.WorkItem]) -> list[float] | None:
         def options(item: work.WorkItem) -> dict[str, Any]:
             # Only the options a workload uses, as an application would pass them.
             found: dict[str, Any] = {}
@@ -139,6 +139,7 @@ class TaskLib(System):
                 )
                 for item in items
             )
+        return None
 
 
 def serve(url: str, settings: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""The workload and memory items (8-12) still run end to end (TaskLib only, tiny sizes).
+"""The workload and memory items (8 and 9) still run end to end (TaskLib only, tiny sizes).
 
 Speed is not checked: only that every workload runs all its tasks and every figure is there.
 """
@@ -54,3 +54,35 @@ def test_every_workload_and_the_memory_item_run(pg_server_url: str, tmp_path: Pa
     text = workloads.markdown(result)
     assert "Worker memory" in text
     assert all(workload.title in text for workload in workloads.WORKLOADS.values())
+
+
+def test_the_profile_runs(pg_server_url: str, tmp_path: Path) -> None:
+    from bench import profile
+
+    path = asyncio.run(
+        profile.main(
+            [
+                "--database-url",
+                pg_server_url,
+                "--submits",
+                "20",
+                "--tasks",
+                "200",
+                "--concurrency",
+                "20",
+                "--statement-cycles",
+                "3",
+                "--db-prefix",
+                f"tasklib_test_bench_{uuid.uuid4().hex[:8]}_",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+    )
+    found = json.loads(path.with_suffix(".json").read_text())
+    assert found["submit"]["top"], "no Python function profiled in submits"
+    assert "tasklib.submit" in {f["function"] for f in found["submit"]["sql_functions"]}
+    assert "tasklib.claim" in {f["function"] for f in found["worker"]["sql_functions"]}
+    assert any("tasklib.submit" in s["statement"] for s in found["sql"]["submit"])
+    assert found["sql"]["split_us"]["submit: COMMIT"] > 0
+    assert "## Summary" in path.read_text()
