@@ -182,6 +182,8 @@ async def _profile_worker(url: str, n: int, concurrency: int) -> dict[str, Any]:
 
 
 async def _reset_function_stats(url: str) -> None:
+    # Backends flush their function counters up to a second late: let the earlier calls land.
+    await asyncio.sleep(1.5)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("SELECT pg_stat_reset()")
 
