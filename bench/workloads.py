@@ -464,7 +464,9 @@ def markdown(result: dict[str, Any]) -> str:
             )
             out.append("| | RSS peak (MiB) | RSS median (MiB) | Tasks in flight (max) | Settings |")
             out.append("|---|---|---|---|---|")
-            best = min(ok, key=lambda k: ok[k]["rss_mib_peak"])
+            # Only a worker that held its full concurrency is comparable on memory.
+            full = [k for k in ok if ok[k]["in_flight_max"] >= 0.9 * MEMORY.concurrency]
+            best = min(full, key=lambda k: ok[k]["rss_mib_peak"]) if len(full) > 1 else None
             for key, v in ok.items():
                 peak = _fmt(v["rss_mib_peak"])
                 out.append(
@@ -472,6 +474,12 @@ def markdown(result: dict[str, Any]) -> str:
                     f"{_fmt(v['rss_mib_median'])} | {v['in_flight_max']:,} | "
                     f"`{_settings(v['settings'])}` |"
                 )
+        short = [v["label"] for k, v in ok.items() if v["in_flight_max"] < 0.9 * MEMORY.concurrency]
+        if short:
+            out.append(
+                f"\nNot bold: {', '.join(short)} held fewer tasks than its concurrency in the "
+                "window, so its memory is not comparable."
+            )
         for key, v in memory.items():
             if key not in ok:
                 out.append(f"\n{key}: {_status(v)}")
