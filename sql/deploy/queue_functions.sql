@@ -257,54 +257,53 @@ DECLARE
     v_value jsonb;
     v_mode text;
     v_first_id uuid;
+    v_bad_limit_key bigint;
+    v_deduplicated boolean;
+    v_known constant text[] := ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
+                                     'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
+                                     'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'];
+    -- Task types that deduplicate by their arguments: usually none, so no lookup per task.
+    v_unique_names text[] := ARRAY(SELECT tt.name FROM tasklib.task_types tt WHERE tt.unique_args IS NOT NULL);
 BEGIN
     IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
         RAISE EXCEPTION 'tasks must be a JSON array of objects, got %', coalesce(jsonb_typeof(tasks), 'NULL')
             USING ERRCODE = 'TL002';
     END IF;
 
-    -- A misspelt option (say "delay") would otherwise be dropped without a word. Removing the
-    -- known keys leaves {} for a clean element, one call instead of a set of keys per element.
-    SELECT e.ord - 1, jsonb_typeof(e.task)
-      INTO v_position, v_type
-      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
-     WHERE jsonb_typeof(e.task) <> 'object'
-        OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                          'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'] <> '{}'
-     ORDER BY e.ord
-     LIMIT 1;
+    -- One pass over the batch finds the first element that is not an object or has an option
+    -- that does not exist (a misspelt "delay" would otherwise be dropped without a word:
+    -- removing the known keys leaves {} for a clean element), the first bad limit_key, and
+    -- whether any task is deduplicated (a unique key or arguments, its own or its task type's).
+    SELECT min(e.ord) FILTER (WHERE CASE WHEN jsonb_typeof(e.task) <> 'object' THEN true
+                                         ELSE e.task - v_known <> '{}' END) - 1,
+           min(e.ord) FILTER (WHERE jsonb_typeof(e.task) = 'object'
+                                AND coalesce(jsonb_typeof(e.task -> 'limit_key'), 'null') <> 'null'
+                                AND (jsonb_typeof(e.task -> 'limit_key') <> 'string' OR e.task ->> 'limit_key' = ''
+                                     OR length(e.task ->> 'limit_key') > 255)) - 1,
+           coalesce(bool_or(jsonb_typeof(e.task) = 'object'
+                            AND (coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
+                                 OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
+                                 OR e.task ->> 'name' = ANY (v_unique_names))), false)
+      INTO v_position, v_bad_limit_key, v_deduplicated
+      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord);
+    v_type := jsonb_typeof(tasks -> v_position::integer);
     IF v_type <> 'object' THEN
         RAISE EXCEPTION 'tasks[%] must be a JSON object, got %', v_position, v_type USING ERRCODE = 'TL002';
     ELSIF v_type IS NOT NULL THEN
         SELECT k INTO v_key
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
-         WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                               'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'])
+         WHERE k <> ALL (v_known)
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
-    SELECT e.ord - 1, e.task -> 'limit_key'
-      INTO v_position, v_value
-      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
-     WHERE e.task ? 'limit_key' AND jsonb_typeof(e.task -> 'limit_key') <> 'null'
-       AND (jsonb_typeof(e.task -> 'limit_key') <> 'string' OR e.task ->> 'limit_key' = ''
-            OR length(e.task ->> 'limit_key') > 255)
-     ORDER BY e.ord
-     LIMIT 1;
-    IF v_position IS NOT NULL THEN
+    IF v_bad_limit_key IS NOT NULL THEN
         RAISE EXCEPTION 'tasks[%].limit_key must be a non-empty string of at most 255 characters, got %',
-            v_position, left(v_value::text, 40) USING ERRCODE = 'TL002';
+            v_bad_limit_key, left((tasks -> v_bad_limit_key::integer -> 'limit_key')::text, 40) USING ERRCODE = 'TL002';
     END IF;
 
     -- Deduplicated tasks go one by one through submit, which resolves each key's conflict (a
     -- key repeated within the batch included); the batch stays one transaction.
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(tasks) AS e(task)
-                LEFT JOIN tasklib.task_types tt ON tt.name = e.task ->> 'name'
-               WHERE coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
-                  OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
-                  OR tt.unique_args IS NOT NULL) THEN
+    IF v_deduplicated THEN
         FOR v_position, v_value IN
             SELECT e.ord - 1, e.task FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord) ORDER BY e.ord
         LOOP
