@@ -93,6 +93,6 @@ def test_a_worker_before_migrate_exits_1_with_one_clear_line(
 
 
 def test_a_worker_that_cannot_reach_the_database_exits_3() -> None:
-    result = run_tasklib("worker", EXAMPLE_TASKS, "--database-url", _closed_port_url(), timeout=5)
+    result = run_tasklib("worker", EXAMPLE_TASKS, "--database-url", _closed_port_url(), timeout=60)
     assert result.code == 3, result.err
     assert _first_error_line(result.err).startswith("error: cannot connect to the database at ")
