@@ -450,19 +450,18 @@ BEGIN
     ),
     failed AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for ends cancelled, not retried.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
+           SET state = tasklib._state_after_attempt('failed', t.cancel_requested_at),
                error = format('lease expired: worker %s presumed dead', t.worker_id),
                failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
                                                   format('lease expired: worker %s presumed dead', t.worker_id)),
                locked_until = NULL,
                lease_token = NULL,
-               -- t.terminal is the running row's (false): ask the rule about the failed one.
-               next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                         AND t.cancel_requested_at IS NULL
+               -- t.terminal is the running row's (false): ask the rule about the row it becomes.
+               next_retry_at = CASE WHEN NOT tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                                 t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                        OR t.cancel_requested_at IS NOT NULL THEN now() END
+               completed_at = CASE WHEN tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                            t.retry_count, t.max_retries) THEN now() END
           FROM expired e
          WHERE t.id = e.id
         RETURNING t.id, t.terminal
@@ -875,8 +874,7 @@ BEGIN
     RETURN QUERY
     WITH failed AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
+           SET state = tasklib._state_after_attempt('failed', t.cancel_requested_at),
                error = fail.errors[array_position(fail.ids, t.id)],
                failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
                                                   fail.errors[array_position(fail.ids, t.id)]),
@@ -898,13 +896,13 @@ BEGIN
                                             ELSE coalesce(t.max_retries_submitted, t.max_retries) END,
                next_retry_at = CASE WHEN (fail.retryable IS NULL
                                           OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
-                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                         AND t.cancel_requested_at IS NULL
+                                         AND NOT tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                                     t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
                completed_at = CASE WHEN (fail.retryable IS NULL
                                          OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
-                                        AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                        AND t.cancel_requested_at IS NULL
+                                        AND NOT tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                                    t.retry_count, t.max_retries)
                    THEN NULL ELSE now() END
          WHERE t.id = ANY (fail.ids)
            AND t.lease_token = fail.lease_tokens[array_position(fail.ids, t.id)]
@@ -987,9 +985,9 @@ BEGIN
     RETURN QUERY
     WITH released AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for is not handed back: it ends cancelled.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
-               completed_at = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE now() END,
+           SET state = tasklib._state_after_attempt('pending', t.cancel_requested_at),
+               completed_at = CASE WHEN tasklib.is_terminal(tasklib._state_after_attempt('pending', t.cancel_requested_at),
+                                                            t.retry_count, t.max_retries) THEN now() END,
                scheduled_at = now(),
                worker_id = NULL,
                started_at = NULL,
@@ -1076,9 +1074,9 @@ BEGIN
     RETURN QUERY
     WITH back AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for is not handed back: it ends cancelled.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
-               completed_at = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE now() END,
+           SET state = tasklib._state_after_attempt('pending', t.cancel_requested_at),
+               completed_at = CASE WHEN tasklib.is_terminal(tasklib._state_after_attempt('pending', t.cancel_requested_at),
+                                                            t.retry_count, t.max_retries) THEN now() END,
                scheduled_at = now() + make_interval(secs => rate_limited.retry_after_seconds[array_position(rate_limited.ids, t.id)]),
                worker_id = NULL,
                started_at = NULL,

@@ -9,6 +9,7 @@ DROP TABLE tasklib.queue_keys;
 DROP TABLE tasklib.queues;
 DROP TABLE tasklib.tasks;
 DROP TABLE tasklib.task_types;
+DROP FUNCTION tasklib._state_after_attempt(text, timestamptz);
 DROP FUNCTION tasklib.is_terminal(text, integer, integer);
 DROP FUNCTION tasklib.task_defaults();
 DROP TYPE tasklib.task_options;

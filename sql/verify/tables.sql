@@ -22,6 +22,7 @@ SELECT 'tasklib.tasks_claim_idx'::regclass, 'tasklib.tasks_lease_idx'::regclass,
        'tasklib.tasks_tags_idx'::regclass;
 SELECT 'tasklib._uuid_v7()'::regprocedure, 'tasklib._uuid_v7_step(uuid, bigint)'::regprocedure,
        'tasklib.is_terminal(text, integer, integer)'::regprocedure, 'tasklib.task_defaults()'::regprocedure,
+       'tasklib._state_after_attempt(text, timestamptz)'::regprocedure,
        'tasklib.task_options'::regtype, 'tasklib.limits()'::regprocedure, 'tasklib.limit_values'::regtype;
 SELECT 1 / (tasklib.is_terminal('failed', 3, 3) AND NOT tasklib.is_terminal('failed', 2, 3)
             AND (tasklib.task_defaults()).queue IS NOT NULL)::int;
