@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import tasklib
 from tests.support.waiting import wait_until, wait_until_async
 from tests.worker import tasks_children as t
@@ -73,6 +75,13 @@ async def test_max_tasks_per_child_replaces_a_child_after_that_many_tasks(url: s
     async with running_worker(url, concurrency=1, max_tasks_per_child=2):
         pids = await results(url, ids)
     assert len(set(pids)) == 3, pids
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_max_tasks_per_child_must_be_a_positive_integer(bad: object) -> None:
+    config = tasklib.Config(database_url="postgresql://nowhere/db")
+    with pytest.raises(tasklib.ConfigurationError, match="max_tasks_per_child"):
+        tasklib.TaskWorker(config, max_tasks_per_child=bad)  # type: ignore[arg-type]
 
 
 async def test_a_timed_out_task_is_stopped_and_its_child_replaced(url: str, tmp_path: Path) -> None:
@@ -163,9 +172,8 @@ def test_kill_9_of_the_worker_leaves_no_child_process(database_url: str, tmp_pat
         waiting = tasklib.submit_task_sync(t.sleeps, folder=str(tmp_path))
     finally:
         tasklib.close()
-    proc = start_worker_process(
-        database_url, "tests.worker.tasks_children", tmp_path, "--concurrency", "3"
-    )
+    options = ("--concurrency", "3", "--max-tasks-per-child", "1000")
+    proc = start_worker_process(database_url, "tests.worker.tasks_children", tmp_path, *options)
     with worker_processes([proc]):
         busy = wait_until(lambda: pid_in(tmp_path), what="the sleeping task to start")
         query = (
