@@ -125,10 +125,6 @@ class _Child:
         # starts them again without a report (see _run).
         self.known: set[tuple[str, str | None, str]] = set()
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
     def retire(self, *, gently: bool = False) -> None:
         """End the process and free what it held (its pipe, its sentinel)."""
         self.conn.close()  # an idle child reads EOF and exits
@@ -158,12 +154,6 @@ class ChildPool:
         self._idle: list[_Child] = []
         self._all: set[_Child] = set()
         self._closed = False
-        self.started = 0
-
-    def pids(self) -> list[int]:
-        """The process ids of the children alive now (idle or running a task)."""
-        with self._lock:
-            return [pid for child in self._all if (pid := child.pid) is not None]
 
     def acquire(self) -> _Child:
         """An idle child, or a new one (from the calling thread: it may take a process start)."""
@@ -186,7 +176,6 @@ class ChildPool:
         child = _Child(process, parent_end)
         with self._lock:
             self._all.add(child)
-            self.started += 1
             if self._closed:
                 # Closed while this child started: it must not outlive the worker's shutdown.
                 process.kill()
@@ -214,8 +203,8 @@ class ChildPool:
             self._closed = True
             idle, self._idle = self._idle, []
             for child in self._all.difference(idle):
-                if child.process.exitcode is None:
-                    child.process.kill()
+                # Not its exitcode: that reads the status pipe its watching thread may read.
+                child.process.kill()
             self._all.difference_update(idle)
         for child in idle:
             child.retire()
