@@ -12,3 +12,15 @@ import tasklib
 def noop(i: int) -> int:
     """Does nothing; returns the id of the process that ran it."""
     return os.getpid()
+
+
+def _closure() -> tasklib.TaskDefinition[[int], int]:
+    @tasklib.task(name="bench.sync_noop_closure")
+    def noop_closure(i: int) -> int:
+        """The same as a closure (as Django's tasks are): children forked from the worker."""
+        return os.getpid()
+
+    return noop_closure
+
+
+noop_closure = _closure()

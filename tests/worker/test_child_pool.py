@@ -153,16 +153,23 @@ async def test_progress_reported_in_a_child_reaches_the_task(url: str, tmp_path:
     assert progress == {"done": 2, "pid": child}
 
 
-async def test_a_nested_function_runs_in_a_child_forked_from_the_worker(url: str) -> None:
+async def test_nested_functions_run_in_reused_children_forked_from_the_worker(url: str) -> None:
     @tasklib.task(name="tests.worker.child_pool.nested", timeout_seconds=30)
     def nested() -> int:
         return os.getpid()
 
     async with running_worker(url, concurrency=1):
-        ids = [await tasklib.submit_task(nested) for _ in range(2)]
-        pids = await results(url, ids)
-    assert os.getpid() not in pids
-    assert len(set(pids)) == 2  # a fork per run: a nested function cannot be found by name
+        first = await results(url, [await tasklib.submit_task(nested) for _ in range(3)])
+
+        # Registered after the child was forked: its registry does not have it, a new one does.
+        @tasklib.task(name="tests.worker.child_pool.later", timeout_seconds=30)
+        def later() -> int:
+            return os.getpid()
+
+        (second,) = await results(url, [await tasklib.submit_task(later)])
+    assert len(set(first)) == 1
+    assert os.getpid() not in first
+    assert second not in (*first, os.getpid())
 
 
 def test_kill_9_of_the_worker_leaves_no_child_process(database_url: str, tmp_path: Path) -> None:

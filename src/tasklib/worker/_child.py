@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import ModuleType
@@ -29,7 +30,7 @@ from typing import Any
 from tasklib import cancellation, progress
 from tasklib.db.statements import TaskId
 from tasklib.errors import RateLimited, TaskCancelled
-from tasklib.registry import TaskDefinition
+from tasklib.registry import TaskDefinition, get_definition, registered_tasks
 from tasklib.worker._outcomes import (
     Outcome,
     failed,
@@ -54,8 +55,9 @@ _PR_SET_PDEATHSIG = 1
 _REPORT_SECONDS = 0.05
 
 # What the worker sends a child: the task's id, where to find its function, its arguments as JSON.
-_Target = TaskDefinition[..., Any] | tuple[str, str | None, str]
-_Request = tuple[TaskId, _Target, str]
+# A function the child imports by module, file and qualified name, or (a child forked from the
+# worker) the name of a task in the registry it was forked with.
+_Target = tuple[str, str | None, str] | str
 
 
 class ChildControl:
@@ -115,15 +117,22 @@ class ChildControl:
 class _Child:
     """One child process and the worker's end of its duplex pipe."""
 
-    __slots__ = ("conn", "known", "process", "tasks")
+    __slots__ = ("conn", "known", "process", "registry", "tasks")
 
-    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+    def __init__(
+        self,
+        process: BaseProcess,
+        conn: Connection,
+        registry: dict[str, TaskDefinition[..., Any]] | None = None,
+    ) -> None:
         self.process = process
         self.conn = conn
         self.tasks = 0
         # The functions the child has found (it reported them started): it keeps them, and
         # starts them again without a report (see _run).
-        self.known: set[tuple[str, str | None, str]] = set()
+        self.known: set[_Target] = set()
+        # Forked from the worker: the registry it was forked with (None: from the fork server).
+        self.registry = registry
 
     def retire(self, *, gently: bool = False) -> None:
         """End the process and free what it held (its pipe, its sentinel)."""
@@ -154,32 +163,51 @@ class ChildPool:
         self._idle: list[_Child] = []
         self._all: set[_Child] = set()
         self._closed = False
+        # Children forked from the worker are forked by this one thread, which lives as long as
+        # the pool: PR_SET_PDEATHSIG fires when the forking *thread* ends.
+        self._forker: ThreadPoolExecutor | None = None
 
-    def acquire(self) -> _Child:
-        """An idle child, or a new one (from the calling thread: it may take a process start)."""
+    def acquire(self, forked_for: TaskDefinition[..., Any] | None = None) -> _Child:
+        """An idle child, or a new one (from the calling thread: it may take a process start).
+
+        ``forked_for``: a child forked from the worker whose registry has that definition
+        (one forked before it was registered is replaced); else a child of the fork server.
+        """
         while True:
             with self._lock:
                 if self._closed:
                     raise RuntimeError("the worker's child processes are closed")
-                child = self._idle.pop() if self._idle else None
+                child = self._take_idle(forked_for is not None)
             if child is None:
                 break
+            registry = child.registry or {}
+            if forked_for is not None and registry.get(forked_for.name) is not forked_for:
+                self._discard(child, gently=True)  # forked before the task was registered
+                continue
             if child.process.is_alive():
                 return child
             self._discard(child)  # died while idle (killed from outside, out of memory)
-        parent_end, child_end = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(
-            target=_serve, args=(child_end, None), name="tasklib-child", daemon=True
-        )
-        process.start()
-        child_end.close()
-        child = _Child(process, parent_end)
+        if forked_for is None:
+            child = _start(_CONTEXT, None)
+        else:
+            with self._lock:
+                if self._forker is None:
+                    self._forker = ThreadPoolExecutor(1, thread_name_prefix="tasklib-forker")
+                forker = self._forker
+            child = forker.submit(_start, _FORK, dict(registered_tasks())).result()
+        process = child.process
         with self._lock:
             self._all.add(child)
             if self._closed:
                 # Closed while this child started: it must not outlive the worker's shutdown.
                 process.kill()
         return child
+
+    def _take_idle(self, forked: bool) -> _Child | None:
+        for index in range(len(self._idle) - 1, -1, -1):
+            if (self._idle[index].registry is not None) == forked:
+                return self._idle.pop(index)
+        return None
 
     def release(self, child: _Child, *, reusable: bool) -> None:
         """A task's run ended: keep its child for the next task, or end the process."""
@@ -206,8 +234,25 @@ class ChildPool:
                 # Not its exitcode: that reads the status pipe its watching thread may read.
                 child.process.kill()
             self._all.difference_update(idle)
+            forker, self._forker = self._forker, None
         for child in idle:
             child.retire()
+        if forker is not None:
+            forker.shutdown(wait=False)
+
+
+def _start(context: Any, registry: dict[str, TaskDefinition[..., Any]] | None) -> _Child:
+    """Start a child: from the fork server, or (``registry`` given) forked from the worker."""
+    parent_end, child_end = context.Pipe()
+    process = context.Process(target=_serve, args=(child_end,), name="tasklib-child", daemon=True)
+    try:
+        process.start()
+    except BaseException:
+        parent_end.close()
+        raise
+    finally:
+        child_end.close()
+    return _Child(process, parent_end, registry)
 
 
 def preload(modules: Iterable[str]) -> None:
@@ -238,24 +283,28 @@ def run_in_child(
     multiprocessing's fork server (a clean single-threaded process started once), which finds
     the function again by module and qualified name, rebuilds the arguments from their JSON
     form and sends back an Outcome. A function that cannot be imported by name (defined in the
-    script being run, ``__main__``, or inside another function) is run in a child forked from
-    the worker itself for this one run instead: importing a script again would run its top
-    level, and a nested function has no importable name.
+    script being run, ``__main__``, or inside another function: Django's tasks are such
+    closures) runs in a child forked from the worker itself instead, which finds it by task
+    name in the registry it was forked with: importing a script again would run its top
+    level, and a nested function has no importable name. Those children are reused too.
     """
     try:
         if control.stopping:
             # Cancelled while it waited for a thread: it never starts.
             control.terminated = True
             return failed(task_id, f"TaskCancelled: task {task_id} never started", retryable=False)
-        if not _importable(definition):
-            return _run_forked(task_id, definition, args, timeout, control)
-        module = sys.modules.get(definition.fn.__module__)
-        target = (
-            definition.fn.__module__,
-            getattr(module, "__file__", None),
-            definition.fn.__qualname__,
-        )
-        child = pool.acquire()
+        target: _Target
+        if _importable(definition):
+            module = sys.modules.get(definition.fn.__module__)
+            target = (
+                definition.fn.__module__,
+                getattr(module, "__file__", None),
+                definition.fn.__qualname__,
+            )
+            child = pool.acquire()
+        else:
+            target = definition.name
+            child = pool.acquire(forked_for=definition)
         reusable = False
         try:
             try:
@@ -276,51 +325,20 @@ def run_in_child(
         control.close()
 
 
-def _run_forked(
-    task_id: TaskId,
-    definition: TaskDefinition[..., Any],
-    args: str,
-    timeout: float,
-    control: ChildControl,
-) -> Outcome | None:
-    """Run one task in a child forked from the worker, which ends with it."""
-    parent_end, child_end = _FORK.Pipe()
-    # Process arguments are not pickled under fork: the child gets the definition itself.
-    request: _Request = (task_id, definition, args)
-    process = _FORK.Process(
-        target=_serve,
-        args=(child_end, request),
-        name=f"tasklib-task-{definition.name}",
-        daemon=True,
-    )
-    try:
-        process.start()
-    except BaseException:
-        parent_end.close()
-        raise
-    finally:
-        child_end.close()
-    child = _Child(process, parent_end)
-    try:
-        return _watch(task_id, definition, timeout, control, child)[0]
-    finally:
-        child.retire()
-
-
 def _watch(
     task_id: TaskId,
     definition: TaskDefinition[..., Any],
     timeout: float,
     control: ChildControl,
     child: _Child,
-    target: tuple[str, str | None, str] | None = None,
+    target: _Target,
 ) -> tuple[Outcome | None, bool]:
     """Wait for the child to send the outcome of the task it was given, steered by ``control``;
     also whether the child may run another task (it was not signalled and did not die)."""
     conn, process = child.conn, child.process
     wake = control.fileno()
     waiting: list[Connection | int] = [conn, process.sentinel, wake]
-    started = target is not None and target in child.known
+    started = target in child.known
     deadline = time.monotonic() + (timeout if started else _START_LIMIT_SECONDS)
     killed = False
     while True:
@@ -369,8 +387,7 @@ def _watch(
         if message is None:
             started = True
             deadline = time.monotonic() + timeout
-            if target is not None:
-                child.known.add(target)
+            child.known.add(target)
         elif isinstance(message, str):
             progress.record(task_id, message)
         else:
@@ -431,8 +448,8 @@ class _Reports:
             time.sleep(_REPORT_SECONDS)
 
 
-def _serve(conn: Connection, request: _Request | None) -> None:
-    """A child's main: run the given request, or each request that comes until the pipe closes."""
+def _serve(conn: Connection) -> None:
+    """A child's main: run each task the worker sends until the pipe closes."""
     _die_with_parent()
     # A child forked from the worker inherited the descriptor through which the event loop
     # learns of signals: the child's own SIGTERM must not reach the worker's loop.
@@ -449,15 +466,11 @@ def _serve(conn: Connection, request: _Request | None) -> None:
                 conn.send(message)
 
     progress.forward_to(_Reports(send).put)
-    if request is not None:
-        send(_run(send, *request))
-        return
     while True:
         try:
             request = conn.recv()
         except EOFError:
             return  # the worker closed the pipe (it retired this child, or it is gone)
-        assert request is not None
         send(_run(send, *request))
 
 
@@ -505,12 +518,12 @@ def _run(
     target: _Target,
     args: str,
 ) -> Outcome:
-    found = None if isinstance(target, TaskDefinition) else _found.get(target)
+    found = _found.get(target)
     try:
-        if isinstance(target, TaskDefinition):
-            definition = target
-        elif found is not None:
+        if found is not None:
             definition = found
+        elif isinstance(target, str):
+            definition = _registered(target)
         else:
             definition = _locate(*target)
         kwargs = definition.rebuild_args_json(args)
@@ -520,8 +533,7 @@ def _run(
     token = cancellation.enter(task_id)
     _Run.task_id = task_id
     if found is None:
-        if not isinstance(target, TaskDefinition):
-            _found[target] = definition
+        _found[target] = definition
         send(None)
     outcome: Outcome
     try:
@@ -547,7 +559,14 @@ def _run(
 
 # The functions this child has found, by (module, file, qualified name): the worker knows them
 # too (ChildPool's _Child.known) and counts their timeout from the request.
-_found: dict[tuple[str, str | None, str], TaskDefinition[..., Any]] = {}
+_found: dict[_Target, TaskDefinition[..., Any]] = {}
+
+
+def _registered(name: str) -> TaskDefinition[..., Any]:
+    definition = get_definition(name)
+    if definition is None:
+        raise LookupError(f"no task named {name!r} in the child process's registry")
+    return definition
 
 
 def _locate(module_name: str, module_file: str | None, qualname: str) -> TaskDefinition[..., Any]:
