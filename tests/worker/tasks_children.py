@@ -53,3 +53,16 @@ def reports_progress(folder: str) -> int:
     while not Path(folder, "go").exists():
         time.sleep(0.01)
     return os.getpid()
+
+
+def _closure() -> tasklib.TaskDefinition[[str], None]:
+    @tasklib.task(name="tests.worker.tasks_children.sleeps_in_a_fork", timeout_seconds=60)
+    def sleeps_in_a_fork(folder: str) -> None:
+        """``sleeps`` as a closure: it runs in a child forked from the worker."""
+        note_pid(folder, "forked-pid")
+        time.sleep(60)
+
+    return sleeps_in_a_fork
+
+
+sleeps_in_a_fork = _closure()

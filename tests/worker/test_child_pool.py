@@ -177,12 +177,16 @@ def test_kill_9_of_the_worker_leaves_no_child_process(database_url: str, tmp_pat
     try:
         quick = [tasklib.submit_task_sync(t.pid, n=n) for n in range(8)]
         waiting = tasklib.submit_task_sync(t.sleeps, folder=str(tmp_path))
+        tasklib.submit_task_sync(t.sleeps_in_a_fork, folder=str(tmp_path))
     finally:
         tasklib.close()
-    options = ("--concurrency", "3", "--max-tasks-per-child", "1000")
+    options = ("--concurrency", "4", "--max-tasks-per-child", "1000")
     proc = start_worker_process(database_url, "tests.worker.tasks_children", tmp_path, *options)
     with worker_processes([proc]):
         busy = wait_until(lambda: pid_in(tmp_path), what="the sleeping task to start")
+        forked = wait_until(
+            lambda: pid_in(tmp_path, "forked-pid"), what="the sleeping closure to start"
+        )
         query = (
             "SELECT result->'value' FROM tasklib.tasks WHERE id = ANY(%s) AND result IS NOT NULL"
         )
@@ -190,7 +194,7 @@ def test_kill_9_of_the_worker_leaves_no_child_process(database_url: str, tmp_pat
             lambda: (found := fetch(database_url, query, (quick,))) and len(found) == 8 and found,
             what="the quick tasks to complete",
         )
-        children = {busy, *(int(value) for (value,) in idle)}
+        children = {busy, forked, *(int(value) for (value,) in idle)}
         assert proc.pid not in children
         assert all(alive(pid) for pid in children)
         proc.kill()
