@@ -217,6 +217,8 @@ class Claimer:
         time the last check named.
         """
         self._recheck.clear()
+        if claimed:
+            self._busy_arms = 0
         if not self._armed and self._cancels.listening and not self._woken():
             wakes = self._wakes
             if await self._db.run(self._wait_for_tasks):
