@@ -73,6 +73,58 @@ $$;
 COMMENT ON FUNCTION tasklib._unique_conflict IS
     'Private (submit): resolve a unique-key conflict with the holding task by policy: return its id, raise TL007, or replace a pending holder''s arguments, tags, priority and due time.';
 
+-- The first key of the advisory locks that order submits and waiting workers per queue (the
+-- second is hashtext(queue)).
+CREATE FUNCTION tasklib._wait_lock_class() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN hashtext('tasklib.queue_waits');
+COMMENT ON FUNCTION tasklib._wait_lock_class IS
+    'Private: the first key of the per-queue advisory locks of submit and wait_for_tasks.';
+
+-- Wake the workers that wait for a queue's tasks, for a task just inserted into it: NOTIFY,
+-- but only when one waits. A NOTIFY takes a global lock at commit that serialises every
+-- notifying transaction (no group commit), so a submit that needs none is much cheaper.
+--
+-- The lost wake-up this must never allow: a worker about to wait (wait_for_tasks) sets the
+-- queue's flag and then claims once more; a submit inserts its task and reads the flag. A
+-- submit's row is invisible until it commits, so each side could miss the other. The queue's
+-- advisory lock orders them: a submit holds it shared from here to its commit, and
+-- wait_for_tasks takes it exclusive (or gives up: "look again soon") before it sets the flag.
+-- So either the submit committed before the flag was set, and the worker's next claim sees
+-- its task, or the submit took its lock after the flag's commit and, reading the flag in a
+-- later statement (a newer snapshot, READ COMMITTED), sees it set. Under REPEATABLE READ or
+-- SERIALIZABLE the snapshot may be older than the flag: always notify there.
+--
+-- The first submit to see the flag clears it; a submit that sees it while another in-flight
+-- submit clears it notifies too (that one may roll back). A new queue's first task always
+-- notifies: a worker waiting for every queue (wait_for_tasks(NULL)) did not know it. Delayed
+-- tasks notify tasklib_delayed, which quiet workers hear to ask when it falls due; it leaves
+-- the flag set, since it wakes nobody to claim.
+CREATE FUNCTION tasklib._wake_workers(queue text, new_queue boolean, delayed boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_channel text := CASE WHEN delayed THEN 'tasklib_delayed' ELSE 'tasklib_submitted' END;
+BEGIN
+    IF new_queue OR current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM pg_notify(v_channel, queue);
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(tasklib._wait_lock_class(), hashtext(queue));
+    IF NOT EXISTS (SELECT 1 FROM tasklib.queue_waits w WHERE w.queue = _wake_workers.queue AND w.armed) THEN
+        RETURN;
+    END IF;
+    IF NOT delayed THEN
+        UPDATE tasklib.queue_waits w SET armed = false
+         WHERE w.queue IN (SELECT x.queue FROM tasklib.queue_waits x
+                            WHERE x.queue = _wake_workers.queue AND x.armed
+                              FOR NO KEY UPDATE SKIP LOCKED);
+    END IF;
+    PERFORM pg_notify(v_channel, queue);
+END;
+$$;
+COMMENT ON FUNCTION tasklib._wake_workers IS
+    'Private (submit): NOTIFY tasklib_submitted (tasklib_delayed if delayed) for queue when a worker waits for it (queue_waits, set by wait_for_tasks), a new queue, or outside READ COMMITTED; clears the flag it acts on.';
+
 -- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
 -- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
 -- The task's submitted_by is the caller's login role: the column's default, session_user, which
@@ -111,6 +163,7 @@ DECLARE
     v_key text;
     v_holder uuid;
     v_window double precision;
+    v_new_queue boolean;
 BEGIN
     IF submit.limit_key = '' OR length(submit.limit_key) > 255 THEN
         RAISE EXCEPTION 'limit_key must be a non-empty string of at most 255 characters, got %',
@@ -179,17 +232,10 @@ BEGIN
         INSERT INTO tasklib.queues AS q (name)
         SELECT i.queue FROM inserted i WHERE NOT EXISTS (SELECT 1 FROM tasklib.queues x WHERE x.name = i.queue)
         ON CONFLICT DO NOTHING
-    ),
-    -- Delivered at commit, so a worker never wakes for a task it cannot see yet. A delayed
-    -- task's goes to tasklib_delayed, which only workers that send no query while idle
-    -- (quiet_idle) listen to: they ask when it falls due.
-    woken AS (
-        SELECT pg_notify(CASE WHEN submit.delay_seconds = 0 THEN 'tasklib_submitted' ELSE 'tasklib_delayed' END,
-                         i.queue)
-          FROM inserted i
+        RETURNING q.name
     )
-    SELECT i.id, i.queue, i.unique_key INTO v_id, v_queue, v_key
-      FROM inserted i, (SELECT count(*) FROM woken) w;
+    SELECT i.id, i.queue, i.unique_key, EXISTS (SELECT 1 FROM new_queue) INTO v_id, v_queue, v_key, v_new_queue
+      FROM inserted i;
 
     IF v_id IS NULL THEN
         -- Raises the error that names the problem, if there is one.
@@ -240,11 +286,12 @@ BEGIN
         END IF;
     END IF;
 
+    PERFORM tasklib._wake_workers(v_queue, v_new_queue, submit.delay_seconds > 0);
     RETURN v_id;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted (tasklib_delayed for a delayed task).';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes the workers that wait for the queue (wait_for_tasks) with NOTIFY tasklib_submitted (tasklib_delayed for a delayed task).';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.
@@ -1189,6 +1236,31 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
     'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
+
+-- A worker about to wait for queues' tasks (NULL: every queue) says so, so that the next
+-- submit to one of them wakes it with NOTIFY (_wake_workers, which argues the order). It must
+-- claim once more after this commits (a task committed before then was submitted without a
+-- NOTIFY to it) and be listening already. False: a submit to one of the queues is in flight
+-- and may not notify; the worker looks again soon instead of waiting (it does not wait here
+-- for that submit: a queued exclusive lock would hold up every later submit to the queue).
+CREATE FUNCTION tasklib.wait_for_tasks(queues text[] DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_queues text[] := ARRAY(SELECT DISTINCT q FROM unnest(coalesce(wait_for_tasks.queues,
+                                 ARRAY(SELECT x.name FROM tasklib.queues x))) AS q WHERE q IS NOT NULL);
+BEGIN
+    IF EXISTS (SELECT 1 FROM unnest(v_queues) AS q
+                WHERE NOT pg_try_advisory_xact_lock(tasklib._wait_lock_class(), hashtext(q))) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO tasklib.queue_waits AS w (queue, armed)
+    SELECT q, true FROM unnest(v_queues) AS q
+    ON CONFLICT (queue) DO UPDATE SET armed = true WHERE NOT w.armed;
+    RETURN true;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.wait_for_tasks IS
+    'For a listening worker about to wait for tasks of queues (NULL: all): the next submit to one of them sends NOTIFY tasklib_submitted. Claim once more after it returns true; false means a submit to one of them is in flight: look again soon instead of waiting.';
 
 -- A running task's report of how far it has got, for operators and waiting clients: free JSON
 -- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt

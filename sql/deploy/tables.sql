@@ -355,6 +355,17 @@ CREATE INDEX queue_keys_blocked_idx ON tasklib.queue_keys (queue, blocked_until)
 COMMENT ON TABLE tasklib.queue_keys IS
     'Per limit key of a queue: its suspension and rate bucket (a row exists once a key is suspended or starts under a per-key rate limit).';
 
+-- Whether a worker may be waiting for a queue's tasks with nothing to do, so that a submit
+-- sends NOTIFY only then (a NOTIFY serialises the commits of every notifying transaction on
+-- a global lock). A worker about to wait sets armed (wait_for_tasks); the first submit that
+-- sees it clears it and notifies. docs/state_machine.md argues why no wake-up is lost.
+CREATE TABLE tasklib.queue_waits (
+    queue text PRIMARY KEY,
+    armed boolean NOT NULL
+);
+COMMENT ON TABLE tasklib.queue_waits IS
+    'Per queue: whether a worker waits for its tasks (set by wait_for_tasks, cleared by the submit that wakes it with NOTIFY tasklib_submitted).';
+
 -- Deduplication over a time window ("at most once per hour"): the task that took a key and until
 -- when it holds it, finished or not. A submit takes a key whose window has passed by updating
 -- its row (one statement under the row's lock), so concurrent submitters of one key cannot both

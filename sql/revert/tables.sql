@@ -5,6 +5,7 @@ DROP FUNCTION tasklib._failures_after(jsonb, integer, text, timestamptz, text);
 DROP FUNCTION tasklib._bucket_ready_at(double precision, integer, double precision);
 DROP FUNCTION tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer);
 DROP TABLE tasklib.unique_windows;
+DROP TABLE tasklib.queue_waits;
 DROP TABLE tasklib.queue_keys;
 DROP TABLE tasklib.queues;
 DROP TABLE tasklib.tasks;

@@ -15,6 +15,7 @@ SELECT name, paused, suspended_until, concurrency_limit, key_concurrency_limit, 
   FROM tasklib.queues WHERE false;
 SELECT queue, key, suspended_until, tokens, tokens_at, blocked_until FROM tasklib.queue_keys WHERE false;
 SELECT name, key, task_id, until FROM tasklib.unique_windows WHERE false;
+SELECT queue, armed FROM tasklib.queue_waits WHERE false;
 SELECT 'tasklib.tasks_unique_idx'::regclass;
 SELECT 'tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer)'::regprocedure,
        'tasklib._bucket_ready_at(double precision, integer, double precision)'::regprocedure;

@@ -6,7 +6,6 @@ so that a systemd unit or a Kubernetes manifest configures workers without editi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import importlib
@@ -26,7 +25,7 @@ from tasklib.config import DATABASE_URL_ENV, Config
 from tasklib.errors import ConfigurationError, TaskTypeConflictError
 from tasklib.registry import registered_tasks
 from tasklib.task_types import register_task_types
-from tasklib.worker import TaskWorker
+from tasklib.worker import TaskWorker, _loop
 from tasklib.worker._logs import configure_logging
 from tasklib.worker._supervisor import supervise
 
@@ -300,7 +299,7 @@ def worker(
     )
     # Errors (no database: exit 3, no schema: 1, bad options: 2) go to the tasklib command,
     # which prints them in one line, as for every other command.
-    asyncio.run(task_worker.run())
+    _loop.run(task_worker.run())
     if any(thread.name.startswith("tasklib-task") for thread in threading.enumerate()):
         # A released sync task may still run in a thread that cannot be interrupted; its task
         # is already back in the queue, so it must not hold the process open.

@@ -354,6 +354,16 @@ SELECT least(tasklib.seconds_until_claimable(%(queues)s::text[]),
                 FROM tasklib.tasks t WHERE t.state = 'running'))
 """
 
+# A listening worker about to wait: from now on a submit to these queues (NULL: all) sends
+# NOTIFY tasklib_submitted, which it does only while a worker waits. True: claim once more, then
+# wait; false: a submit is in flight that may not notify, so look again soon instead.
+# The flag needs no WAL flush before the worker goes on: a commit is visible at once, and a
+# server that loses it in a crash loses this worker's LISTEN too, after which it looks again.
+WAIT_FOR_TASKS = (
+    "SELECT tasklib.wait_for_tasks(%s::text[])"
+    " FROM pg_catalog.set_config('synchronous_commit', 'off', true)"
+)
+
 LISTEN = "LISTEN tasklib_submitted"
 # submit of a delayed task notifies here instead: only a worker that sends no query while idle
 # (quiet_idle) listens, and asks when it falls due.
