@@ -1248,19 +1248,21 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_queues text[] := ARRAY(SELECT DISTINCT q FROM unnest(coalesce(wait_for_tasks.queues,
                                  ARRAY(SELECT x.name FROM tasklib.queues x))) AS q WHERE q IS NOT NULL);
+    v_quiet boolean;
 BEGIN
-    IF EXISTS (SELECT 1 FROM unnest(v_queues) AS q
-                WHERE NOT pg_try_advisory_xact_lock(tasklib._wait_lock_class(), hashtext(q))) THEN
-        RETURN false;
-    END IF;
+    -- No submit in flight to any of the queues: none can have read the flag before it is set.
+    v_quiet := NOT EXISTS (SELECT 1 FROM unnest(v_queues) AS q
+                            WHERE NOT pg_try_advisory_xact_lock(tasklib._wait_lock_class(), hashtext(q)));
+    -- Set even when a submit is in flight: every submit that reads it from now on notifies;
+    -- only the in-flight ones may have missed it, which the false answer tells the worker.
     INSERT INTO tasklib.queue_waits AS w (queue, armed)
     SELECT q, true FROM unnest(v_queues) AS q
     ON CONFLICT (queue) DO UPDATE SET armed = true WHERE NOT w.armed;
-    RETURN true;
+    RETURN v_quiet;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.wait_for_tasks IS
-    'For a listening worker about to wait for tasks of queues (NULL: all): the next submit to one of them sends NOTIFY tasklib_submitted. Claim once more after it returns true; false means a submit to one of them is in flight: look again soon instead of waiting.';
+    'For a listening worker about to wait for tasks of queues (NULL: all): the next submit to one of them sends NOTIFY tasklib_submitted. Claim once more after it returns true; false means a submit to one of them was in flight and may not notify: look again soon, as well as waiting for a notification.';
 
 -- A running task's report of how far it has got, for operators and waiting clients: free JSON
 -- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt

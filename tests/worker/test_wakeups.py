@@ -55,13 +55,20 @@ def test_a_submit_notifies_only_while_a_worker_waits(url: str) -> None:
 def test_a_worker_cannot_say_it_waits_while_a_submit_is_in_flight(url: str) -> None:
     with (
         psycopg.connect(url, autocommit=True) as submitter,
+        psycopg.connect(url, autocommit=True) as other,
         psycopg.connect(url, autocommit=True) as worker,
+        psycopg.connect(url, autocommit=True) as listener,
     ):
+        listener.execute("LISTEN tasklib_submitted")
         submitter.execute("SELECT tasklib.submit('wakeups.seed', queue => %s)", (QUEUE,))
+        _notifications(listener)
         with submitter.transaction():
             submitter.execute("SELECT tasklib.submit('wakeups.open', queue => %s)", (QUEUE,))
             row = worker.execute("SELECT tasklib.wait_for_tasks(ARRAY[%s])", (QUEUE,)).fetchone()
             assert row == (False,), "the submit may have read the flag before it was set"
+            # The flag is set all the same: another application's submit is not held up.
+            other.execute("SELECT tasklib.submit('wakeups.other', queue => %s)", (QUEUE,))
+            assert _notifications(listener) == [QUEUE], "a later submit notifies"
         row = worker.execute("SELECT tasklib.wait_for_tasks(ARRAY[%s])", (QUEUE,)).fetchone()
         assert row == (True,)
 
