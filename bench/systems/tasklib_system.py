@@ -11,6 +11,7 @@ import psycopg
 import tasklib
 from bench import probe, work
 from bench.systems.base import System
+from tasklib.worker import _loop
 
 
 @tasklib.task(name="bench.noop")
@@ -149,7 +150,8 @@ def serve(url: str, settings: dict[str, Any]) -> None:
         worker = tasklib.TaskWorker(config, concurrency=settings["concurrency"])  # type: ignore[attr-defined]
         await worker.run()
 
-    asyncio.run(main())
+    # As `tasklib worker` runs it: on uvloop when installed (the bench group installs it).
+    _loop.run(main())
 
 
 SYSTEM = TaskLib

@@ -73,6 +73,58 @@ $$;
 COMMENT ON FUNCTION tasklib._unique_conflict IS
     'Private (submit): resolve a unique-key conflict with the holding task by policy: return its id, raise TL007, or replace a pending holder''s arguments, tags, priority and due time.';
 
+-- The first key of the advisory locks that order submits and waiting workers per queue (the
+-- second is hashtext(queue)).
+CREATE FUNCTION tasklib._wait_lock_class() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN hashtext('tasklib.queue_waits');
+COMMENT ON FUNCTION tasklib._wait_lock_class IS
+    'Private: the first key of the per-queue advisory locks of submit and wait_for_tasks.';
+
+-- Wake the workers that wait for a queue's tasks, for a task just inserted into it: NOTIFY,
+-- but only when one waits. A NOTIFY takes a global lock at commit that serialises every
+-- notifying transaction (no group commit), so a submit that needs none is much cheaper.
+--
+-- The lost wake-up this must never allow: a worker about to wait (wait_for_tasks) sets the
+-- queue's flag and then claims once more; a submit inserts its task and reads the flag. A
+-- submit's row is invisible until it commits, so each side could miss the other. The queue's
+-- advisory lock orders them: a submit holds it shared from here to its commit, and
+-- wait_for_tasks takes it exclusive (or gives up: "look again soon") before it sets the flag.
+-- So either the submit committed before the flag was set, and the worker's next claim sees
+-- its task, or the submit took its lock after the flag's commit and, reading the flag in a
+-- later statement (a newer snapshot, READ COMMITTED), sees it set. Under REPEATABLE READ or
+-- SERIALIZABLE the snapshot may be older than the flag: always notify there.
+--
+-- The first submit to see the flag clears it; a submit that sees it while another in-flight
+-- submit clears it notifies too (that one may roll back). A new queue's first task always
+-- notifies: a worker waiting for every queue (wait_for_tasks(NULL)) did not know it. Delayed
+-- tasks notify tasklib_delayed, which quiet workers hear to ask when it falls due; it leaves
+-- the flag set, since it wakes nobody to claim.
+CREATE FUNCTION tasklib._wake_workers(queue text, new_queue boolean, delayed boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_channel text := CASE WHEN delayed THEN 'tasklib_delayed' ELSE 'tasklib_submitted' END;
+BEGIN
+    IF new_queue OR current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM pg_notify(v_channel, queue);
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(tasklib._wait_lock_class(), hashtext(queue));
+    IF NOT EXISTS (SELECT 1 FROM tasklib.queue_waits w WHERE w.queue = _wake_workers.queue AND w.armed) THEN
+        RETURN;
+    END IF;
+    IF NOT delayed THEN
+        UPDATE tasklib.queue_waits w SET armed = false
+         WHERE w.queue IN (SELECT x.queue FROM tasklib.queue_waits x
+                            WHERE x.queue = _wake_workers.queue AND x.armed
+                              FOR NO KEY UPDATE SKIP LOCKED);
+    END IF;
+    PERFORM pg_notify(v_channel, queue);
+END;
+$$;
+COMMENT ON FUNCTION tasklib._wake_workers IS
+    'Private (submit): NOTIFY tasklib_submitted (tasklib_delayed if delayed) for queue when a worker waits for it (queue_waits, set by wait_for_tasks), a new queue, or outside READ COMMITTED; clears the flag it acts on.';
+
 -- Queue one task. Each option left NULL takes the task type's value (tasklib.task_types), and
 -- where that is NULL too (or there is no task type) the global default (tasklib.task_defaults()).
 -- The task's submitted_by is the caller's login role: the column's default, session_user, which
@@ -111,6 +163,7 @@ DECLARE
     v_key text;
     v_holder uuid;
     v_window double precision;
+    v_new_queue boolean;
 BEGIN
     IF submit.limit_key = '' OR length(submit.limit_key) > 255 THEN
         RAISE EXCEPTION 'limit_key must be a non-empty string of at most 255 characters, got %',
@@ -179,17 +232,10 @@ BEGIN
         INSERT INTO tasklib.queues AS q (name)
         SELECT i.queue FROM inserted i WHERE NOT EXISTS (SELECT 1 FROM tasklib.queues x WHERE x.name = i.queue)
         ON CONFLICT DO NOTHING
-    ),
-    -- Delivered at commit, so a worker never wakes for a task it cannot see yet. A delayed
-    -- task's goes to tasklib_delayed, which only workers that send no query while idle
-    -- (quiet_idle) listen to: they ask when it falls due.
-    woken AS (
-        SELECT pg_notify(CASE WHEN submit.delay_seconds = 0 THEN 'tasklib_submitted' ELSE 'tasklib_delayed' END,
-                         i.queue)
-          FROM inserted i
+        RETURNING q.name
     )
-    SELECT i.id, i.queue, i.unique_key INTO v_id, v_queue, v_key
-      FROM inserted i, (SELECT count(*) FROM woken) w;
+    SELECT i.id, i.queue, i.unique_key, EXISTS (SELECT 1 FROM new_queue) INTO v_id, v_queue, v_key, v_new_queue
+      FROM inserted i;
 
     IF v_id IS NULL THEN
         -- Raises the error that names the problem, if there is one.
@@ -240,11 +286,12 @@ BEGIN
         END IF;
     END IF;
 
+    PERFORM tasklib._wake_workers(v_queue, v_new_queue, submit.delay_seconds > 0);
     RETURN v_id;
 END;
 $$;
 COMMENT ON FUNCTION tasklib.submit IS
-    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes idle workers with NOTIFY tasklib_submitted (tasklib_delayed for a delayed task).';
+    'Queue one task and return its id. A NULL option takes the task type''s value, else the global default (task_defaults()); a NULL limit_key, the argument the task type names (limit_key_arg); a NULL unique_key, the one its unique_args make. A task whose unique_key an unfinished task of the same name holds (or, with unique_for_seconds, a task submitted within that window) is not queued: on_conflict return (default) gives the holder''s id, raise raises TL007, replace updates a pending holder. Adds the queue to tasklib.queues on first use. Wakes the workers that wait for the queue (wait_for_tasks) with NOTIFY tasklib_submitted (tasklib_delayed for a delayed task).';
 
 -- Queue many tasks in one call: a JSON array of objects with the keys of submit's parameters.
 -- A missing or null option is resolved as in submit: the task type's value, else the global default.
@@ -257,54 +304,53 @@ DECLARE
     v_value jsonb;
     v_mode text;
     v_first_id uuid;
+    v_bad_limit_key bigint;
+    v_deduplicated boolean;
+    v_known constant text[] := ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
+                                     'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
+                                     'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'];
+    -- Task types that deduplicate by their arguments: usually none, so no lookup per task.
+    v_unique_names text[] := ARRAY(SELECT tt.name FROM tasklib.task_types tt WHERE tt.unique_args IS NOT NULL);
 BEGIN
     IF tasks IS NULL OR jsonb_typeof(tasks) <> 'array' THEN
         RAISE EXCEPTION 'tasks must be a JSON array of objects, got %', coalesce(jsonb_typeof(tasks), 'NULL')
             USING ERRCODE = 'TL002';
     END IF;
 
-    -- A misspelt option (say "delay") would otherwise be dropped without a word. Removing the
-    -- known keys leaves {} for a clean element, one call instead of a set of keys per element.
-    SELECT e.ord - 1, jsonb_typeof(e.task)
-      INTO v_position, v_type
-      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
-     WHERE jsonb_typeof(e.task) <> 'object'
-        OR e.task - ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                          'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                          'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'] <> '{}'
-     ORDER BY e.ord
-     LIMIT 1;
+    -- One pass over the batch finds the first element that is not an object or has an option
+    -- that does not exist (a misspelt "delay" would otherwise be dropped without a word:
+    -- removing the known keys leaves {} for a clean element), the first bad limit_key, and
+    -- whether any task is deduplicated (a unique key or arguments, its own or its task type's).
+    SELECT min(e.ord) FILTER (WHERE CASE WHEN jsonb_typeof(e.task) <> 'object' THEN true
+                                         ELSE e.task - v_known <> '{}' END) - 1,
+           min(e.ord) FILTER (WHERE jsonb_typeof(e.task) = 'object'
+                                AND coalesce(jsonb_typeof(e.task -> 'limit_key'), 'null') <> 'null'
+                                AND (jsonb_typeof(e.task -> 'limit_key') <> 'string' OR e.task ->> 'limit_key' = ''
+                                     OR length(e.task ->> 'limit_key') > 255)) - 1,
+           coalesce(bool_or(jsonb_typeof(e.task) = 'object'
+                            AND (coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
+                                 OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
+                                 OR e.task ->> 'name' = ANY (v_unique_names))), false)
+      INTO v_position, v_bad_limit_key, v_deduplicated
+      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord);
+    v_type := jsonb_typeof(tasks -> v_position::integer);
     IF v_type <> 'object' THEN
         RAISE EXCEPTION 'tasks[%] must be a JSON object, got %', v_position, v_type USING ERRCODE = 'TL002';
     ELSIF v_type IS NOT NULL THEN
         SELECT k INTO v_key
           FROM jsonb_object_keys(tasks -> v_position::integer) AS k
-         WHERE k <> ALL (ARRAY['name', 'args', 'delay_seconds', 'priority', 'tags', 'max_retries',
-                               'timeout_seconds', 'queue', 'backoff_base_seconds', 'limit_key', 'unique_key',
-                               'on_conflict', 'unique_for_seconds', 'unique_args', 'traceparent'])
+         WHERE k <> ALL (v_known)
          LIMIT 1;
         RAISE EXCEPTION 'tasks[%] has unknown option "%"', v_position, v_key USING ERRCODE = 'TL002';
     END IF;
-    SELECT e.ord - 1, e.task -> 'limit_key'
-      INTO v_position, v_value
-      FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord)
-     WHERE e.task ? 'limit_key' AND jsonb_typeof(e.task -> 'limit_key') <> 'null'
-       AND (jsonb_typeof(e.task -> 'limit_key') <> 'string' OR e.task ->> 'limit_key' = ''
-            OR length(e.task ->> 'limit_key') > 255)
-     ORDER BY e.ord
-     LIMIT 1;
-    IF v_position IS NOT NULL THEN
+    IF v_bad_limit_key IS NOT NULL THEN
         RAISE EXCEPTION 'tasks[%].limit_key must be a non-empty string of at most 255 characters, got %',
-            v_position, left(v_value::text, 40) USING ERRCODE = 'TL002';
+            v_bad_limit_key, left((tasks -> v_bad_limit_key::integer -> 'limit_key')::text, 40) USING ERRCODE = 'TL002';
     END IF;
 
     -- Deduplicated tasks go one by one through submit, which resolves each key's conflict (a
     -- key repeated within the batch included); the batch stays one transaction.
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(tasks) AS e(task)
-                LEFT JOIN tasklib.task_types tt ON tt.name = e.task ->> 'name'
-               WHERE coalesce(jsonb_typeof(e.task -> 'unique_key'), 'null') <> 'null'
-                  OR coalesce(jsonb_typeof(e.task -> 'unique_args'), 'null') <> 'null'
-                  OR tt.unique_args IS NOT NULL) THEN
+    IF v_deduplicated THEN
         FOR v_position, v_value IN
             SELECT e.ord - 1, e.task FROM jsonb_array_elements(tasks) WITH ORDINALITY AS e(task, ord) ORDER BY e.ord
         LOOP
@@ -451,19 +497,18 @@ BEGIN
     ),
     failed AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for ends cancelled, not retried.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
+           SET state = tasklib._state_after_attempt('failed', t.cancel_requested_at),
                error = format('lease expired: worker %s presumed dead', t.worker_id),
                failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
                                                   format('lease expired: worker %s presumed dead', t.worker_id)),
                locked_until = NULL,
                lease_token = NULL,
-               -- t.terminal is the running row's (false): ask the rule about the failed one.
-               next_retry_at = CASE WHEN NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                         AND t.cancel_requested_at IS NULL
+               -- t.terminal is the running row's (false): ask the rule about the row it becomes.
+               next_retry_at = CASE WHEN NOT tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                                 t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
-               completed_at = CASE WHEN tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                        OR t.cancel_requested_at IS NOT NULL THEN now() END
+               completed_at = CASE WHEN tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                            t.retry_count, t.max_retries) THEN now() END
           FROM expired e
          WHERE t.id = e.id
         RETURNING t.id, t.terminal
@@ -876,8 +921,7 @@ BEGIN
     RETURN QUERY
     WITH failed AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for ends cancelled: the failure is its stop.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'failed' ELSE 'cancelled' END,
+           SET state = tasklib._state_after_attempt('failed', t.cancel_requested_at),
                error = fail.errors[array_position(fail.ids, t.id)],
                failures = tasklib._failures_after(t.failures, t.attempt, t.worker_id, t.started_at,
                                                   fail.errors[array_position(fail.ids, t.id)]),
@@ -899,13 +943,13 @@ BEGIN
                                             ELSE coalesce(t.max_retries_submitted, t.max_retries) END,
                next_retry_at = CASE WHEN (fail.retryable IS NULL
                                           OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
-                                         AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                         AND t.cancel_requested_at IS NULL
+                                         AND NOT tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                                     t.retry_count, t.max_retries)
                    THEN now() + tasklib.backoff_delay(t.backoff_base_seconds, t.retry_count, t.backoff_max_seconds) END,
                completed_at = CASE WHEN (fail.retryable IS NULL
                                          OR coalesce(fail.retryable[array_position(fail.ids, t.id)], true))
-                                        AND NOT tasklib.is_terminal('failed', t.retry_count, t.max_retries)
-                                        AND t.cancel_requested_at IS NULL
+                                        AND NOT tasklib.is_terminal(tasklib._state_after_attempt('failed', t.cancel_requested_at),
+                                                                    t.retry_count, t.max_retries)
                    THEN NULL ELSE now() END
          WHERE t.id = ANY (fail.ids)
            AND t.lease_token = fail.lease_tokens[array_position(fail.ids, t.id)]
@@ -988,9 +1032,9 @@ BEGIN
     RETURN QUERY
     WITH released AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for is not handed back: it ends cancelled.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
-               completed_at = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE now() END,
+           SET state = tasklib._state_after_attempt('pending', t.cancel_requested_at),
+               completed_at = CASE WHEN tasklib.is_terminal(tasklib._state_after_attempt('pending', t.cancel_requested_at),
+                                                            t.retry_count, t.max_retries) THEN now() END,
                scheduled_at = now(),
                worker_id = NULL,
                started_at = NULL,
@@ -1077,9 +1121,9 @@ BEGIN
     RETURN QUERY
     WITH back AS (
         UPDATE tasklib.tasks t
-           -- A task whose cancellation was asked for is not handed back: it ends cancelled.
-           SET state = CASE WHEN t.cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
-               completed_at = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE now() END,
+           SET state = tasklib._state_after_attempt('pending', t.cancel_requested_at),
+               completed_at = CASE WHEN tasklib.is_terminal(tasklib._state_after_attempt('pending', t.cancel_requested_at),
+                                                            t.retry_count, t.max_retries) THEN now() END,
                scheduled_at = now() + make_interval(secs => rate_limited.retry_after_seconds[array_position(rate_limited.ids, t.id)]),
                worker_id = NULL,
                started_at = NULL,
@@ -1192,6 +1236,33 @@ END;
 $$;
 COMMENT ON FUNCTION tasklib.seconds_until_claimable IS
     'Seconds until a claim of queues (NULL: all) may find work it cannot take now: the next delayed task or retry, the end of a suspension, a rate bucket''s next token, a blocked key''s release; NULL when none is foreseen (a queue at its concurrency limit frees slots as tasks finish).';
+
+-- A worker about to wait for queues' tasks (NULL: every queue) says so, so that the next
+-- submit to one of them wakes it with NOTIFY (_wake_workers, which argues the order). It must
+-- claim once more after this commits (a task committed before then was submitted without a
+-- NOTIFY to it) and be listening already. False: a submit to one of the queues is in flight
+-- and may not notify; the worker looks again soon instead of waiting (it does not wait here
+-- for that submit: a queued exclusive lock would hold up every later submit to the queue).
+CREATE FUNCTION tasklib.wait_for_tasks(queues text[] DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_queues text[] := ARRAY(SELECT DISTINCT q FROM unnest(coalesce(wait_for_tasks.queues,
+                                 ARRAY(SELECT x.name FROM tasklib.queues x))) AS q WHERE q IS NOT NULL);
+    v_quiet boolean;
+BEGIN
+    -- No submit in flight to any of the queues: none can have read the flag before it is set.
+    v_quiet := NOT EXISTS (SELECT 1 FROM unnest(v_queues) AS q
+                            WHERE NOT pg_try_advisory_xact_lock(tasklib._wait_lock_class(), hashtext(q)));
+    -- Set even when a submit is in flight: every submit that reads it from now on notifies;
+    -- only the in-flight ones may have missed it, which the false answer tells the worker.
+    INSERT INTO tasklib.queue_waits AS w (queue, armed)
+    SELECT q, true FROM unnest(v_queues) AS q
+    ON CONFLICT (queue) DO UPDATE SET armed = true WHERE NOT w.armed;
+    RETURN v_quiet;
+END;
+$$;
+COMMENT ON FUNCTION tasklib.wait_for_tasks IS
+    'For a listening worker about to wait for tasks of queues (NULL: all): the next submit to one of them sends NOTIFY tasklib_submitted. Claim once more after it returns true; false means a submit to one of them was in flight and may not notify: look again soon, as well as waiting for a notification.';
 
 -- A running task's report of how far it has got, for operators and waiting clients: free JSON
 -- (at most 64 KiB), replacing the previous report. Fenced like heartbeat: only the attempt

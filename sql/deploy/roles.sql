@@ -138,6 +138,7 @@ ALTER FUNCTION tasklib.purge_workers SECURITY DEFINER SET search_path = pg_catal
 ALTER FUNCTION tasklib.rate_limited SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.report_progress SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.seconds_until_claimable SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tasklib.wait_for_tasks SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.set_queue_limits SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.pause_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tasklib.resume_queue SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
@@ -185,7 +186,8 @@ GRANT EXECUTE ON FUNCTION tasklib.submit, tasklib.submit_many TO tasklib_produce
 
 GRANT EXECUTE ON FUNCTION tasklib.claim, tasklib.complete, tasklib.fail, tasklib.heartbeat, tasklib.release,
     tasklib.recover_expired, tasklib.register_task_type, tasklib.worker_heartbeat, tasklib.unregister_worker,
-    tasklib.rate_limited, tasklib.seconds_until_claimable, tasklib.cancel_requests, tasklib.report_progress
+    tasklib.rate_limited, tasklib.seconds_until_claimable, tasklib.cancel_requests, tasklib.report_progress,
+    tasklib.wait_for_tasks
     TO tasklib_worker;
 
 GRANT SELECT ON tasklib.queue_status, tasklib.queue_status_by_task, tasklib.task_performance,

@@ -96,6 +96,17 @@ RETURN state IN ('completed', 'cancelled') OR (state = 'failed' AND retry_count 
 COMMENT ON FUNCTION tasklib.is_terminal IS
     'Whether a task in this state is finished for good: completed, cancelled, or failed with no retry left (retry_count has reached max_retries). tasklib.tasks.terminal stores it.';
 
+-- Where a running task goes when its attempt ends without a result of its own (it failed, its
+-- lease expired, its worker handed it back or was rate limited): next_state ('failed' or
+-- 'pending'), unless its cancellation was asked for: then it ends cancelled, never retried or
+-- requeued. The one statement of that rule, for fail, recover_expired, release and
+-- rate_limited; completed_at and next_retry_at follow from is_terminal of the state it gives.
+CREATE FUNCTION tasklib._state_after_attempt(next_state text, cancel_requested_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN cancel_requested_at IS NULL THEN next_state ELSE 'cancelled' END;
+COMMENT ON FUNCTION tasklib._state_after_attempt IS
+    'Private: the state a running task ends its attempt in when it has no result (failure, expired lease, hand-back, rate limit): next_state, or cancelled when its cancellation was asked for (cancel_requested_at set).';
+
 -- A task type's options are NULL unless its definition sets them: NULL means "the global
 -- default applies" (task_defaults), decided when a task is submitted, not when it is registered.
 CREATE TABLE tasklib.task_types (
@@ -343,6 +354,17 @@ CREATE TABLE tasklib.queue_keys (
 CREATE INDEX queue_keys_blocked_idx ON tasklib.queue_keys (queue, blocked_until);
 COMMENT ON TABLE tasklib.queue_keys IS
     'Per limit key of a queue: its suspension and rate bucket (a row exists once a key is suspended or starts under a per-key rate limit).';
+
+-- Whether a worker may be waiting for a queue's tasks with nothing to do, so that a submit
+-- sends NOTIFY only then (a NOTIFY serialises the commits of every notifying transaction on
+-- a global lock). A worker about to wait sets armed (wait_for_tasks); the first submit that
+-- sees it clears it and notifies. docs/state_machine.md argues why no wake-up is lost.
+CREATE TABLE tasklib.queue_waits (
+    queue text PRIMARY KEY,
+    armed boolean NOT NULL
+);
+COMMENT ON TABLE tasklib.queue_waits IS
+    'Per queue: whether a worker waits for its tasks (set by wait_for_tasks, cleared by the submit that wakes it with NOTIFY tasklib_submitted).';
 
 -- Deduplication over a time window ("at most once per hour"): the task that took a key and until
 -- when it holds it, finished or not. A submit takes a key whose window has passed by updating

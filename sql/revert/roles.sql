@@ -39,6 +39,7 @@ ALTER FUNCTION tasklib.complete SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.fail SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.heartbeat SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.release SECURITY INVOKER RESET search_path;
+ALTER FUNCTION tasklib.wait_for_tasks SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.recover_expired SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.cancel SECURITY INVOKER RESET search_path;
 ALTER FUNCTION tasklib.retry SECURITY INVOKER RESET search_path;

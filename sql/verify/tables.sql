@@ -15,6 +15,7 @@ SELECT name, paused, suspended_until, concurrency_limit, key_concurrency_limit, 
   FROM tasklib.queues WHERE false;
 SELECT queue, key, suspended_until, tokens, tokens_at, blocked_until FROM tasklib.queue_keys WHERE false;
 SELECT name, key, task_id, until FROM tasklib.unique_windows WHERE false;
+SELECT queue, armed FROM tasklib.queue_waits WHERE false;
 SELECT 'tasklib.tasks_unique_idx'::regclass;
 SELECT 'tasklib._bucket_level(double precision, timestamptz, integer, double precision, integer)'::regprocedure,
        'tasklib._bucket_ready_at(double precision, integer, double precision)'::regprocedure;
@@ -22,6 +23,7 @@ SELECT 'tasklib.tasks_claim_idx'::regclass, 'tasklib.tasks_lease_idx'::regclass,
        'tasklib.tasks_tags_idx'::regclass;
 SELECT 'tasklib._uuid_v7()'::regprocedure, 'tasklib._uuid_v7_step(uuid, bigint)'::regprocedure,
        'tasklib.is_terminal(text, integer, integer)'::regprocedure, 'tasklib.task_defaults()'::regprocedure,
+       'tasklib._state_after_attempt(text, timestamptz)'::regprocedure,
        'tasklib.task_options'::regtype, 'tasklib.limits()'::regprocedure, 'tasklib.limit_values'::regtype;
 SELECT 1 / (tasklib.is_terminal('failed', 3, 3) AND NOT tasklib.is_terminal('failed', 2, 3)
             AND (tasklib.task_defaults()).queue IS NOT NULL)::int;

@@ -1,4 +1,8 @@
-"""Applies and reverts the sql/ changes through yoyo-migrations, in the order of sqitch.plan."""
+"""Applies and reverts the sql/ changes through yoyo-migrations, in the order of sqitch.plan.
+
+yoyo (and sqlparse, which it loads) is imported only when a migration runs (tasklib._yoyo): a
+worker, the CLI's other commands and an application that only submits never pay for it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from yoyo import get_backend
-from yoyo.migrations import Migration, MigrationList, StepCollector
 
 from tasklib.config import Config
 from tasklib.db import connections, statements
@@ -69,39 +69,10 @@ def read_plan(directory: Path | None = None) -> list[Change]:
     return changes
 
 
-def _script(path: Path) -> str:
+def script(path: Path) -> str:
+    """A sqitch script without its own BEGIN/COMMIT lines."""
     # sqitch scripts carry their own BEGIN/COMMIT; yoyo already runs each change in a transaction.
     return _TRANSACTION_LINE.sub("", path.read_text())
-
-
-class _SqitchMigration(Migration):  # type: ignore[misc]
-    """A yoyo migration whose steps come from a sqitch change instead of a yoyo file."""
-
-    def __init__(self, change: Change, depends: set[Migration]) -> None:
-        super().__init__(change.name, str(change.deploy), str(change.deploy.parent.parent))
-        self._change = change
-        self._declared_depends = depends
-
-    def load(self) -> None:
-        if self.loaded:
-            return
-        collector = StepCollector(migration=self)
-        collector.add_step(_script(self._change.deploy), _script(self._change.revert))
-        self.source = self._change.deploy.read_text()
-        self._depends = self._declared_depends
-        self.use_transactions = True
-        self.steps = collector.create_steps(True)
-
-
-def _migrations() -> Any:
-    by_name: dict[str, Migration] = {}
-    ordered = []
-    for change in read_plan():
-        depends = {by_name[name] for name in change.requires}
-        migration = _SqitchMigration(change, depends)
-        by_name[change.name] = migration
-        ordered.append(migration)
-    return MigrationList(ordered)
 
 
 def _yoyo_url(database_url: str) -> str:
@@ -126,30 +97,20 @@ def _migration_lock(database_url: str) -> Iterator[None]:
         yield
 
 
-def _backend(database_url: str) -> Any:
-    """yoyo's backend for the database, on a connection that prepares no statements.
-
-    yoyo runs BEGIN, SAVEPOINT and its bookkeeping inserts once per change, so psycopg would
-    prepare them; behind a transaction-mode pooler a prepared statement is missing on the
-    next server connection. A migration gains nothing from preparing.
-    """
-    backend = get_backend(_yoyo_url(database_url))
-    backend.connection.prepare_threshold = None
-    return backend
-
-
 def _resolve_url(database_url: str | None) -> str:
     return database_url if database_url is not None else Config().require_database_url()
 
 
 def migrate(database_url: str | None = None) -> list[str]:
     """Apply every change not yet applied; return their names (empty when up to date)."""
+    from tasklib import _yoyo
+
     url = _resolve_url(database_url)
     with _migration_lock(url):
-        backend = _backend(url)
+        backend = _yoyo.backend(_yoyo_url(url))
         try:
             with backend.lock():
-                pending = backend.to_apply(_migrations())
+                pending = backend.to_apply(_yoyo.migrations(read_plan()))
                 backend.apply_migrations(pending)
             return [migration.id for migration in pending]
         finally:
@@ -158,12 +119,14 @@ def migrate(database_url: str | None = None) -> list[str]:
 
 def rollback(database_url: str | None = None, *, steps: int | None = None) -> list[str]:
     """Revert the last ``steps`` applied changes (all when None); return their names."""
+    from tasklib import _yoyo
+
     url = _resolve_url(database_url)
     with _migration_lock(url):
-        backend = _backend(url)
+        backend = _yoyo.backend(_yoyo_url(url))
         try:
             with backend.lock():
-                applied = backend.to_rollback(_migrations())
+                applied = backend.to_rollback(_yoyo.migrations(read_plan()))
                 if steps is not None:
                     applied = applied[:steps]
                 backend.rollback_migrations(applied)
@@ -174,10 +137,12 @@ def rollback(database_url: str | None = None, *, steps: int | None = None) -> li
 
 def applied_changes(database_url: str | None = None) -> list[str]:
     """Names of the changes applied to the database, in plan order."""
+    from tasklib import _yoyo
+
     url = _resolve_url(database_url)
-    backend = _backend(url)
+    backend = _yoyo.backend(_yoyo_url(url))
     try:
         applied = backend.get_applied_migration_hashes()
-        return [m.id for m in _migrations() if m.hash in applied]
+        return [m.id for m in _yoyo.migrations(read_plan()) if m.hash in applied]
     finally:
         backend.connection.close()

@@ -12,8 +12,10 @@ import pytest
 from .conftest import RunCli
 
 
-def test_register_records_the_module_s_tasks(cli: RunCli, conn: psycopg.Connection[Any]) -> None:
-    result = cli("register", "examples.tasks", "--json")
+def test_register_records_the_module_s_tasks(
+    cli_process: RunCli, conn: psycopg.Connection[Any]
+) -> None:
+    result = cli_process("register", "examples.tasks", "--json")
     assert result.code == 0, result.err
     assert json.loads(result.out) == {
         "registered": ["examples.resize_image", "examples.send_email"]
@@ -31,7 +33,7 @@ def test_register_records_the_module_s_tasks(cli: RunCli, conn: psycopg.Connecti
     assert refused.value.sqlstate == "TL005"
 
 
-def test_register_a_package_without_tasks_is_a_usage_error(cli: RunCli) -> None:
-    result = cli("register", "examples")
+def test_register_a_package_without_tasks_is_a_usage_error(cli_process: RunCli) -> None:
+    result = cli_process("register", "examples")
     assert result.code == 2
     assert "no @task is defined in examples" in result.err

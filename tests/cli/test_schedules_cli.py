@@ -60,7 +60,7 @@ def test_refusals_and_their_exit_codes(cli: RunCli) -> None:
 
 
 def test_apply_creates_the_schedules_a_module_declares(
-    cli: RunCli, conn: Conn, tmp_path: Path
+    cli_process: RunCli, conn: Conn, tmp_path: Path
 ) -> None:
     module = tmp_path / "cron_app.py"
     module.write_text(
@@ -72,13 +72,13 @@ def test_apply_creates_the_schedules_a_module_declares(
         "tasklib.schedule(report, cron='0 6 * * 1', name='weekly', args={'kind': 'weekly'},\n"
         "                 timezone='Europe/Paris')\n"
     )
-    first = cli("schedules", "apply", str(module))
+    first = cli_process("schedules", "apply", str(module))
     assert first.code == 0, first.err
     assert (
         first.out.strip()
         == "2 schedule(s) declared, 2 created or changed: cron_app.cleanup, weekly"
     )
-    again = json.loads(cli("schedules", "apply", str(module), "--json").out)
+    again = json.loads(cli_process("schedules", "apply", str(module), "--json").out)
     assert again == {"declared": ["cron_app.cleanup", "weekly"], "changed": []}
     rows = conn.execute("SELECT name, cron, args, timezone FROM tasklib.schedules ORDER BY name")
     assert rows.fetchall() == [
@@ -87,6 +87,6 @@ def test_apply_creates_the_schedules_a_module_declares(
     ]
     nothing = tmp_path / "no_schedules.py"
     nothing.write_text("import tasklib\n")
-    refused = cli("schedules", "apply", str(nothing))
+    refused = cli_process("schedules", "apply", str(nothing))
     assert refused.code == 2
     assert "no schedule is declared" in refused.err

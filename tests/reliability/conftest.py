@@ -2,7 +2,8 @@
 
 CI runs the scenarios at sizes that fit a few minutes on two cores; ``--soak`` (or
 TASKLIB_SOAK=1) runs them at full size and for longer. Every scenario appends a
-ScenarioReport, printed in pytest's terminal summary whether or not output is captured.
+ScenarioReport, printed in pytest's terminal summary whether or not output is captured
+(tests/support/scenario_reports.py, which also gathers them from xdist workers).
 """
 
 from __future__ import annotations
@@ -97,15 +98,6 @@ def report(request: pytest.FixtureRequest) -> ScenarioReport:
     entry = ScenarioReport(request.node.name)
     REPORTS.append(entry)
     return entry
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not REPORTS:
-        return
-    terminalreporter.section("tasklib reliability scenarios")
-    for entry in REPORTS:
-        for line in entry.lines():
-            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -266,8 +266,13 @@ class Workers:
         proc.wait(10)
 
     def stop_all(self, timeout: float = 30.0) -> dict[str, int | None]:
-        """SIGTERM every live worker and return their exit codes."""
+        """SIGTERM every live worker and return their exit codes.
+
+        Each is first waited for until it has announced itself: a worker still importing (a
+        slow start on a loaded machine) has no SIGTERM handler yet and would die of the signal.
+        """
         live = self.alive()
+        self.wait_until_announced(live)
         for worker_id in live:
             self.procs[worker_id].send_signal(signal.SIGTERM)
         codes: dict[str, int | None] = {}

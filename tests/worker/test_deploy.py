@@ -181,6 +181,7 @@ def test_help_names_the_environment_variables() -> None:
         "TASKLIB_NO_LISTEN",
         "TASKLIB_WORKER_SHUTDOWN_GRACE",
         "TASKLIB_WORKER_CANCEL_GRACE",
+        "TASKLIB_WORKER_MAX_TASKS_PER_CHILD",
         "TASKLIB_LOG_LEVEL",
         "TASKLIB_LOG_FORMAT",
     ):

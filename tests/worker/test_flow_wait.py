@@ -100,10 +100,11 @@ async def test_a_rate_limited_queue_starts_at_its_rate_not_at_the_poll(url: str)
     async with worker(url, f"tl16-{uuid.uuid4().hex[:8]}", ["metered"]):
         await wait_until_async(lambda: _done(4), what="four tasks at 5 per second")
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    # A token every 0.2 s, burst 1: the starts are spaced by the bucket, and the worker wakes
-    # for each token (seconds_until_claimable) long before its 5 s poll.
-    assert all(gap >= 0.15 for gap in gaps), gaps
-    assert starts[-1] - starts[0] < 2.0, gaps
+    # A token every 0.2 s, burst 1: after the first start three more tokens take 0.6 s, and
+    # the worker wakes for each token (seconds_until_claimable) long before its 5 s poll. One
+    # gap alone may be shorter than 0.2 s (a claim that ran late leaves the next token on
+    # time), so the span is what the bucket guarantees.
+    assert 0.55 <= starts[-1] - starts[0] < 2.0, gaps
 
 
 async def test_a_paused_queue_starts_nothing_until_resumed(url: str) -> None:

@@ -6,7 +6,6 @@ so that a systemd unit or a Kubernetes manifest configures workers without editi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import importlib
@@ -26,7 +25,7 @@ from tasklib.config import DATABASE_URL_ENV, Config
 from tasklib.errors import ConfigurationError, TaskTypeConflictError
 from tasklib.registry import registered_tasks
 from tasklib.task_types import register_task_types
-from tasklib.worker import TaskWorker
+from tasklib.worker import TaskWorker, _loop
 from tasklib.worker._logs import configure_logging
 from tasklib.worker._supervisor import supervise
 
@@ -172,6 +171,15 @@ def _split_queues(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     "(its child process killed; an async or thread task left behind, recorded cancelled).",
 )
 @click.option(
+    "--max-tasks-per-child",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="TASKLIB_WORKER_MAX_TASKS_PER_CHILD",
+    show_envvar=True,
+    help="Replace a child process of sync tasks with a timeout after this many tasks "
+    "(default: never; a child is replaced when it was killed or died).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default="INFO",
@@ -212,6 +220,7 @@ def worker(
     quiet_idle: bool,
     shutdown_grace: float,
     cancel_grace: float,
+    max_tasks_per_child: int | None,
     log_level: str,
     log_format: str,
     metrics_port: int | None,
@@ -242,6 +251,9 @@ def worker(
             "--concurrency": str(concurrency),
             "--shutdown-grace": repr(shutdown_grace),
             "--cancel-grace": repr(cancel_grace),
+            "--max-tasks-per-child": (
+                None if max_tasks_per_child is None else str(max_tasks_per_child)
+            ),
             "--log-level": log_level,
             "--log-format": log_format,
             "--lease-seconds": None if lease_seconds is None else repr(lease_seconds),
@@ -283,10 +295,11 @@ def worker(
         shutdown_grace_seconds=shutdown_grace,
         cancel_grace_seconds=cancel_grace,
         metrics_port=metrics_port,
+        max_tasks_per_child=max_tasks_per_child,
     )
     # Errors (no database: exit 3, no schema: 1, bad options: 2) go to the tasklib command,
     # which prints them in one line, as for every other command.
-    asyncio.run(task_worker.run())
+    _loop.run(task_worker.run())
     if any(thread.name.startswith("tasklib-task") for thread in threading.enumerate()):
         # A released sync task may still run in a thread that cannot be interrupted; its task
         # is already back in the queue, so it must not hold the process open.

@@ -34,6 +34,11 @@ class Claimer:
     own outcomes is recorded (which may free a slot under a queue's concurrency limit), the
     time ``statements.IDLE_CHECK`` names (a delayed task or retry, a rate limit's next token,
     the end of a suspension, another worker's lease expiring), or the poll interval passes.
+
+    Submits notify only while a worker waits: before its first sleep after a NOTIFY, a
+    listening worker says it waits (``statements.WAIT_FOR_TASKS``, "armed") and claims once
+    more, for what was submitted before that without a NOTIFY. The submit that next sees the
+    flag clears it and notifies, which wakes (and disarms) every listening worker of the queue.
     """
 
     def __init__(
@@ -71,6 +76,13 @@ class Claimer:
         self._empty_claims = 0
         self._task_names: list[str] | None = None
         self._filter_names = False
+        # Whether this worker's flag in tasklib.queue_waits is set, as far as it knows: a
+        # NOTIFY means a submit cleared it. Every wake_up counts (_wakes), so that a NOTIFY
+        # that arrives while the flag is being set is not mistaken for an older one.
+        self._armed = False
+        self._wakes = 0
+        # Consecutive WAIT_FOR_TASKS that found a submit in flight.
+        self._busy_arms = 0
 
     def _names(self) -> list[str] | None:
         """The names this worker's claims ask for: None (any) until a claim brought a task it
@@ -90,6 +102,8 @@ class Claimer:
 
     def wake_up(self) -> None:
         """Claim now instead of sleeping (a submission arrived, a retry was scheduled)."""
+        self._wakes += 1
+        self._armed = False
         self._wake.set()
 
     def recheck(self) -> None:
@@ -203,6 +217,21 @@ class Claimer:
         time the last check named.
         """
         self._recheck.clear()
+        if claimed:
+            self._busy_arms = 0
+        if not self._armed and self._cancels.listening and not self._woken():
+            wakes = self._wakes
+            if await self._db.run(self._wait_for_tasks):
+                self._busy_arms = 0
+                self._armed = wakes == self._wakes
+                return  # claim once more: tasks submitted before the flag was set
+            # A submit to one of the queues is in flight and may not notify: look again soon.
+            timeout = min(self._poll_interval, _MIN_RECHECK_SECONDS * 2**self._busy_arms)
+            self._busy_arms += 1
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await _first_of(self._wake, self._reporter.recorded)
+            return
         timeout = await self._next_check(claimed)
         while timeout is None or timeout > 0:
             if self._woken():
@@ -228,6 +257,7 @@ class Claimer:
         due = None if self._woken() else await self._db.run(self._seconds_until_claimable)
         quiet = (
             self._quiet
+            and self._armed
             and self._cancels.listening
             and not self._runner.active
             and not self._reporter.pending()
@@ -247,6 +277,11 @@ class Claimer:
 
     def _woken(self) -> bool:
         return self._wake.is_set() or self._reporter.recorded.is_set()
+
+    async def _wait_for_tasks(self, conn: Connection) -> bool:
+        cursor = await conn.execute(sql.WAIT_FOR_TASKS, (self._queues,))
+        row = await cursor.fetchone()
+        return bool(row and row[0])
 
     async def _seconds_until_claimable(self, conn: Connection) -> float | None:
         cursor = await conn.execute(sql.IDLE_CHECK, {"queues": self._queues})

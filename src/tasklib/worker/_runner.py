@@ -12,7 +12,7 @@ from tasklib import cancellation, progress
 from tasklib.db.statements import TaskId
 from tasklib.errors import RateLimited, TaskLibError
 from tasklib.registry import TaskDefinition, get_definition
-from tasklib.worker._child import ChildControl, run_in_child
+from tasklib.worker._child import ChildControl, ChildPool, run_in_child
 from tasklib.worker._outcomes import (
     Cancelled,
     CancelRequest,
@@ -70,6 +70,7 @@ class Runner:
         task_log: TaskLog,
         *,
         cancel_grace_seconds: float = 5.0,
+        max_tasks_per_child: int | None = None,
     ) -> None:
         self._worker_id = worker_id
         self._concurrency = concurrency
@@ -85,11 +86,20 @@ class Runner:
         self._abandoned: set[asyncio.Task[None]] = set()
         self.slot_freed = asyncio.Event()
         self._threads: ThreadPoolExecutor | None = None
+        self._max_tasks_per_child = max_tasks_per_child
+        # Child processes for sync tasks with a timeout, made on the first one (see _child).
+        self._pool: ChildPool | None = None
 
     def open(self) -> None:
         """Bind to the running loop and create the thread pool (one thread per slot)."""
         self._loop = asyncio.get_running_loop()
         self._threads = self._thread_pool()
+
+    def child_pool(self) -> ChildPool:
+        """The child processes of sync tasks with a timeout (made on first use)."""
+        if self._pool is None:
+            self._pool = ChildPool(self._concurrency, self._max_tasks_per_child)
+        return self._pool
 
     def _thread_pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(self._concurrency, thread_name_prefix=THREAD_NAME_PREFIX)
@@ -225,6 +235,7 @@ class Runner:
                     args,
                     timeout_seconds,
                     control,
+                    self.child_pool(),
                 )
         except asyncio.CancelledError:
             raise
@@ -232,9 +243,10 @@ class Runner:
             outcome = failed_with_exception(task_id)
         finally:
             if control is not None:
-                # Reached on cancellation too: the thread then kills the child within 50 ms.
-                control.abandon.set()
+                # Reached on cancellation too: the thread then kills the child at once.
+                control.abandon()
                 self._children.pop(task_id, None)
+                progress.forget(task_id)
             if run is not None and self._thread_runs.get(task_id) is run:
                 del self._thread_runs[task_id]
             ours = self._free(task_id)
@@ -244,7 +256,7 @@ class Runner:
             if run is not None:
                 reached = run.delivered
             else:
-                reached = control is not None and (control.terminated or control.kill.is_set())
+                reached = control is not None and (control.terminated or control.killing)
             outcome = self._stopped(task_id, reached) or outcome
         if outcome is not None:
             self._reporter.add(outcome)
@@ -289,7 +301,7 @@ class Runner:
             return  # it ended, or was given up, meanwhile
         control = self._children.get(task_id)
         if control is not None:
-            control.stop.set()  # its thread sends SIGTERM within 50 ms
+            control.stop()  # its thread sends SIGTERM at once
             return
         run = self._thread_runs.get(task_id)
         if run is not None:
@@ -320,7 +332,7 @@ class Runner:
         control = self._children.get(task_id)
         if control is not None:
             stop.forced = f"its process was still running {grace} after SIGTERM and was killed"
-            control.kill.set()  # the run reports Cancelled once its thread sees the child gone
+            control.kill()  # the run reports Cancelled once its thread sees the child gone
             return
         run = self._thread_runs.pop(task_id, None)
         if run is not None:
@@ -350,7 +362,7 @@ class Runner:
             stop.timer.cancel()
         control = self._children.get(task_id)
         if control is not None:
-            control.abandon.set()
+            control.abandon()
         if task is not None:
             task.cancel()
         self.slot_freed.set()
@@ -386,12 +398,15 @@ class Runner:
         task.add_done_callback(self._abandoned.discard)
         control = self._children.get(task_id)
         if control is not None:
-            control.abandon.set()
+            control.abandon()
         task.cancel()
         self.slot_freed.set()
 
     def close(self) -> bool:
-        """Drop the thread pool without waiting; True if some of its threads are still busy."""
+        """Kill the child processes, drop the thread pool without waiting; True if some of its
+        threads are still busy."""
+        if self._pool is not None:
+            self._pool.close()
         if self._threads is None:
             return False
         busy = any(t.name.startswith(THREAD_NAME_PREFIX) for t in threading.enumerate())

@@ -81,9 +81,11 @@ class TaskWorker:
     """Runs registered tasks from the database, up to ``concurrency`` at a time.
 
     Async task functions run on the event loop, sync ones in a thread pool, and sync ones that
-    have a timeout in a child process that is killed at the deadline. ``run`` returns after
-    ``stop`` (or SIGTERM/SIGINT): running tasks get ``shutdown_grace_seconds`` to finish, the
-    rest are cancelled and handed back to the queue so that they run again promptly.
+    have a timeout in one of up to ``concurrency`` reused child processes, killed (and replaced)
+    at the deadline; ``max_tasks_per_child`` replaces each child after that many tasks.
+    ``run`` returns after ``stop`` (or SIGTERM/SIGINT): running tasks get
+    ``shutdown_grace_seconds`` to finish, the rest are cancelled and handed back to the queue
+    so that they run again promptly.
 
     A running task whose cancellation is asked for (``tasklib.cancel``: NOTIFY, or the poll)
     is stopped: CancelledError in an async task, TaskCancelled in a sync one (SIGTERM to its
@@ -118,6 +120,7 @@ class TaskWorker:
         report_linger_seconds: float = 0.001,
         handle_signals: bool = True,
         metrics_port: int | None = None,
+        max_tasks_per_child: int | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ConfigurationError(f"concurrency must be an integer >= 1, got {concurrency!r}")
@@ -137,6 +140,14 @@ class TaskWorker:
         if not cancel_grace_seconds >= 0:
             raise ConfigurationError(
                 f"cancel_grace_seconds must be >= 0, got {cancel_grace_seconds}"
+            )
+        if max_tasks_per_child is not None and (
+            isinstance(max_tasks_per_child, bool)
+            or not isinstance(max_tasks_per_child, int)
+            or max_tasks_per_child < 1
+        ):
+            raise ConfigurationError(
+                f"max_tasks_per_child must be an integer >= 1 or None, got {max_tasks_per_child!r}"
             )
         if report_batch_size < 1:
             raise ConfigurationError(f"report_batch_size must be >= 1, got {report_batch_size}")
@@ -185,6 +196,7 @@ class TaskWorker:
             self._reporter,
             task_log,
             cancel_grace_seconds=cancel_grace_seconds,
+            max_tasks_per_child=max_tasks_per_child,
         )
         cancels = Cancels(self.worker_id, self._runner)
         self._claimer = Claimer(
