@@ -61,6 +61,18 @@ async def test_worker_goes_through_its_states(url: str) -> None:
     assert tasklib.get_task(task_id).state == "completed"  # finished within the grace period
 
 
+async def test_a_stop_ends_the_jobs_without_an_error(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = TaskWorker(Config(database_url=url), handle_signals=False)
+    run = asyncio.create_task(worker.run())
+    await wait_until(lambda: worker.state is State.RUNNING, what="RUNNING")
+    with caplog.at_level("ERROR", logger="tasklib"):
+        await worker.stop()
+        await run
+    assert not [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_a_worker_runs_once(url: str) -> None:
     async with running_worker(url) as worker:
         await wait_until(lambda: worker.state is State.RUNNING, what="RUNNING")

@@ -445,10 +445,12 @@ class TaskWorker:
         finally:
             stop_requested.cancel()
         failure: BaseException | None = None
+        # A job may return as the worker starts to stop (the claim loop does): that is its end.
+        stopping = self._lifecycle.state.value >= State.DRAINING.value
         for job in done:
             if job is stop_requested or job.cancelled():
                 continue
-            if draining and job is jobs.claims and job.exception() is None:
+            if job.exception() is None and (stopping or (draining and job is jobs.claims)):
                 continue
             failure = job.exception()
             log.error(
