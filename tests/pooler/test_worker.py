@@ -74,12 +74,12 @@ async def test_a_worker_listens_on_one_direct_connection_and_is_woken_through_it
     async with running(config, concurrency=1):
         # All three channels on one session, which is a direct one: through the pooler the
         # LISTEN would have been lost (and the session shows the pooler's SET, not LISTEN).
+        # Waited for, not read once: the session shows each LISTEN in turn as it is sent.
+        expected = [("tasklib:worker:notifications", "LISTEN tasklib_schedules")]
         await wait_until_async(
-            lambda: listen_sessions(database_url), what="the worker's LISTEN session"
+            lambda: listen_sessions(database_url) == expected,
+            what=f"the worker's LISTEN session to be {expected}",
         )
-        assert listen_sessions(database_url) == [
-            ("tasklib:worker:notifications", "LISTEN tasklib_schedules")
-        ]
         await asyncio.sleep(0.5)  # idle: its claim loop sleeps for a poll interval
         began = time.monotonic()
         result = await submit_and_wait(config, 2, 3)

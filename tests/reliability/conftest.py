@@ -57,15 +57,15 @@ class Scale:
 
 CI = Scale(
     soak=False,
-    crash_tasks=20_000,
+    crash_tasks=10_000,
     crash_kills=6,
     restart_tasks=6_000,
     restarts=2,
     cut_tasks=6_000,
     cuts=20,
-    load_tasks=100_000,
+    load_tasks=50_000,
     load_workers=4,
-    churn_seconds=45.0,
+    churn_seconds=30.0,
     autovacuum_naptime="5s",
     hypothesis_examples=150,
 )
