@@ -9,6 +9,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg.rows import dict_row
 
+from tasklib.db import statements
+
 Severity = Literal["problem", "warning"]
 
 
@@ -61,14 +63,12 @@ def examine(conn: psycopg.Connection[Any], limits: Thresholds | None = None) -> 
     """Read the health views on ``conn`` and judge them against ``limits``."""
     limits = limits or Thresholds()
     with conn.cursor(row_factory=dict_row) as cur:
-        table = cur.execute("SELECT * FROM tasklib.health_tasks_table").fetchone() or {}
-        sessions = cur.execute("SELECT * FROM tasklib.health_sessions").fetchall()
-        holders = cur.execute(
-            "SELECT * FROM tasklib.health_xmin_holders WHERE kind <> 'session'"
-        ).fetchall()
-        indexes = cur.execute("SELECT * FROM tasklib.health_tasks_indexes").fetchall()
-        workers = cur.execute("SELECT * FROM tasklib.health_workers").fetchall()
-        leases = cur.execute("SELECT * FROM tasklib.health_expired_leases").fetchall()
+        table = cur.execute(statements.HEALTH_TASKS_TABLE).fetchone() or {}
+        sessions = cur.execute(statements.HEALTH_SESSIONS).fetchall()
+        holders = cur.execute(statements.HEALTH_XMIN_HOLDERS).fetchall()
+        indexes = cur.execute(statements.HEALTH_TASKS_INDEXES).fetchall()
+        workers = cur.execute(statements.HEALTH_WORKERS).fetchall()
+        leases = cur.execute(statements.HEALTH_EXPIRED_LEASES).fetchall()
     dead = int(table.get("dead_rows") or 0)
     live = int(table.get("live_rows") or 0)
     findings: list[Finding] = []
@@ -99,9 +99,10 @@ def examine(conn: psycopg.Connection[Any], limits: Thresholds | None = None) -> 
                     f"{xmin_age} transactions old; {held_back}"
                 ),
                 advice=(
-                    "end that transaction (commit or roll back in the application), or "
-                    f"SELECT pg_terminate_backend({s['pid']}); set idle_in_transaction_session_"
-                    "timeout and keep long reports off the primary or out of transactions"
+                    "end that transaction (commit or roll back in the application), or end "
+                    f"its session with pg_terminate_backend({s['pid']}); set "
+                    "idle_in_transaction_session_timeout and keep long reports off the primary "
+                    "or out of transactions"
                 ),
                 facts={
                     "pid": s["pid"],
@@ -125,7 +126,7 @@ def examine(conn: psycopg.Connection[Any], limits: Thresholds | None = None) -> 
         if h["kind"] == "replication_slot":
             advice = (
                 "a replication slot keeps old rows for its consumer: bring the consumer back, or "
-                f"SELECT pg_drop_replication_slot('{h['holder']}') if it is gone for good"
+                f"drop it with pg_drop_replication_slot('{h['holder']}') if it is gone for good"
             )
         else:
             advice = (
@@ -225,7 +226,7 @@ def examine(conn: psycopg.Connection[Any], limits: Thresholds | None = None) -> 
                 ),
                 advice=(
                     "a worker's next claim recovers them (recover_expired): start a worker for "
-                    f"queue {lease['queue']!r}, or SELECT tasklib.recover_expired()"
+                    f"queue {lease['queue']!r}, or call tasklib.recover_expired()"
                 ),
                 facts={**lease, "longest_past_lease": round(past, 1)},
             )

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tasklib.db import statements
 from tasklib.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -26,15 +27,6 @@ MISSING = (
 # (started_at - due time): a busy worker claims within milliseconds, a backlog within minutes.
 DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
-
-# One statement per scrape, from the health change's view tasklib.queue_depth (one row per
-# queue with due or running tasks) and tasklib.health_workers.
-QUEUE_DEPTH = """
-SELECT q.queue, q.due, q.oldest_due_seconds, q.running, q.scheduled,
-       (SELECT count(*) FROM tasklib.health_workers w WHERE NOT w.stale) AS workers_alive
-  FROM (SELECT NULL::text AS queue) z
-  LEFT JOIN tasklib.queue_depth q ON true
-"""
 
 
 def require() -> None:
@@ -235,7 +227,7 @@ class QueueCollector:
                 application_name="tasklib-metrics",
                 autocommit=True,
             ) as conn:
-                rows = conn.execute(QUEUE_DEPTH).fetchall()
+                rows = conn.execute(statements.QUEUE_DEPTH).fetchall()
         except psycopg.Error:
             yield scrape_error(1.0)
             return
@@ -261,7 +253,6 @@ class StaticCollector:
 __all__ = [
     "DURATION_BUCKETS",
     "LATENCY_BUCKETS",
-    "QUEUE_DEPTH",
     "QueueCollector",
     "StaticCollector",
     "WorkerMetrics",

@@ -182,6 +182,9 @@ def test_sigterm_while_reconnecting_stops_within_two_seconds(
         )
     with worker_processes([proc]):
         asyncio.run(wait_for_row(database_url, "SELECT 1 FROM tasklib.workers", within=30))
+        # The banner follows the start-up: a cut before it is a failed start (exit 3, by
+        # design: first connections are not retried), not a reconnect.
+        wait_for_text(log, "Starting TaskWorker", proc)
         proxy.cut()
         wait_for_text(log, "reconnecting in", proc)
         time.sleep(0.5)  # well into the backoff of every connection that noticed

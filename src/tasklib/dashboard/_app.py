@@ -29,6 +29,7 @@ from tasklib.config import Config
 from tasklib.dashboard import _charts, _filters
 from tasklib.dashboard._auth import COOKIE, SESSION_SECONDS, Credentials, Session
 from tasklib.dashboard._data import DashboardData
+from tasklib.db import statements
 from tasklib.errors import (
     DatabaseUnavailableError,
     InvalidArgumentError,
@@ -456,7 +457,7 @@ def _metrics(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         registry = CollectorRegistry(auto_describe=False)
         error = 0.0
         try:
-            rows = await settings.data.rows(metrics.QUEUE_DEPTH)
+            rows = await settings.data.rows(statements.QUEUE_DEPTH)
             families = metrics.queue_families([tuple(row.values()) for row in rows])
         except TaskLibError:
             families, error = [], 1.0

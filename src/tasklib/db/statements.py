@@ -399,3 +399,24 @@ ANNOUNCE = (
 SEEN = "SELECT tasklib.worker_heartbeat(%s, %s::uuid, alive_seconds => %s)"
 
 UNREGISTER = "SELECT tasklib.unregister_worker(%s, %s::uuid)"
+
+
+# -- health: tasklib doctor and the metrics endpoint (the health change's views) -------------
+
+# One statement per scrape of the queue gauges: tasklib.queue_depth (one row per queue with
+# due or running tasks; a row of NULLs when there is none) and the live workers.
+QUEUE_DEPTH = """
+SELECT q.queue, q.due, q.oldest_due_seconds, q.running, q.scheduled,
+       (SELECT count(*) FROM tasklib.health_workers w WHERE NOT w.stale) AS workers_alive
+  FROM (SELECT NULL::text AS queue) z
+  LEFT JOIN tasklib.queue_depth q ON true
+"""
+
+HEALTH_TASKS_TABLE = "SELECT * FROM tasklib.health_tasks_table"
+HEALTH_SESSIONS = "SELECT * FROM tasklib.health_sessions"
+# Sessions are judged from health_sessions; the other holders (prepared transactions,
+# replication slots) from here.
+HEALTH_XMIN_HOLDERS = "SELECT * FROM tasklib.health_xmin_holders WHERE kind <> 'session'"
+HEALTH_TASKS_INDEXES = "SELECT * FROM tasklib.health_tasks_indexes"
+HEALTH_WORKERS = "SELECT * FROM tasklib.health_workers"
+HEALTH_EXPIRED_LEASES = "SELECT * FROM tasklib.health_expired_leases"
