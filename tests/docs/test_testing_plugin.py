@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+# yoyo loads only when a migration runs. Imported here, it is in the modules pytester's
+# in-process run keeps: a first import inside that run would be unloaded after it, and the
+# next migrate in this process would find yoyo's backends gone.
+import tasklib._yoyo  # noqa: F401
 from tasklib.testing import TEST_DATABASE_URL_ENV
 from tests.docs.blocks import ROOT, blocks
 
