@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import uuid
 from pathlib import Path
 
 import pytest
-from bench.run import run
 
 from bench import flow, measure
+from tests.bench.support import run_tiny
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_flow_item_runs(pg_server_url: str, tmp_path: Path) -> None:
-    path = asyncio.run(
-        run(
-            quick=True,
-            system_names=["tasklib"],
-            items={"flow"},
-            admin_url=pg_server_url,
-            redis_url="redis://127.0.0.1:6379/13",
-            overrides={"tasklib": {"concurrency": 20}},
-            db_prefix=f"tasklib_test_bench_{uuid.uuid4().hex[:8]}_",
-            out_dir=tmp_path,
-            sizes=measure.SMOKE,
-        )
-    )
-    result = json.loads(path.read_text())
+    result = run_tiny(pg_server_url, tmp_path, {"flow"})
 
     found = result["flow"]
     assert "drain_1" in found, found.get("traceback")

@@ -11,28 +11,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from bench.run import run
 
 from bench import measure, workloads
+from tests.bench.support import run_tiny
 
 pytestmark = pytest.mark.slow
 
 
 def test_every_workload_and_the_memory_item_run(pg_server_url: str, tmp_path: Path) -> None:
-    path = asyncio.run(
-        run(
-            quick=True,
-            system_names=["tasklib"],
-            items={*workloads.WORKLOADS, "memory"},
-            admin_url=pg_server_url,
-            redis_url="redis://127.0.0.1:6379/13",
-            overrides={"tasklib": {"concurrency": 20}},
-            db_prefix=f"tasklib_test_bench_{uuid.uuid4().hex[:8]}_",
-            out_dir=tmp_path,
-            sizes=measure.SMOKE,
-        )
-    )
-    result = json.loads(path.read_text())
+    result = run_tiny(pg_server_url, tmp_path, {*workloads.WORKLOADS, "memory"})
 
     assert set(result["workloads"]) == set(workloads.WORKLOADS)
     for name, systems in result["workloads"].items():
